@@ -1,0 +1,307 @@
+/*
+ * error.c — error objects, the current-error slots' API, kin_strerror and
+ * the default exception handler.
+ *
+ * Globals: the static fallback errors (immutable, refs < 0) and the default
+ * handler pair, guarded by g_handler_mu.
+ */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "alloc.h"
+#include "error.h"
+#include "kin.h"
+
+/* ---- Static fallbacks for out of memory ---------------------------------*/
+
+#define STATIC_ERROR(code_, type_, msg_)                                       \
+    {.refs = -1, .code = code_, .type = type_, .message = msg_}
+
+static kin_error g_static[] = {
+    STATIC_ERROR(KIN_ENOMEM, "OutOfMemoryError", "out of memory"),
+    STATIC_ERROR(KIN_ECANCELED, "CancellationException", "Job was cancelled"),
+    STATIC_ERROR(KIN_ETIMEDOUT, "TimeoutCancellationException", "Timed out"),
+    STATIC_ERROR(KIN_EFAILED, "Failure",
+                 "failure (its message was lost: out of memory)"),
+};
+
+static kin_error *static_for(int code) {
+    for (size_t i = 0; i < sizeof g_static / sizeof g_static[0]; i++)
+        if (g_static[i].code == code)
+            return &g_static[i];
+    return &g_static[0];
+}
+
+/* ---- Making and freeing -------------------------------------------------*/
+
+kin_error *kin__error_makev(int code, const char *type, kin_error *cause,
+                            const char *fmt, va_list ap) {
+    if (!type)
+        type = "Failure";
+    char small[256];
+    va_list ap2;
+    va_copy(ap2, ap);
+    int mlen = fmt ? vsnprintf(small, sizeof small, fmt, ap2) : 0;
+    va_end(ap2);
+    if (mlen < 0)
+        mlen = 0;
+    size_t tlen = strlen(type);
+    kin_error *e = kin__malloc(sizeof *e + tlen + 1 + (size_t)mlen + 1);
+    if (!e)
+        return static_for(code);
+    memset(e, 0, sizeof *e);
+    atomic_init(&e->refs, 1);
+    e->code = code;
+    char *text = (char *)(e + 1);
+    memcpy(text, type, tlen + 1);
+    e->type = text;
+    char *msg = text + tlen + 1;
+    if (fmt && (size_t)mlen < sizeof small)
+        memcpy(msg, small, (size_t)mlen + 1);
+    else if (fmt)
+        vsnprintf(msg, (size_t)mlen + 1, fmt, ap);
+    else
+        msg[0] = 0;
+    e->message = msg;
+    e->cause = kin_error_retain(cause);
+    return e;
+}
+
+kin_error *kin__error_make(int code, const char *type, kin_error *cause,
+                           const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    kin_error *e = kin__error_makev(code, type, cause, fmt, ap);
+    va_end(ap);
+    return e;
+}
+
+kin_error *kin_error_newv(int code, const char *type, const char *fmt,
+                          va_list ap) {
+    if (code >= 0)
+        return NULL;
+    kin_error *e = kin__error_makev(code, type, NULL, fmt, ap);
+    if (atomic_load_explicit(&e->refs, memory_order_relaxed) < 0)
+        return NULL; /* the caller asked for a new object: report the OOM */
+    return e;
+}
+
+kin_error *kin_error_new(int code, const char *type, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    kin_error *e = kin_error_newv(code, type, fmt, ap);
+    va_end(ap);
+    return e;
+}
+
+kin_error *kin_error_retain(const kin_error *ce) {
+    kin_error *e = (kin_error *)ce;
+    if (e && atomic_load_explicit(&e->refs, memory_order_relaxed) >= 0)
+        atomic_fetch_add_explicit(&e->refs, 1, memory_order_relaxed);
+    return e;
+}
+
+void kin_error_release(kin_error *e) {
+    if (!e || atomic_load_explicit(&e->refs, memory_order_relaxed) < 0)
+        return;
+    if (atomic_fetch_sub_explicit(&e->refs, 1, memory_order_acq_rel) != 1)
+        return;
+    if (e->payload_free)
+        e->payload_free(e->payload);
+    for (size_t i = 0; i < e->nsup; i++)
+        kin_error_release(e->suppressed[i]);
+    kin__free(e->suppressed);
+    kin_error_release(e->cause);
+    kin__free(e);
+}
+
+int kin_error_set_payload(kin_error *e, void *payload,
+                          void (*free_fn)(void *)) {
+    if (!e || atomic_load_explicit(&e->refs, memory_order_relaxed) < 0 ||
+        e->payload || e->payload_free)
+        return kin__misuse(KIN_EINVAL,
+                           "kin_error_set_payload: error is NULL, static, or "
+                           "already has a payload");
+    e->payload = payload;
+    e->payload_free = free_fn;
+    return 0;
+}
+
+/* ---- Accessors ----------------------------------------------------------*/
+
+int kin_error_code(const kin_error *e) { return e ? e->code : 0; }
+const char *kin_error_type(const kin_error *e) { return e ? e->type : ""; }
+const char *kin_error_message(const kin_error *e) {
+    return e ? e->message : "";
+}
+void *kin_error_payload(const kin_error *e) { return e ? e->payload : NULL; }
+const kin_error *kin_error_cause(const kin_error *e) {
+    return e ? e->cause : NULL;
+}
+bool kin_error_is_cancellation(const kin_error *e) {
+    return e && kin__is_cancel_code(e->code);
+}
+
+size_t kin_error_suppressed_count(const kin_error *ce) {
+    kin_error *e = (kin_error *)ce;
+    if (!e || e->refs < 0)
+        return 0;
+    kin__lock_acquire(&e->lock);
+    size_t n = e->nsup;
+    kin__lock_release(&e->lock);
+    return n;
+}
+
+const kin_error *kin_error_suppressed(const kin_error *ce, size_t i) {
+    kin_error *e = (kin_error *)ce;
+    if (!e || e->refs < 0)
+        return NULL;
+    kin__lock_acquire(&e->lock);
+    kin_error *r = i < e->nsup ? e->suppressed[i] : NULL;
+    kin__lock_release(&e->lock);
+    return r;
+}
+
+void kin__error_add_suppressed(kin_error *root, kin_error *e) {
+    if (!root || !e || root == e || kin__is_cancel_code(e->code) ||
+        atomic_load_explicit(&root->refs, memory_order_relaxed) < 0)
+        return;
+    kin__lock_acquire(&root->lock);
+    for (size_t i = 0; i < root->nsup; i++) {
+        if (root->suppressed[i] == e) {
+            kin__lock_release(&root->lock);
+            return;
+        }
+    }
+    if (root->nsup == root->capsup) {
+        size_t cap = root->capsup ? root->capsup * 2 : 4;
+        kin_error **v = kin__realloc(root->suppressed, cap * sizeof *v);
+        if (!v) {
+            kin__lock_release(&root->lock);
+            return;
+        }
+        root->suppressed = v;
+        root->capsup = cap;
+    }
+    root->suppressed[root->nsup++] = kin_error_retain(e);
+    kin__lock_release(&root->lock);
+}
+
+/* ---- Current error -------------------------------------------------------*/
+
+void kin__error_set(kin_error *e) {
+    kin_error **slot = kin__error_slot();
+    kin_error *old = *slot;
+    *slot = e;
+    kin_error_release(old);
+}
+
+const kin_error *kin_last_error(void) { return *kin__error_slot(); }
+
+void kin_clear_error(void) { kin__error_set(NULL); }
+
+int kin_fail_error(kin_error *e) {
+    if (!e)
+        return kin__misuse(KIN_EINVAL, "kin_fail_error: error is NULL");
+    int code = e->code;
+    kin__error_set(e);
+    return code;
+}
+
+int kin_fail(const char *type, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    kin_error *e = kin__error_makev(KIN_EFAILED, type, NULL, fmt, ap);
+    va_end(ap);
+    kin__error_set(e);
+    return KIN_EFAILED;
+}
+
+int kin_fail_code(int code, const char *type, const char *fmt, ...) {
+    if (code >= 0)
+        return kin__misuse(KIN_EINVAL,
+                           "kin_fail_code: code %d is not negative", code);
+    va_list ap;
+    va_start(ap, fmt);
+    kin_error *e = kin__error_makev(code, type, NULL, fmt, ap);
+    va_end(ap);
+    kin__error_set(e);
+    return code;
+}
+
+int kin__misuse(int code, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    kin_error *e = kin__error_makev(code, "KinError", NULL, fmt, ap);
+    va_end(ap);
+    kin__error_set(e);
+    return code;
+}
+
+/* ---- Names of codes -----------------------------------------------------*/
+
+const char *kin_strerror(int code) {
+    switch (code) {
+    case KIN_OK: return "success";
+    case KIN_ECANCELED: return "cancelled";
+    case KIN_ETIMEDOUT: return "timed out";
+    case KIN_EFAILED: return "failed";
+    case KIN_EINVAL: return "invalid argument";
+    case KIN_ENOMEM: return "out of memory";
+    case KIN_ESTALE: return "stale handle: the job or scope was reclaimed";
+    case KIN_ENOTCORO: return "suspending call outside a coroutine";
+    case KIN_EDEADLK: return "the wait could never end";
+    case KIN_EALREADY: return "already started";
+    case KIN_ECLOSED: return "scope closed";
+    case KIN_ENOTASYNC: return "not an async job";
+    case KIN_EPERM: return "not allowed from this context";
+    case KIN_NULL: return "no value (timed out)";
+    default: break;
+    }
+    if (code < 0 && code > -4000) {
+        const char *s = strerror(-code); /* glibc: static for known codes */
+        if (s)
+            return s;
+    }
+    return "unknown code";
+}
+
+/* ---- Default handler ----------------------------------------------------*/
+
+static pthread_mutex_t g_handler_mu = PTHREAD_MUTEX_INITIALIZER;
+static kin_handler_fn g_handler;
+static void *g_handler_arg;
+
+void kin_set_default_handler(kin_handler_fn fn, void *arg) {
+    pthread_mutex_lock(&g_handler_mu);
+    g_handler = fn;
+    g_handler_arg = arg;
+    pthread_mutex_unlock(&g_handler_mu);
+}
+
+void kin__default_handler(kin_job job, const kin_error *failure) {
+    pthread_mutex_lock(&g_handler_mu);
+    kin_handler_fn fn = g_handler;
+    void *arg = g_handler_arg;
+    pthread_mutex_unlock(&g_handler_mu);
+    if (fn) {
+        fn(job, failure, arg);
+        return;
+    }
+    char name[64];
+    if (kin_job_name(job, name, sizeof name) < 0)
+        snprintf(name, sizeof name, "?");
+    size_t nsup = kin_error_suppressed_count(failure);
+    if (nsup)
+        fprintf(stderr,
+                "kin: uncaught failure in coroutine '%s': %s: %s (+%zu "
+                "suppressed)\n",
+                name, kin_error_type(failure), kin_error_message(failure),
+                nsup);
+    else
+        fprintf(stderr, "kin: uncaught failure in coroutine '%s': %s: %s\n",
+                name, kin_error_type(failure), kin_error_message(failure));
+    fflush(stderr);
+}

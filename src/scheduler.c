@@ -1,0 +1,556 @@
+/*
+ * scheduler.c — workers, run queues, suspension and wake-up, the loop.
+ *
+ * GLOSSARY
+ *   worker     one per thread that runs coroutines (the thread running
+ *              kin_run_blocking; later the threads of the dispatchers). It
+ *              owns a run queue, a timer heap, a stack pool and the thread's
+ *              own stack, on which its loop runs ("sched_ctx").
+ *   home       the worker a coroutine runs on. A coroutine is given a home
+ *              when it is dispatched and keeps it once started, so its
+ *              thread-locals (errno included) stay valid across suspension
+ *              points; only coroutines that have not started may move.
+ *   park       a coroutine suspends by parking; whoever makes it runnable
+ *              wakes it, which queues it on its home worker.
+ *
+ * INVARIANTS
+ *   - A coroutine is in at most one run queue or inbox, and only while its
+ *     park word is RUNNING or NOTIFIED (woken, or yielding).
+ *   - Only the home worker's thread runs a started coroutine, switches to or
+ *     from it, or touches its [coro] fields; other threads only kin__wake it
+ *     (an atomic on park, then a push to the home's inbox).
+ *   - run queue, runnext, timers and stack pool are touched only by the
+ *     worker's own thread. The inbox is a lock-free LIFO any thread pushes
+ *     to; the worker takes it whole and reverses it to keep FIFO order.
+ *
+ * SUSPENSION PROTOCOL (no lost wake-ups, also across threads)
+ *   park word: RUNNING -> PARKED by the coroutine itself (kin__park);
+ *   PARKED -> RUNNING + enqueue by a waker; RUNNING -> NOTIFIED by a waker
+ *   that came before the park, so the next park returns at once. Every wait
+ *   is a loop that re-checks its condition, so a stale NOTIFIED costs one
+ *   spurious return, never a lost event. A cancellable wait publishes its
+ *   job in cancel_wake before checking for cancellation; cancel_tree sets
+ *   CANCELLING before reading cancel_wake (both seq_cst), so either the
+ *   waiter sees the cancellation or the canceller sees the waiter.
+ *
+ * WHY DIRECT SWITCHES
+ *   A coroutine that suspends picks the next runnable coroutine itself and
+ *   switches straight to it, instead of returning to the loop first: one
+ *   switch per hand-over, not two. It returns to sched_ctx only when nothing
+ *   is runnable (the loop then sleeps until a timer or an inbox push) or
+ *   when the loop must return (its run_blocking root completed: `stop`).
+ *   The price is that a finished coroutine cannot free its own stack while
+ *   running on it: it leaves itself in `zombie` and whoever runs next on
+ *   that thread releases it.
+ *
+ * ORDERING (DESIGN rule 11): new coroutines and woken ones go to the tail of
+ *   the queue; due timers are moved to the queue before each pick, as
+ *   Kotlin's event loop does; so a single-threaded program prints in the
+ *   order kotlinx.coroutines does.
+ *
+ * Rejected: a separate scheduler coroutine (two switches per hand-over);
+ * per-coroutine mutexes for parking (a system call per wake under
+ * contention); a global run queue (contention once there are many workers).
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "alloc.h"
+#include "error.h"
+#include "kin_assert.h"
+#include "sanitizer.h"
+#include "scheduler.h"
+
+/* ---- Thread state ---------------------------------------------------------*/
+
+typedef struct kin__thread {
+    kin__worker *worker;
+    kin_error *error; /* current error of plain code on this thread */
+    bool registered;
+} kin__thread;
+
+static __thread kin__thread t_self __attribute__((tls_model("initial-exec")));
+static pthread_key_t g_thread_key;
+static pthread_once_t g_thread_once = PTHREAD_ONCE_INIT;
+
+static void worker_free(kin__worker *w);
+
+static void thread_exit(void *unused) {
+    (void)unused;
+    kin_error_release(t_self.error);
+    t_self.error = NULL;
+    kin__worker *w = t_self.worker;
+    /* A worker with queued or sleeping coroutines cannot be torn down: they
+     * would never run. Leave it (documented in kin.h). */
+    if (w && !w->runq_head && !w->timers.n &&
+        !atomic_load_explicit(&w->inbox, memory_order_acquire)) {
+        t_self.worker = NULL;
+        worker_free(w);
+    }
+}
+
+static void thread_key_init(void) {
+    pthread_key_create(&g_thread_key, thread_exit);
+}
+
+static void thread_register(void) {
+    if (t_self.registered)
+        return;
+    pthread_once(&g_thread_once, thread_key_init);
+    pthread_setspecific(g_thread_key, &t_self);
+    t_self.registered = true;
+}
+
+kin_error **kin__error_slot(void) {
+    kin__worker *w = t_self.worker;
+    if (w && w->current)
+        return &w->current->error;
+    thread_register();
+    return &t_self.error;
+}
+
+kin__job *kin__current_coro(void) {
+    kin__worker *w = t_self.worker;
+    return w ? w->current : NULL;
+}
+
+/* ---- Workers ------------------------------------------------------------*/
+
+static void thread_stack_bounds(kin__worker *w) {
+#if KIN__ASAN
+    pthread_attr_t attr;
+    void *addr = NULL;
+    size_t size = 0;
+    if (pthread_getattr_np(pthread_self(), &attr) == 0) {
+        pthread_attr_getstack(&attr, &addr, &size);
+        pthread_attr_destroy(&attr);
+    }
+    w->asan_bottom = addr;
+    w->asan_size = size;
+#else
+    (void)w;
+#endif
+}
+
+kin__worker *kin__worker_self(void) {
+    kin__worker *w = t_self.worker;
+    if (KIN__LIKELY(w != NULL))
+        return w;
+    w = kin__calloc(1, sizeof *w);
+    if (!w)
+        return NULL;
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&w->cv, &ca);
+    pthread_condattr_destroy(&ca);
+    pthread_mutex_init(&w->mu, NULL);
+    w->thread = pthread_self();
+    thread_stack_bounds(w);
+#if KIN__TSAN
+    w->tsan_fiber = __tsan_get_current_fiber();
+#endif
+    kin__stack_thread_init();
+    thread_register();
+    t_self.worker = w;
+    return w;
+}
+
+static void worker_free(kin__worker *w) {
+    kin__stack_pool_drain(&w->stacks);
+    kin__timer_heap_free(&w->timers);
+    pthread_mutex_destroy(&w->mu);
+    pthread_cond_destroy(&w->cv);
+    kin__stack_thread_fini();
+    kin__free(w);
+}
+
+/* ---- Clock ---------------------------------------------------------------*/
+
+int64_t kin__now(kin__worker *w) {
+    (void)w;
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* ---- Queues --------------------------------------------------------------*/
+
+static inline void runq_push(kin__worker *w, kin__job *co) {
+    co->run_next = NULL;
+    if (w->runq_tail)
+        w->runq_tail->run_next = co;
+    else
+        w->runq_head = co;
+    w->runq_tail = co;
+}
+
+static inline kin__job *runq_pop(kin__worker *w) {
+    kin__job *co = w->runq_head;
+    if (co) {
+        w->runq_head = co->run_next;
+        if (!w->runq_head)
+            w->runq_tail = NULL;
+        co->run_next = NULL;
+    }
+    return co;
+}
+
+static void drain_inbox(kin__worker *w) {
+    kin__job *list = atomic_exchange_explicit(&w->inbox, NULL,
+                                              memory_order_acquire);
+    kin__job *fifo = NULL;
+    while (list) { /* the inbox is LIFO: reverse it */
+        kin__job *next = list->run_next;
+        list->run_next = fifo;
+        fifo = list;
+        list = next;
+    }
+    while (fifo) {
+        kin__job *next = fifo->run_next;
+        runq_push(w, fifo);
+        fifo = next;
+    }
+}
+
+/* Wakes the worker's loop if it is blocked in its condition variable. */
+static void unpark_thread(kin__worker *w) {
+    if (atomic_load(&w->sleeping)) {
+        pthread_mutex_lock(&w->mu);
+        pthread_cond_signal(&w->cv);
+        pthread_mutex_unlock(&w->mu);
+    }
+}
+
+static void enqueue(kin__worker *w, kin__job *co) {
+    if (w == t_self.worker) {
+        runq_push(w, co);
+        return;
+    }
+    kin__job *head = atomic_load_explicit(&w->inbox, memory_order_relaxed);
+    do {
+        co->run_next = head;
+    } while (!atomic_compare_exchange_weak(&w->inbox, &head, co));
+    unpark_thread(w);
+}
+
+int kin__dispatch(kin__job *co) {
+    kin__worker *w = kin__worker_self();
+    if (!w)
+        return KIN_ENOMEM;
+    co->home = w;
+    enqueue(w, co);
+    return 0;
+}
+
+/* ---- Switching ----------------------------------------------------------*/
+
+static void release_zombie(kin__worker *w) {
+    kin__job *z = w->zombie;
+    w->zombie = NULL;
+    kin__stack_put(&w->stacks, z->stack);
+    z->stack = NULL;
+#if KIN__TSAN
+    __tsan_destroy_fiber(z->tsan_fiber);
+    z->tsan_fiber = NULL;
+#endif
+    kin__job_unref(z); /* the coroutine reference */
+}
+
+/* First thing after every switch lands on a stack (and at a coroutine's
+ * first entry): finish the sanitizer hand-over, free the finished one. */
+static inline void after_switch(kin__worker *w, kin__job *self) {
+#if KIN__ASAN
+    const void *bottom;
+    size_t size;
+    __sanitizer_finish_switch_fiber(self ? self->asan_fake : w->asan_fake,
+                                    &bottom, &size);
+#else
+    (void)self;
+#endif
+    if (w->zombie)
+        release_zombie(w);
+}
+
+static void overflow(kin__job *co) {
+    char name[64];
+    kin__job_display_name(co, name, sizeof name);
+    kin__stack_overflow(co->stack, name);
+}
+
+/* Switches from `from` to `to` (NULL: the loop's sched_ctx). Returns when
+ * something switches back to `from`. */
+static void transfer(kin__worker *w, kin__job *from, kin__job *to) {
+    kin__ctx *fc = from ? &from->ctx : &w->sched_ctx;
+    kin__ctx *tc = to ? &to->ctx : &w->sched_ctx;
+    if (from && KIN__UNLIKELY(!kin__stack_canary_ok(from->stack)))
+        overflow(from);
+    w->current = to;
+#if KIN__ASAN
+    bool dying = from && from == w->zombie;
+    void **save = dying ? NULL : from ? &from->asan_fake : &w->asan_fake;
+    if (to)
+        __sanitizer_start_switch_fiber(save, to->stack->lo, to->stack->usable);
+    else
+        __sanitizer_start_switch_fiber(save, w->asan_bottom, w->asan_size);
+#endif
+#if KIN__TSAN
+    __tsan_switch_to_fiber(to ? to->tsan_fiber : w->tsan_fiber, 0);
+#endif
+    kin__ctx_switch(fc, tc);
+    after_switch(w, from);
+}
+
+static void coro_entry(void *arg);
+
+/* Prepares a coroutine's first run. Returns false if it must not run: it was
+ * cancelled before starting (DEFAULT: the body never runs), or no stack could
+ * be had (the coroutine fails with KIN_ENOMEM). Either way it is completed
+ * here. */
+static bool prepare_start(kin__worker *w, kin__job *co) {
+    if (co->start != KIN_START_ATOMIC && co->start != KIN_START_UNDISPATCHED &&
+        kin__job_is_cancelling(co)) {
+        kin__job_body_done(co, KIN_ECANCELED, NULL);
+        kin__job_unref(co);
+        return false;
+    }
+    kin__stack *s = kin__stack_get(&w->stacks, co->stack_size);
+    if (!s) {
+        char name[64];
+        kin__job_display_name(co, name, sizeof name);
+        kin_error *e = kin__error_make(
+            KIN_ENOMEM, "OutOfMemoryError", NULL,
+            "could not allocate a %zu-byte stack for coroutine '%s'",
+            co->stack_size, name);
+        kin__job_body_done(co, KIN_ENOMEM, e);
+        kin_error_release(e);
+        kin__job_unref(co);
+        return false;
+    }
+    co->stack = s;
+    co->home = w;
+    /* Keep the canary word at the bottom out of the usable range. */
+    kin__ctx_make(&co->ctx, s->lo + 16, s->usable - 16, coro_entry, co);
+#if KIN__TSAN
+    co->tsan_fiber = __tsan_create_fiber(0);
+#endif
+    co->started = true;
+    return true;
+}
+
+static void fire_due_timers(kin__worker *w) {
+    int64_t now = kin__now(w);
+    kin__timer *t;
+    while ((t = kin__timer_pop_due(&w->timers, now)) != NULL)
+        t->fire(t);
+}
+
+/* The next coroutine to run on w, or NULL to go back to the loop. */
+static kin__job *pick_next(kin__worker *w, bool from_loop) {
+    for (;;) {
+        if (w->runnext) {
+            kin__job *co = w->runnext;
+            w->runnext = NULL;
+            return co;
+        }
+        if (!from_loop && (w->return_to_caller ||
+                           atomic_load_explicit(&w->stop, memory_order_relaxed)))
+            return NULL;
+        if (w->timers.n)
+            fire_due_timers(w);
+        if (atomic_load_explicit(&w->inbox, memory_order_relaxed))
+            drain_inbox(w);
+        kin__job *co = runq_pop(w);
+        if (!co)
+            return NULL;
+        if (co->started || prepare_start(w, co))
+            return co;
+    }
+}
+
+static void coro_entry(void *arg) {
+    kin__job *co = arg;
+    kin__worker *w = co->home;
+    after_switch(w, co);
+    co->cur = co;
+    int rc;
+    if (co->flags & KIN__F_ASYNC) {
+        void *value = NULL;
+        rc = co->body.afn(co->arg, &value);
+        if (rc == 0)
+            co->result = value;
+        else if (value && co->result_free)
+            co->result_free(value); /* a failed body's value is dropped */
+    } else {
+        rc = co->body.fn(co->arg);
+    }
+    kin__job_body_done(co, rc, co->error);
+    kin_error_release(co->error);
+    co->error = NULL;
+    w = co->home;
+    w->zombie = co;
+    transfer(w, co, pick_next(w, false));
+    kin__fatal("internal error: a finished coroutine was resumed");
+}
+
+void kin__start_undispatched(kin__job *co) {
+    kin__worker *w = t_self.worker;
+    KIN__ASSERT(w);
+    co->home = w;
+    if (!prepare_start(w, co))
+        return;
+    kin__job *self = w->current;
+    if (self) {
+        w->runnext = self;
+        transfer(w, self, co);
+    } else {
+        bool saved = w->return_to_caller;
+        w->return_to_caller = true;
+        transfer(w, NULL, co);
+        w->return_to_caller = saved;
+    }
+}
+
+/* ---- Park and wake -------------------------------------------------------*/
+
+void kin__wake(kin__job *co) {
+    int s = atomic_load(&co->park);
+    for (;;) {
+        if (s == KIN__PARKED) {
+            if (atomic_compare_exchange_weak(&co->park, &s, KIN__RUNNING)) {
+                enqueue(co->home, co);
+                return;
+            }
+        } else if (s == KIN__RUNNING) {
+            if (atomic_compare_exchange_weak(&co->park, &s, KIN__NOTIFIED))
+                return;
+        } else {
+            return;
+        }
+    }
+}
+
+void kin__park(kin__job *co) {
+    int expected = KIN__RUNNING;
+    if (!atomic_compare_exchange_strong(&co->park, &expected, KIN__PARKED)) {
+        KIN__ASSERT(expected == KIN__NOTIFIED);
+        atomic_store(&co->park, KIN__RUNNING);
+        return;
+    }
+    kin__worker *w = co->home;
+    kin__job *next = pick_next(w, false);
+    if (next != co)
+        transfer(w, co, next);
+}
+
+void kin__wait(kin__job *co, atomic_bool *fired, bool cancellable) {
+    kin__job *cur = co->cur;
+    for (;;) {
+        if (cancellable) {
+            atomic_store(&co->cancel_wake, cur);
+            if (kin__job_is_cancelling(cur))
+                break;
+        }
+        if (atomic_load_explicit(fired, memory_order_acquire))
+            break;
+        kin__park(co);
+    }
+    if (cancellable)
+        atomic_store_explicit(&co->cancel_wake, NULL, memory_order_relaxed);
+}
+
+void kin__yield_to_others(kin__job *co) {
+    kin__worker *w = co->home;
+    runq_push(w, co);
+    kin__job *next = pick_next(w, false);
+    if (next != co)
+        transfer(w, co, next);
+}
+
+/* ---- The loop ------------------------------------------------------------*/
+
+static void loop_node_fire(kin__node *n, kin__job *job) {
+    (void)job;
+    kin__worker *w = n->arg;
+    atomic_store(&n->fired, true);
+    atomic_store(&w->stop, 1);
+    if (w != t_self.worker)
+        unpark_thread(w);
+}
+
+void kin__loop_node_init(kin__node *n, kin__worker *w) {
+    memset(n, 0, sizeof *n);
+    n->fire = loop_node_fire;
+    n->arg = w;
+}
+
+static void sleep_until(kin__worker *w, int64_t deadline) {
+    pthread_mutex_lock(&w->mu);
+    atomic_store(&w->sleeping, 1);
+    if (!atomic_load(&w->inbox) && !atomic_load(&w->stop)) {
+        if (deadline == INT64_MAX) {
+            pthread_cond_wait(&w->cv, &w->mu);
+        } else {
+            struct timespec ts = {.tv_sec = deadline / 1000000000,
+                                  .tv_nsec = deadline % 1000000000};
+            pthread_cond_timedwait(&w->cv, &w->mu, &ts);
+        }
+    }
+    atomic_store(&w->sleeping, 0);
+    pthread_mutex_unlock(&w->mu);
+}
+
+void kin__run_loop(kin__worker *w, kin__node *until) {
+    KIN__ASSERT(!w->in_loop && !w->current);
+    w->in_loop = true;
+    atomic_store(&w->stop, 0);
+    while (!atomic_load(&until->fired)) {
+        kin__job *co = pick_next(w, true);
+        if (co) {
+            transfer(w, NULL, co);
+            continue;
+        }
+        if (atomic_load(&until->fired))
+            break;
+        int64_t deadline = kin__timer_next(&w->timers);
+        if (deadline > kin__now(w))
+            sleep_until(w, deadline);
+    }
+    atomic_store(&w->stop, 0);
+    w->in_loop = false;
+}
+
+/* ---- For the SIGSEGV handler (stack.c) -------------------------------------*/
+
+/* Async-signal-safe: reads this thread's state and copies the name without
+ * allocating. */
+bool kin__running_stack(const kin__stack **s, char *name, size_t len) {
+    kin__worker *w = t_self.worker;
+    kin__job *co = w ? w->current : NULL;
+    if (!co || !co->stack || len == 0)
+        return false;
+    *s = co->stack;
+    const char *base = co->name[0] ? co->name : "coroutine";
+    size_t n = 0;
+    while (base[n] && n + 1 < len) {
+        name[n] = base[n];
+        n++;
+    }
+    char digits[24];
+    int k = 0;
+    unsigned long long v = co->seq;
+    do {
+        digits[k++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    if (n + 1 < len)
+        name[n++] = '#';
+    while (k > 0 && n + 1 < len)
+        name[n++] = digits[--k];
+    name[n] = 0;
+    return true;
+}

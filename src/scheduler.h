@@ -1,0 +1,87 @@
+/*
+ * scheduler.h — workers: the threads that run coroutines. See scheduler.c for the
+ * design essay (what a worker owns, how a coroutine is suspended and woken,
+ * why switches go straight from one coroutine to the next).
+ */
+#ifndef KIN_SCHED_H
+#define KIN_SCHED_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "context.h"
+#include "job.h"
+#include "stack.h"
+#include "timer.h"
+
+/* kin__job.park */
+enum { KIN__RUNNING = 0, KIN__PARKED = 1, KIN__NOTIFIED = 2 };
+
+struct kin__worker {
+    /* ---- owned by the worker's thread ---- */
+    kin__ctx sched_ctx;     /* the thread's own stack, running the loop */
+    kin__job *current;      /* the running coroutine; NULL on sched_ctx */
+    kin__job *runq_head;    /* FIFO of runnable coroutines (run_next) */
+    kin__job *runq_tail;
+    kin__job *runnext;      /* runs before the queue (UNDISPATCHED parent) */
+    kin__job *zombie;       /* finished coroutine whose stack to release */
+    kin__timer_heap timers;
+    kin__stack_pool stacks;
+    bool in_loop;           /* kin__run_loop is on this thread's stack */
+    bool return_to_caller;  /* UNDISPATCHED start from plain code */
+    pthread_t thread;
+
+    /* ---- shared with other threads ---- */
+    _Atomic(kin__job *) inbox; /* LIFO pushed by other threads */
+    atomic_int stop;           /* ask running coroutines to yield the loop */
+    atomic_int sleeping;       /* the loop is (about to be) blocked in cv */
+    pthread_mutex_t mu;        /* leaf lock, guards only the cv wait */
+    pthread_cond_t cv;
+
+    /* ---- sanitizer bookkeeping for the thread's own stack ---- */
+    void *tsan_fiber;
+    void *asan_fake;
+    const void *asan_bottom;
+    size_t asan_size;
+};
+
+/* The calling thread's worker, made on first use; NULL if out of memory. */
+kin__worker *kin__worker_self(void);
+
+/* The running coroutine of the calling thread, or NULL in plain code. */
+kin__job *kin__current_coro(void);
+
+/* Puts a new coroutine (not yet started) on the calling thread's worker. */
+int kin__dispatch(kin__job *co);
+
+/* Starts co now on the calling thread and returns when it first suspends
+ * or finishes (KIN_START_UNDISPATCHED). */
+void kin__start_undispatched(kin__job *co);
+
+/* Makes a parked coroutine runnable (any thread). If it is not parked, its
+ * next park returns at once instead. */
+void kin__wake(kin__job *co);
+
+/* Suspends the calling coroutine until kin__wake; may return spuriously, so
+ * callers loop on their condition. */
+void kin__park(kin__job *co);
+
+/* Suspends co until *fired is set or, if cancellable, until co's current
+ * job is cancelled. The caller cleans up what it registered. */
+void kin__wait(kin__job *co, atomic_bool *fired, bool cancellable);
+
+/* Queues co at the tail of its worker's run queue and runs the others. */
+void kin__yield_to_others(kin__job *co);
+
+/* Monotonic time of the worker's clock, in nanoseconds. */
+int64_t kin__now(kin__worker *w);
+
+/* A completion-list node that stops kin__run_loop when fired. */
+void kin__loop_node_init(kin__node *n, kin__worker *w);
+
+/* Runs the calling thread's loop until `until` has fired. */
+void kin__run_loop(kin__worker *w, kin__node *until);
+
+#endif
