@@ -38,7 +38,13 @@
  *     children over time holds only the live ones (and those you keep, L2).
  * L5. Children may use their parent's stack memory: a coroutine_scope (and
  *     every scope function) returns only after all children launched in it
- *     have completed, so passing &local to a child launched inside it is safe.
+ *     have completed, so passing &local to a child launched inside it is
+ *     safe, and so is &local of any frame that encloses the scope call. A
+ *     coroutine's own body is different: its frame ends when the body
+ *     returns, while its job still waits for its children; a child launched
+ *     directly from a body must not keep pointers into that body's frame
+ *     unless the body joins the child (or wraps the launches in a
+ *     kin_coroutine_scope) before returning.
  * L6. Error objects returned as "borrowed" (kin_last_error, kin_job_cause,
  *     handler arguments) are valid until the next kin call in the same
  *     coroutine or thread that can set an error, or for kin_job_cause while

@@ -209,18 +209,26 @@ void kin__root_cancel(kin__job *j, kin_error *cause) {
 /* ---- Creation ---------------------------------------------------------------*/
 
 int kin__job_attach(kin__job *j, kin__job *parent, bool lazy) {
-    j->parent = parent;
     int initial = lazy ? KIN_STATE_NEW : KIN_STATE_ACTIVE;
-    if (!parent) {
-        atomic_store_explicit(&j->state, initial, memory_order_relaxed);
+    atomic_store_explicit(&j->state, initial, memory_order_relaxed);
+    if (!parent)
         return 0;
-    }
     kin__lock_acquire(&parent->lock);
     int ps = atomic_load_explicit(&parent->state, memory_order_relaxed);
-    if (kin__state_final(ps)) {
+    if (ps == KIN_STATE_COMPLETED) {
         kin__lock_release(&parent->lock);
         return KIN_ECLOSED;
     }
+    if (ps == KIN_STATE_CANCELLED) {
+        /* A cancelled scope object: Kotlin makes the child, born cancelled.
+         * There is no family left to join, so it stands alone. */
+        kin__lock_acquire(&j->lock);
+        mark_cancelling_locked(j, kids_cause_locked(parent));
+        kin__lock_release(&j->lock);
+        kin__lock_release(&parent->lock);
+        return 0;
+    }
+    j->parent = parent;
     j->sib_prev = parent->child_tail;
     j->sib_next = NULL;
     if (parent->child_tail)
@@ -229,11 +237,9 @@ int kin__job_attach(kin__job *j, kin__job *parent, bool lazy) {
         parent->child_head = j;
     parent->child_tail = j;
     parent->active++;
-    atomic_store_explicit(&j->state, initial, memory_order_relaxed);
-    if (kin__state_cancelled(ps)) {
+    if (ps == KIN_STATE_CANCELLING) {
         /* Kotlin: a child of a cancelling parent is born cancelled. Nobody
-         * else can see j yet, so its own lock is not needed, but the
-         * assertions in the helpers want it. */
+         * else can see j yet; its lock is taken for the helpers' sake. */
         kin__lock_acquire(&j->lock);
         mark_cancelling_locked(j, kids_cause_locked(parent));
         kin__lock_release(&j->lock);

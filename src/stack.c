@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <ucontext.h>
 #include <unistd.h>
 
 #include "alloc.h"
@@ -205,6 +206,7 @@ kin__stack *kin__stack_get(kin__stack_pool *pool, size_t size) {
             return s;
     }
     atomic_fetch_sub_explicit(&g_guarded, 1, memory_order_relaxed);
+    segv_install();
     return carve_canary(size);
 }
 
@@ -305,13 +307,31 @@ void kin__stack_overflow(const kin__stack *s, const char *name) {
 static struct sigaction g_old_segv, g_old_bus;
 static atomic_int g_segv_state; /* 0 none, 1 installing, 2 installed */
 
+/* The stack pointer of the interrupted code, or 0 if unknown. */
+static uintptr_t interrupted_sp(void *uctx) {
+    ucontext_t *uc = uctx;
+#if defined(__x86_64__)
+    return (uintptr_t)uc->uc_mcontext.gregs[REG_RSP];
+#elif defined(__aarch64__)
+    return (uintptr_t)uc->uc_mcontext.sp;
+#else
+    (void)uc;
+    return 0;
+#endif
+}
+
 static void segv_handler(int sig, siginfo_t *si, void *uctx) {
     const kin__stack *s;
     char name[64];
-    if (kin__running_stack(&s, name, sizeof name) && s->guarded) {
+    if (kin__running_stack(&s, name, sizeof name)) {
         char *addr = (char *)si->si_addr;
-        /* The guard page, or the canary word just above it. */
-        if (addr >= s->map && addr < s->lo + 64)
+        uintptr_t sp = interrupted_sp(uctx);
+        /* A fault in the guard page; or, in either mode, a stack pointer
+         * that has left the coroutine's stack downwards (a canary stack's
+         * runaway recursion faults only once it leaves its chunk). */
+        if ((s->guarded && addr >= s->map && addr < s->lo + 64) ||
+            (sp && sp < (uintptr_t)s->lo + 64 &&
+             sp + ((uintptr_t)1 << 30) > (uintptr_t)s->lo))
             kin__stack_overflow(s, name);
     }
     /* Not ours: hand over to whoever was there before. */

@@ -43,7 +43,7 @@
         }                                                                      \
     } while (0)
 
-static int check_step_;
+static int check_step_ __attribute__((unused));
 
 #define EXPECT(n)                                                              \
     do {                                                                       \

@@ -1,0 +1,3 @@
+module kin/bench/peers/go
+
+go 1.19

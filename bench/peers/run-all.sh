@@ -1,0 +1,125 @@
+#!/usr/bin/env bash
+# Run every scenario on each peer, keep the best repetition, measure peak RSS,
+# check the check values, and print a table.
+#
+# Usage: bench/peers/run-all.sh [--quick] [--reps R] [--peers "kotlin go"] [SCENARIO...]
+#   --quick        the small N of each scenario (all three systems within a minute)
+#   --reps R       repetitions per process (default 5; park, timers: 3)
+#   --peers LIST   which peers to run (default: "kotlin go", plus "kin" when KIN_BENCH is set)
+#   SCENARIO...    a subset (default: all); spawn_cpu runs twice, one worker and all
+# Environment:
+#   BENCH_BUILD_DIR  where the peers were built (default <repo>/build/bench-peers)
+#   KIN_BENCH        path to kin's own bench program (same interface); adds a "kin" column
+#   N_<scenario>     overrides N for one scenario, e.g. N_park=200000
+# Raw output of each run goes to $BENCH_BUILD_DIR/results/<peer>-<scenario>.{out,err,time}.
+# Exit status: 0 all checks right; 1 a run failed or a check was wrong; 3 a peer is not built.
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(cd "$here/../.." && pwd)
+export BENCH_BUILD_DIR=${BENCH_BUILD_DIR:-$repo/build/bench-peers}
+
+quick=0 reps_opt="" peers="" scenarios=()
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --quick) quick=1 ;;
+        --reps) reps_opt=$2; shift ;;
+        --peers) peers=$2; shift ;;
+        -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
+        -*) echo "run-all: unknown option $1" >&2; exit 2 ;;
+        *) scenarios+=("$1") ;;
+    esac
+    shift
+done
+[ -n "$peers" ] || { peers="kotlin go"; [ -n "${KIN_BENCH:-}" ] && peers="kin $peers"; }
+[ ${#scenarios[@]} -gt 0 ] || scenarios=(spawn spawn_mt spawn_cpu yield async park timers cancel supervise with_context)
+
+# N per scenario:         full     quick
+declare -A FULL=( [spawn]=1000000 [spawn_mt]=1000000 [spawn_cpu]=100000 [yield]=1000000
+                  [async]=1000000 [park]=1000000 [timers]=1000000 [cancel]=1000000
+                  [supervise]=1000000 [with_context]=100000 )
+declare -A QUICK=( [spawn]=100000 [spawn_mt]=100000 [spawn_cpu]=10000 [yield]=100000
+                   [async]=100000 [park]=100000 [timers]=100000 [cancel]=100000
+                   [supervise]=100000 [with_context]=10000 )
+
+peer_cmd() {
+    case "$1" in
+        kotlin) echo "$here/kotlin/run.sh" ;;
+        go) echo "$here/go/run.sh" ;;
+        kin) echo "${KIN_BENCH:?KIN_BENCH is not set}" ;;
+        *) echo "run-all: unknown peer $1" >&2; exit 2 ;;
+    esac
+}
+
+expected() {   # expected check value for scenario $1 at N=$2
+    local n=$2
+    case "$1" in
+        yield) echo $((2 * n)) ;;
+        async) echo $((n * (n - 1) / 2)) ;;
+        supervise) echo $((n - (n + 9) / 10)) ;;
+        *) echo "$n" ;;
+    esac
+}
+
+TIME=/usr/bin/time
+[ -x "$TIME" ] || { echo "run-all: $TIME not found (apt-get install -y time); peak RSS needs it" >&2; exit 3; }
+results="$BENCH_BUILD_DIR/results"
+mkdir -p "$results"
+status=0
+rows=()
+
+for sc in "${scenarios[@]}"; do
+    if [ -z "${FULL[$sc]:-}" ]; then echo "run-all: unknown scenario $sc" >&2; exit 2; fi
+    var="N_$sc"
+    n=${!var:-$([ $quick = 1 ] && echo "${QUICK[$sc]}" || echo "${FULL[$sc]}")}
+    reps=${reps_opt:-$(case $sc in park|timers) echo 3 ;; *) echo 5 ;; esac)}
+    variants=("")
+    [ "$sc" = spawn_cpu ] && variants=(1 all)
+    for threads in "${variants[@]}"; do
+        label=$sc; [ -n "$threads" ] && label="$sc ($threads worker$([ "$threads" = 1 ] || echo s))"
+        row="| $label | $n |"
+        rss_row=""
+        for peer in $peers; do
+            cmd=$(peer_cmd "$peer")
+            tag="$peer-$sc${threads:+-$threads}"
+            start=$(date +%s.%N)
+            if [ "$threads" = 1 ]; then
+                BENCH_THREADS=1 "$TIME" -v -o "$results/$tag.time" "$cmd" "$sc" "$n" "$reps" \
+                    >"$results/$tag.out" 2>"$results/$tag.err"
+            else
+                env -u BENCH_THREADS "$TIME" -v -o "$results/$tag.time" "$cmd" "$sc" "$n" "$reps" \
+                    >"$results/$tag.out" 2>"$results/$tag.err"
+            fi
+            rc=$?
+            wall=$(awk -v a="$start" -v b="$(date +%s.%N)" 'BEGIN { print b - a }')
+            want=$(expected "$sc" "$n")
+            best=$(awk -v sc="$sc" -v n="$n" -v want="$want" '
+                $1 == sc && $2 == "n=" n && $3 == "check=" want && $4 ~ /^ms=/ && $5 ~ /^ns\/op=/ {
+                    ok++; ms = substr($4, 4) + 0; ns = substr($5, 7)
+                    if (best == "" || ms < bestms) { bestms = ms; best = ns }
+                }
+                END { if (ok > 0 && ok == NR) print best; else print "BAD" }' "$results/$tag.out")
+            rss=$(awk -F': ' '/Maximum resident set size/ { printf "%.0f", $2 / 1024 }' "$results/$tag.time")
+            cancel_only=""
+            if [ "$sc" = cancel ]; then
+                cancel_only=$(awk '/^cancel-only ms:/ { v = $3 + 0; if (b == "" || v < b) b = v } END { print b }' "$results/$tag.err")
+            fi
+            if [ $rc -ne 0 ] || [ "$best" = BAD ]; then
+                echo "run-all: $peer $sc N=$n failed (exit $rc) or printed a wrong check (want $want); see $results/$tag.*" >&2
+                status=1; best="FAIL"
+            fi
+            printf 'run-all: %-6s %-22s N=%-8s best ns/op=%-10s peak RSS=%5s MiB  (%.1f s)%s\n' \
+                "$peer" "$label" "$n" "$best" "$rss" "$wall" "${cancel_only:+  cancel-only best ms=$cancel_only}" >&2
+            row="$row $best |"
+            rss_row="$rss_row $rss |"
+        done
+        rows+=("$row$rss_row")
+    done
+done
+
+header="| scenario | N |"; rule="|---|---:|"
+for peer in $peers; do header="$header $peer ns/op |"; rule="$rule---:|"; done
+for peer in $peers; do header="$header $peer peak RSS MiB |"; rule="$rule---:|"; done
+echo "$header"
+echo "$rule"
+printf '%s\n' "${rows[@]}"
+exit $status

@@ -1,0 +1,41 @@
+/* Seed 003, "cancel": cancelling a job stops it at its next suspension point.
+ *
+ *   suspend fun s003_cancel_repeat() = coroutineScope {
+ *       val job = launch { repeat(1000) { i -> println("Working on iteration $i"); delay(200) } }
+ *       delay(550)
+ *       println("Cancelling the job")
+ *       job.cancel(); job.join()
+ *       println("Job cancelled")
+ *   }
+ */
+#include <stdio.h>
+
+#include <kin.h>
+
+static int work(void *arg) {
+    (void)arg;
+    for (int i = 0; i < 1000; i++) {
+        printf("Working on iteration %d\n", i);
+        KIN_TRY(kin_delay(200));
+    }
+    return 0;
+}
+
+static int cancel_repeat(void *arg) {
+    (void)arg;
+    kin_job job;
+    KIN_TRY(kin_launch(&job, NULL, work, NULL));
+    KIN_TRY(kin_delay(550));
+    printf("Cancelling the job\n");
+    KIN_TRY(kin_cancel(job, NULL));
+    KIN_TRY(kin_join(job));
+    printf("Job cancelled\n");
+    return 0;
+}
+
+static int body(void *arg) {
+    (void)arg;
+    return kin_coroutine_scope(cancel_repeat, NULL);
+}
+
+int main(void) { return kin_run_blocking(body, NULL) == 0 ? 0 : 1; }

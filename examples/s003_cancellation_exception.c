@@ -1,0 +1,41 @@
+/* Seed 003, "CancellationException": a cancelled child sees the cancellation, its parent is fine.
+ *
+ *   suspend fun s003_cancellation_exception() = coroutineScope {
+ *       val job = launch {
+ *           try { delay(5000) } catch (e: CancellationException) { println("Caught cancellation: ${e.message}"); throw e }
+ *       }
+ *       delay(100)
+ *       job.cancel(); job.join()
+ *       println("Parent is fine — cancellation is not a failure")
+ *   }
+ */
+#include <stdio.h>
+
+#include <kin.h>
+
+static int child(void *arg) {
+    (void)arg;
+    int rc = kin_delay(5000);
+    if (rc == KIN_ECANCELED)
+        printf("Caught cancellation: %s\n",
+               kin_error_message(kin_last_error()));
+    return rc;
+}
+
+static int cancellation_exception(void *arg) {
+    (void)arg;
+    kin_job job;
+    KIN_TRY(kin_launch(&job, NULL, child, NULL));
+    KIN_TRY(kin_delay(100));
+    KIN_TRY(kin_cancel(job, NULL));
+    KIN_TRY(kin_join(job));
+    printf("Parent is fine — cancellation is not a failure\n");
+    return 0;
+}
+
+static int body(void *arg) {
+    (void)arg;
+    return kin_coroutine_scope(cancellation_exception, NULL);
+}
+
+int main(void) { return kin_run_blocking(body, NULL) == 0 ? 0 : 1; }
