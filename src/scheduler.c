@@ -255,6 +255,8 @@ static void release_zombie(kin__worker *w) {
     kin__stack_put(&w->stacks, z->stack);
     z->stack = NULL;
 #if KIN__TSAN
+    /* A fiber per coroutine, not per stack: TSan keeps a shadow call stack
+     * per fiber, and a finished coroutine never returns from its frames. */
     __tsan_destroy_fiber(z->tsan_fiber);
     z->tsan_fiber = NULL;
 #endif

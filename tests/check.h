@@ -62,6 +62,40 @@ static int check_step_ __attribute__((unused));
 
 #define CHECK_STEPS(n) CHECK_EQ(check_step_, (n))
 
+/* Big iteration counts shrink under tools that slow everything down:
+ * ThreadSanitizer (x50), AddressSanitizer (x10), or the divisor in the
+ * environment variable KIN_TEST_SCALE (CI sets it for Valgrind). */
+#if defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define CHECK_TOOL_DIVISOR 50
+#elif __has_feature(address_sanitizer)
+#define CHECK_TOOL_DIVISOR 10
+#endif
+#endif
+#if !defined(CHECK_TOOL_DIVISOR) && defined(__SANITIZE_THREAD__)
+#define CHECK_TOOL_DIVISOR 50
+#endif
+#if !defined(CHECK_TOOL_DIVISOR) && defined(__SANITIZE_ADDRESS__)
+#define CHECK_TOOL_DIVISOR 10
+#endif
+#ifndef CHECK_TOOL_DIVISOR
+#define CHECK_TOOL_DIVISOR 1
+#endif
+
+static inline long test_scale(long n) {
+    long d = CHECK_TOOL_DIVISOR;
+    const char *env = getenv("KIN_TEST_SCALE");
+    if (env && atol(env) > 0)
+        d *= atol(env);
+    return n / d > 0 ? n / d : 1;
+}
+
+/* Memory measurements mean something only without a tool in the process
+ * (sanitizers keep their own metadata and quarantines). */
+static inline int test_measures_memory(void) {
+    return CHECK_TOOL_DIVISOR == 1 && !getenv("KIN_TEST_SCALE");
+}
+
 /* The message of the current error, for checks. */
 static inline const char *last_message(void) {
     return kin_error_message(kin_last_error());

@@ -3,10 +3,11 @@
  * the siblings go on). */
 #include "check.h"
 
-static int cancelled_count;
+static int cancelled_count, started_leaves;
 
 static int leaf(void *arg) {
     (void)arg;
+    started_leaves++;
     int rc = kin_delay(100000);
     CHECK_EQ(rc, KIN_ECANCELED);
     cancelled_count++;
@@ -36,7 +37,8 @@ static int body(void *arg) {
     kin_job tree, sib;
     CHECK_EQ(kin_launch(&tree, NULL, level, (void *)4L), 0); /* 81 leaves */
     CHECK_EQ(kin_launch(&sib, NULL, sibling, NULL), 0);
-    CHECK_EQ(kin_delay(1), 0);
+    while (started_leaves < 81) /* let the whole tree start */
+        CHECK_EQ(kin_yield(), 0);
     EXPECT(3);
     int n = kin_job_children(tree, NULL, 0);
     CHECK_EQ(n, 3);

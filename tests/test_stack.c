@@ -58,7 +58,7 @@ static int body(void *arg) {
     CHECK_EQ(sh.sum, 4 * 120);
 
     /* Many short coroutines reuse a handful of stacks. */
-    for (int i = 0; i < 100000; i++)
+    for (long i = 0; i < test_scale(100000); i++)
         CHECK_EQ(kin_launch(NULL, NULL, use_stack, (void *)(size_t)64), 0);
     return 0;
 }

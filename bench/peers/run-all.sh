@@ -4,7 +4,8 @@
 #
 # Usage: bench/peers/run-all.sh [--quick] [--reps R] [--peers "kotlin go"] [SCENARIO...]
 #   --quick        the small N of each scenario (all three systems within a minute)
-#   --reps R       repetitions per process (default 5; park, timers: 3)
+#   --reps R       repetitions per process (default 5; park and timers 3,
+#                  or 2 with --quick)
 #   --peers LIST   which peers to run (default: "kotlin go", plus "kin" when KIN_BENCH is set)
 #   SCENARIO...    a subset (default: all); spawn_cpu runs twice, one worker and all
 # Environment:
@@ -24,7 +25,7 @@ while [ $# -gt 0 ]; do
         --quick) quick=1 ;;
         --reps) reps_opt=$2; shift ;;
         --peers) peers=$2; shift ;;
-        -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
         -*) echo "run-all: unknown option $1" >&2; exit 2 ;;
         *) scenarios+=("$1") ;;
     esac
@@ -62,16 +63,22 @@ expected() {   # expected check value for scenario $1 at N=$2
 
 TIME=/usr/bin/time
 [ -x "$TIME" ] || { echo "run-all: $TIME not found (apt-get install -y time); peak RSS needs it" >&2; exit 3; }
+read -r load1 _ < /proc/loadavg
+echo "run-all: $(nproc) cores, load average $load1 at start$(awk -v l="$load1" 'BEGIN { if (l >= 0.5) print " -- the machine is busy: figures, multi-core ones most, will be noisy" }')" >&2
 results="$BENCH_BUILD_DIR/results"
 mkdir -p "$results"
-status=0
+status=0 missing=0
 rows=()
 
 for sc in "${scenarios[@]}"; do
     if [ -z "${FULL[$sc]:-}" ]; then echo "run-all: unknown scenario $sc" >&2; exit 2; fi
     var="N_$sc"
     n=${!var:-$([ $quick = 1 ] && echo "${QUICK[$sc]}" || echo "${FULL[$sc]}")}
-    reps=${reps_opt:-$(case $sc in park|timers) echo 3 ;; *) echo 5 ;; esac)}
+    if [ $quick = 1 ]; then
+        reps=${reps_opt:-$(case $sc in park|timers) echo 2 ;; *) echo 5 ;; esac)}
+    else
+        reps=${reps_opt:-$(case $sc in park|timers) echo 3 ;; *) echo 5 ;; esac)}
+    fi
     variants=("")
     [ "$sc" = spawn_cpu ] && variants=(1 all)
     for threads in "${variants[@]}"; do
@@ -103,7 +110,10 @@ for sc in "${scenarios[@]}"; do
             if [ "$sc" = cancel ]; then
                 cancel_only=$(awk '/^cancel-only ms:/ { v = $3 + 0; if (b == "" || v < b) b = v } END { print b }' "$results/$tag.err")
             fi
-            if [ $rc -ne 0 ] || [ "$best" = BAD ]; then
+            if [ $rc -eq 3 ]; then
+                echo "run-all: $peer is not built; see $results/$tag.err" >&2
+                missing=1; best="n/a"; rss="n/a"
+            elif [ $rc -ne 0 ] || [ "$best" = BAD ]; then
                 echo "run-all: $peer $sc N=$n failed (exit $rc) or printed a wrong check (want $want); see $results/$tag.*" >&2
                 status=1; best="FAIL"
             fi
@@ -122,4 +132,5 @@ for peer in $peers; do header="$header $peer peak RSS MiB |"; rule="$rule---:|";
 echo "$header"
 echo "$rule"
 printf '%s\n' "${rows[@]}"
+[ $status -eq 0 ] && [ $missing -eq 1 ] && status=3
 exit $status

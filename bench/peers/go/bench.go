@@ -72,27 +72,32 @@ func spin(iters int, seed uint64) uint64 {
 	return x
 }
 
+// Calibration: the fastest of many ~10 us runs, so a time slice lost to another
+// process does not count (a long probe would be stretched by it).
 func calibrateSpin() {
 	var sink uint64
-	const probe = 2_000_000
-	best := time.Duration(1 << 62)
-	for r := 0; r < 5; r++ {
-		t0 := time.Now()
-		sink += spin(probe, sink+uint64(r))
-		if d := time.Since(t0); d < best {
-			best = d
+	iters := 4096
+	for round := 0; round < 3; round++ {
+		best := time.Duration(1 << 62)
+		for r := 0; r < 2000; r++ {
+			t0 := time.Now()
+			sink += spin(iters, sink)
+			if d := time.Since(t0); d < best {
+				best = d
+			}
+		}
+		iters = int(float64(iters) * 10_000 / float64(best.Nanoseconds()))
+		if iters < 1 {
+			iters = 1
 		}
 	}
-	spinIters = int(float64(probe) * 10_000 / float64(best.Nanoseconds()))
-	if spinIters < 1 {
-		spinIters = 1
-	}
+	spinIters = iters
 	bang := ""
 	if sink == 42 {
 		bang = "!"
 	}
 	fmt.Fprintf(os.Stderr, "spawn_cpu: %d iterations per child (~10 us; %.3f ns/iteration)%s\n",
-		spinIters, float64(best.Nanoseconds())/probe, bang)
+		spinIters, 10_000/float64(spinIters), bang)
 }
 
 func spawnCPU(n int) int64 {

@@ -22,7 +22,7 @@ rm -f "$out"
 export GOCACHE="$build_dir/go/cache" GOPATH="$build_dir/go/gopath"
 export GOFLAGS= GO111MODULE=on GOPROXY=off GOTOOLCHAIN=local GOWORK=off CGO_ENABLED=0
 echo "go peer: go build bench.go -> $out ($(go version))"
-if ! (cd "$here" && go build -trimpath -o "$out" .); then
+if ! (cd "$here" && go build -trimpath -buildvcs=false -o "$out" .); then
     echo "go peer: compile failed" >&2
     exit 1
 fi

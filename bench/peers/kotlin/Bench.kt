@@ -58,23 +58,29 @@ fun spin(iters: Int, seed: Long): Long {
     return x
 }
 
+// Calibration: the fastest of many ~10 us runs, so a time slice lost to another
+// process does not count (a long probe would be stretched by it).
 fun calibrateSpin() {
     if (spinIters != 0) return
     var sink = 0L
-    // Warm the JIT first (about 0.3 s of spinning), then time a long run.
+    // Warm the JIT first (about 0.3 s of spinning).
     val warmEnd = System.nanoTime() + 300_000_000L
     while (System.nanoTime() < warmEnd) sink += spin(10_000, sink)
-    val probe = 2_000_000
+    var iters = 4096
     var best = Long.MAX_VALUE
-    repeat(5) {
-        val t0 = System.nanoTime()
-        sink += spin(probe, sink + it)
-        best = minOf(best, System.nanoTime() - t0)
+    repeat(3) {
+        best = Long.MAX_VALUE
+        repeat(2000) {
+            val t0 = System.nanoTime()
+            sink += spin(iters, sink)
+            best = minOf(best, System.nanoTime() - t0)
+        }
+        iters = maxOf(1, (iters * 10_000.0 / best).toInt())
     }
-    spinIters = maxOf(1, (probe.toDouble() * 10_000.0 / best).toInt())
+    spinIters = iters
     System.err.println(String.format(Locale.ROOT,
         "spawn_cpu: %d iterations per child (~10 us; %.3f ns/iteration)%s",
-        spinIters, best.toDouble() / probe, if (sink == 42L) "!" else ""))
+        spinIters, 10_000.0 / spinIters, if (sink == 42L) "!" else ""))
 }
 
 fun spawnCpu(n: Int, dispatcher: CoroutineDispatcher): Long = runBlocking(dispatcher) {
