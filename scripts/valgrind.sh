@@ -10,6 +10,13 @@ export KIN_TEST_SCALE=${KIN_TEST_SCALE:-20}
 for exe in "$build"/examples/* "$build"/tests/test_*; do
     [ -f "$exe" ] && [ -x "$exe" ] || continue
     name=$(basename "$exe")
+    case "$name" in
+    test_fp_context)
+        # Valgrind does not emulate SSE rounding modes (its documented
+        # limitation), so this test's checks cannot pass under it.
+        echo "valgrind skip: $name"
+        continue ;;
+    esac
     log=$(mktemp)
     if valgrind --error-exitcode=99 --leak-check=full \
         --errors-for-leak-kinds=definite,indirect \
@@ -17,15 +24,9 @@ for exe in "$build"/examples/* "$build"/tests/test_*; do
         echo "valgrind ok:   $name"
     else
         rc=$?
-        # A program's own failure is the other suites' business; only
-        # Valgrind's verdict (99) fails this job.
-        if [ "$rc" -eq 99 ]; then
-            echo "valgrind FAIL: $name"
-            cat "$log"
-            status=1
-        else
-            echo "valgrind ok:   $name (exit $rc, no memory errors)"
-        fi
+        echo "valgrind FAIL: $name (exit $rc)"
+        cat "$log"
+        status=1
     fi
     rm -f "$log"
 done

@@ -1,7 +1,8 @@
 # Runs EXE and compares its standard output with EXPECTED, byte for byte.
 # If STDERR_FIRST is given, the program's standard error must contain the
 # failure named on that file's line (after "Exception: " or the class name).
-execute_process(COMMAND ${EXE}
+# EMULATOR runs cross-built programs (qemu-aarch64 when cross-compiling).
+execute_process(COMMAND ${EMULATOR} ${EXE}
   OUTPUT_VARIABLE out ERROR_VARIABLE err RESULT_VARIABLE rc)
 file(READ ${EXPECTED} want)
 if(NOT rc EQUAL 0)

@@ -52,7 +52,11 @@ static void expect_death(const char *self, const char *mode,
         close(pipefd[0]);
         if (strcmp(mode, "canary") == 0)
             setenv("KIN_STACK_GUARD", "0", 1);
-        execl(self, self, "child", what, (char *)NULL);
+        const char *emu = getenv("KIN_TEST_EMULATOR");
+        if (emu && *emu)
+            execlp(emu, emu, self, "child", what, (char *)NULL);
+        else
+            execl(self, self, "child", what, (char *)NULL);
         _exit(99);
     }
     close(pipefd[1]);
