@@ -135,6 +135,9 @@ enum {
     /* The call is not allowed from this context (for example
      * kin_run_blocking from inside a coroutine). */
     KIN_EPERM = -4012,
+    /* Too late or in use: configuring a pool that has started, shutting
+     * down while a kin_run_blocking is running. */
+    KIN_EBUSY = -4013,
 };
 
 /* kin_with_timeout_or_null's result when its own deadline passed: no value.
@@ -168,8 +171,8 @@ typedef struct kin_error kin_error;
 /* Makes a new error object with one reference owned by the caller. code must
  * be negative (KIN_EFAILED, -errno, or the application's own). type may be
  * NULL ("Failure"). Returns NULL if out of memory or code >= 0. Any thread. */
-KIN_EXPORT kin_error *kin_error_new(int code, const char *type,
-                                    const char *fmt, ...) KIN_PRINTF(3, 4);
+KIN_EXPORT kin_error *kin_error_new(int code, const char *type, const char *fmt,
+                                    ...) KIN_PRINTF(3, 4);
 KIN_EXPORT kin_error *kin_error_newv(int code, const char *type,
                                      const char *fmt, va_list ap);
 
@@ -288,10 +291,16 @@ typedef enum kin_start_mode {
     KIN_START_UNDISPATCHED = 3,
 } kin_start_mode;
 
+/* A dispatcher decides which thread runs a coroutine (see "Dispatchers"). */
+typedef struct kin_dispatcher kin_dispatcher;
+
 /* Options for kin_launch / kin_async; all-zero (or a NULL pointer) means the
  * defaults:  &(kin_launch_opts){ .start = KIN_START_LAZY, .name = "sync" } */
 typedef struct kin_launch_opts {
     kin_start_mode start;
+    /* Where it runs; NULL inherits the parent's (a scope object's, for
+     * kin_scope_launch; Default for the global scope). */
+    kin_dispatcher *dispatcher;
     /* For messages and the dump; copied (up to 31 bytes). Default
      * "coroutine". Messages show it as name#id. */
     const char *name;
@@ -321,7 +330,8 @@ KIN_EXPORT int kin_run_blocking(kin_fn fn, void *arg);
 /* ---- Builders ------------------------------------------------------------ */
 
 /* Launches fn(arg) as a new coroutine, a child of the current job (Kotlin's
- * launch). It is queued (see kin_start_mode) on the current thread's loop. If out
+ * launch). It is queued (see kin_start_mode) on its dispatcher: the one in
+ * opts, else the parent's. If out
  * is not NULL it receives a handle (L2). Does not suspend (except with
  * KIN_START_UNDISPATCHED, which runs the child until it first suspends).
  * Errors (fn never runs, *out is zeroed): KIN_ENOTCORO (called outside a
@@ -402,6 +412,65 @@ KIN_EXPORT int kin_ensure_active(void);
  * launched inside are waited for. Returns fn's result. Suspends. */
 KIN_EXPORT int kin_non_cancellable(kin_fn fn, void *arg);
 
+/* ---- Dispatchers ------------------------------------------------------------
+ * Default     one worker thread per core (KIN_DEFAULT_THREADS or
+ *             kin_dispatcher_set_threads), each with its own run queue; idle
+ *             workers steal coroutines that have not started yet. For CPU
+ *             work. Blocking in a system call here blocks that worker and the
+ *             coroutines that started on it: use IO for blocking calls.
+ * IO          an elastic pool for blocking calls (files, databases, a
+ *             blocking getaddrinfo): grows while calls block, up to 64
+ *             threads (kin_dispatcher_set_threads), shrinks when idle.
+ * Main        the loop of the first thread that ran kin_run_blocking; a
+ *             coroutine dispatched to it from another thread runs there (it
+ *             waits in the queue while that thread is not in its loop).
+ * Unconfined  starts in the caller's thread, and after a suspension continues
+ *             in the thread that resumed it (if that thread runs kin; while a
+ *             timer of its own is pending, as in kin_delay or
+ *             kin_with_timeout, it stays where the timer is).
+ * A coroutine that has started stays on its thread (except Unconfined), so
+ * thread-locals and errno stay valid across suspension points.
+ * The dispatchers are process-wide objects: the pointers stay valid for the
+ * life of the process. The pools start on first use.
+ */
+KIN_EXPORT kin_dispatcher *kin_dispatcher_default(void);
+KIN_EXPORT kin_dispatcher *kin_dispatcher_io(void);
+KIN_EXPORT kin_dispatcher *kin_dispatcher_main(void);
+KIN_EXPORT kin_dispatcher *kin_dispatcher_unconfined(void);
+
+/* The dispatcher of the calling coroutine; NULL in plain code. Inside a
+ * kin_run_blocking on a thread other than Main, a dispatcher of that loop. */
+KIN_EXPORT kin_dispatcher *kin_dispatcher_current(void);
+
+/* "Default", "IO", "Main", "Unconfined" or "run_blocking" (another thread's
+ * loop); "" for NULL. */
+KIN_EXPORT const char *kin_dispatcher_name(const kin_dispatcher *d);
+
+/* Sets the size of Default (before it starts: else KIN_EBUSY; overrides
+ * KIN_DEFAULT_THREADS) or the thread limit of IO (any time). n from 1 to
+ * 1024, else KIN_EINVAL; other dispatchers: KIN_EINVAL. Any thread. */
+KIN_EXPORT int kin_dispatcher_set_threads(kin_dispatcher *d, int n);
+
+/* Runs fn(arg) on dispatcher d as a child of the current job and returns its
+ * result (Kotlin's withContext): 0, or its failure or cancellation code with
+ * the error object as the current error. Cancelling the caller cancels the
+ * block; the block's failure comes back as the return value (DESIGN rule
+ * 14). If the caller already runs on d (or d is Unconfined) the block runs in
+ * place, as kin_coroutine_scope does. The caller's stack memory stays valid
+ * for the block (L5). Suspends. Errors: KIN_EINVAL (d or fn NULL),
+ * KIN_ENOTCORO, KIN_ECLOSED (d shut down), KIN_ENOMEM. */
+KIN_EXPORT int kin_with_context(kin_dispatcher *d, kin_fn fn, void *arg);
+
+/* Shuts kin's thread pools down: cancels every root (scope objects not yet
+ * closed, global-scope coroutines), waits for them to complete, then stops
+ * and joins the Default and IO threads and frees what they held. Afterwards
+ * dispatching to Default or IO fails with KIN_ECLOSED. Plain code only
+ * (KIN_EPERM in a coroutine); KIN_EBUSY while a kin_run_blocking runs on
+ * another thread. Without it, kin stops idle pool threads at exit; if
+ * coroutines are still alive then, they are abandoned like daemon threads:
+ * their cleanup does not run. */
+KIN_EXPORT int kin_shutdown(void);
+
 /* ---- Suspension ---------------------------------------------------------- */
 
 /* Suspends the calling coroutine for ms milliseconds (0: returns at once).
@@ -443,13 +512,15 @@ KIN_EXPORT int kin_with_timeout(int64_t ms, kin_fn fn, void *arg);
 KIN_EXPORT int kin_with_timeout_or_null(int64_t ms, kin_fn fn, void *arg);
 
 /* ---- Scope objects ----------------------------------------------------------
- * Kotlin's CoroutineScope(Job() or SupervisorJob() + handler): a root job that
- * plain C code (or a coroutine) launches into. Its coroutines are not children
- * of the caller; they run on the loop of the thread that launches them.
+ * Kotlin's CoroutineScope(Job() or SupervisorJob() + handler + dispatcher): a
+ * root job that plain C code (or a coroutine) launches into. Its coroutines
+ * are not children of the caller; they run on the scope's dispatcher
+ * (Default unless kin_scope_opts.dispatcher says otherwise).
  */
 typedef struct kin_scope_opts {
-    bool supervisor;        /* SupervisorJob() instead of Job() */
-    kin_handler_fn handler; /* inherited by every coroutine of the scope */
+    bool supervisor;            /* SupervisorJob() instead of Job() */
+    kin_dispatcher *dispatcher; /* for its coroutines; NULL: Default */
+    kin_handler_fn handler;     /* inherited by every coroutine of the scope */
     void *handler_arg;
     const char *name; /* copied (up to 31 bytes); default "scope" */
 } kin_scope_opts;
@@ -459,15 +530,14 @@ typedef struct kin_scope_opts {
 KIN_EXPORT int kin_scope_new(kin_scope *out, const kin_scope_opts *opts);
 
 /* The global scope (Kotlin's GlobalScope): never cancelled or closed. Its
- * coroutines are roots; handles taken from plain code must be released. */
+ * coroutines are roots on Default (unless launched with a dispatcher);
+ * handles taken from plain code must be released. */
 KIN_EXPORT kin_scope kin_global_scope(void);
 
 /* Launch / async into a scope object; as kin_launch / kin_async otherwise.
- * From plain code the coroutine is queued on this thread's loop and runs the
- * next time this thread runs kin_run_blocking. Errors: KIN_ESTALE /
- * KIN_ECLOSED for a closed scope, plus those of kin_launch. A cancelled (not
- * closed) scope creates the coroutine cancelled, as Kotlin does. Any thread
- * that runs or will run a kin loop. */
+ * Errors: KIN_ESTALE / KIN_ECLOSED for a closed scope or a dispatcher that
+ * was shut down, plus those of kin_launch. A cancelled (not closed) scope
+ * creates the coroutine cancelled, as Kotlin does. Any thread. */
 KIN_EXPORT int kin_scope_launch(kin_scope scope, kin_job *out,
                                 const kin_launch_opts *opts, kin_fn fn,
                                 void *arg);
@@ -488,7 +558,8 @@ KIN_EXPORT int kin_scope_cancel(kin_scope scope, kin_error *cause);
 /* Cancels the scope (if not yet), waits for all its coroutines to complete
  * and releases it and every handle owned by it (L2); afterwards the handle is
  * stale. From a coroutine it suspends (uncancellably: the children must
- * finish); from plain code it runs this thread's loop until they are done.
+ * finish); from plain code it blocks, running this thread's loop meanwhile
+ * (in case the scope's coroutines run on it).
  * Returns 0, KIN_ESTALE, KIN_EINVAL (the global scope), KIN_EDEADLK (called
  * from one of the scope's own coroutines). */
 KIN_EXPORT int kin_scope_close(kin_scope scope);

@@ -30,7 +30,9 @@ static inline void *kin__realloc(void *p, size_t n) {
     return kin__fault_hit() ? NULL : realloc(p, n);
 }
 
-static inline void kin__free(void *p) { free(p); }
+static inline void kin__free(void *p) {
+    free(p);
+}
 
 static inline void *kin__mmap(size_t len, int prot) {
     if (kin__fault_hit())

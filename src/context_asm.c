@@ -27,12 +27,12 @@ void kin__ctx_make(kin__ctx *ctx, void *stack_lo, size_t stack_size,
     /* Fresh coroutines start with the creating thread's FP control state. */
     memcpy(&sp[0], &mxcsr, 4);
     memcpy((char *)&sp[0] + 4, &fpucw, 2);
-    sp[1] = 0;                            /* r15 */
-    sp[2] = 0;                            /* r14 */
-    sp[3] = (uint64_t)(uintptr_t)entry;   /* r13 */
-    sp[4] = (uint64_t)(uintptr_t)arg;     /* r12 */
-    sp[5] = 0;                            /* rbx */
-    sp[6] = 0;                            /* rbp */
+    sp[1] = 0;                          /* r15 */
+    sp[2] = 0;                          /* r14 */
+    sp[3] = (uint64_t)(uintptr_t)entry; /* r13 */
+    sp[4] = (uint64_t)(uintptr_t)arg;   /* r12 */
+    sp[5] = 0;                          /* rbx */
+    sp[6] = 0;                          /* rbp */
     sp[7] = (uint64_t)(uintptr_t)kin__ctx_trampoline;
     ctx->sp = sp;
 }
@@ -46,9 +46,9 @@ void kin__ctx_make(kin__ctx *ctx, void *stack_lo, size_t stack_size,
     uint64_t fpcr;
     __asm__ __volatile__("mrs %0, fpcr" : "=r"(fpcr));
     memset(sp, 0, 176);
-    sp[0] = (uint64_t)(uintptr_t)arg;                 /* x19 */
-    sp[1] = (uint64_t)(uintptr_t)entry;               /* x20 */
-    sp[10] = 0;                                       /* x29 */
+    sp[0] = (uint64_t)(uintptr_t)arg;                  /* x19 */
+    sp[1] = (uint64_t)(uintptr_t)entry;                /* x20 */
+    sp[10] = 0;                                        /* x29 */
     sp[11] = (uint64_t)(uintptr_t)kin__ctx_trampoline; /* x30 */
     sp[20] = fpcr;
     ctx->sp = sp;

@@ -29,9 +29,9 @@ void kin__ctx_make(kin__ctx *ctx, void *stack_lo, size_t stack_size,
     ctx->uc.uc_stack.ss_size = stack_size;
     ctx->uc.uc_link = NULL;
     uint64_t e = (uint64_t)(uintptr_t)entry, a = (uint64_t)(uintptr_t)arg;
-    makecontext(&ctx->uc, (void (*)(void))trampoline, 4,
-                (unsigned)(e >> 32), (unsigned)(e & 0xffffffffu),
-                (unsigned)(a >> 32), (unsigned)(a & 0xffffffffu));
+    makecontext(&ctx->uc, (void (*)(void))trampoline, 4, (unsigned)(e >> 32),
+                (unsigned)(e & 0xffffffffu), (unsigned)(a >> 32),
+                (unsigned)(a & 0xffffffffu));
 }
 
 void kin__ctx_switch(kin__ctx *from, kin__ctx *to) {

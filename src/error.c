@@ -17,7 +17,7 @@
 /* ---- Static fallbacks for out of memory ---------------------------------*/
 
 #define STATIC_ERROR(code_, type_, msg_)                                       \
-    {.refs = -1, .code = code_, .type = type_, .message = msg_}
+    { .refs = -1, .code = code_, .type = type_, .message = msg_ }
 
 static kin_error g_static[] = {
     STATIC_ERROR(KIN_ENOMEM, "OutOfMemoryError", "out of memory"),
@@ -131,12 +131,18 @@ int kin_error_set_payload(kin_error *e, void *payload,
 
 /* ---- Accessors ----------------------------------------------------------*/
 
-int kin_error_code(const kin_error *e) { return e ? e->code : 0; }
-const char *kin_error_type(const kin_error *e) { return e ? e->type : ""; }
+int kin_error_code(const kin_error *e) {
+    return e ? e->code : 0;
+}
+const char *kin_error_type(const kin_error *e) {
+    return e ? e->type : "";
+}
 const char *kin_error_message(const kin_error *e) {
     return e ? e->message : "";
 }
-void *kin_error_payload(const kin_error *e) { return e ? e->payload : NULL; }
+void *kin_error_payload(const kin_error *e) {
+    return e ? e->payload : NULL;
+}
 const kin_error *kin_error_cause(const kin_error *e) {
     return e ? e->cause : NULL;
 }
@@ -198,9 +204,13 @@ void kin__error_set(kin_error *e) {
     kin_error_release(old);
 }
 
-const kin_error *kin_last_error(void) { return *kin__error_slot(); }
+const kin_error *kin_last_error(void) {
+    return *kin__error_slot();
+}
 
-void kin_clear_error(void) { kin__error_set(NULL); }
+void kin_clear_error(void) {
+    kin__error_set(NULL);
+}
 
 int kin_fail_error(kin_error *e) {
     if (!e)
@@ -221,8 +231,8 @@ int kin_fail(const char *type, const char *fmt, ...) {
 
 int kin_fail_code(int code, const char *type, const char *fmt, ...) {
     if (code >= 0)
-        return kin__misuse(KIN_EINVAL,
-                           "kin_fail_code: code %d is not negative", code);
+        return kin__misuse(KIN_EINVAL, "kin_fail_code: code %d is not negative",
+                           code);
     va_list ap;
     va_start(ap, fmt);
     kin_error *e = kin__error_makev(code, type, NULL, fmt, ap);
@@ -244,21 +254,36 @@ int kin__misuse(int code, const char *fmt, ...) {
 
 const char *kin_strerror(int code) {
     switch (code) {
-    case KIN_OK: return "success";
-    case KIN_ECANCELED: return "cancelled";
-    case KIN_ETIMEDOUT: return "timed out";
-    case KIN_EFAILED: return "failed";
-    case KIN_EINVAL: return "invalid argument";
-    case KIN_ENOMEM: return "out of memory";
-    case KIN_ESTALE: return "stale handle: the job or scope was reclaimed";
-    case KIN_ENOTCORO: return "suspending call outside a coroutine";
-    case KIN_EDEADLK: return "the wait could never end";
-    case KIN_EALREADY: return "already started";
-    case KIN_ECLOSED: return "scope closed";
-    case KIN_ENOTASYNC: return "not an async job";
-    case KIN_EPERM: return "not allowed from this context";
-    case KIN_NULL: return "no value (timed out)";
-    default: break;
+    case KIN_OK:
+        return "success";
+    case KIN_ECANCELED:
+        return "cancelled";
+    case KIN_ETIMEDOUT:
+        return "timed out";
+    case KIN_EFAILED:
+        return "failed";
+    case KIN_EINVAL:
+        return "invalid argument";
+    case KIN_ENOMEM:
+        return "out of memory";
+    case KIN_ESTALE:
+        return "stale handle: the job or scope was reclaimed";
+    case KIN_ENOTCORO:
+        return "suspending call outside a coroutine";
+    case KIN_EDEADLK:
+        return "the wait could never end";
+    case KIN_EALREADY:
+        return "already started";
+    case KIN_ECLOSED:
+        return "scope closed";
+    case KIN_ENOTASYNC:
+        return "not an async job";
+    case KIN_EPERM:
+        return "not allowed from this context";
+    case KIN_NULL:
+        return "no value (timed out)";
+    default:
+        break;
     }
     if (code < 0 && code > -4000) {
         const char *s = strerror(-code); /* glibc: static for known codes */

@@ -17,6 +17,7 @@
 #include "alloc.h"
 #include "job.h"
 #include "kin_assert.h"
+#include "registry.h"
 #include "scheduler.h"
 
 /* ---- Causes ---------------------------------------------------------------*/
@@ -69,9 +70,9 @@ kin_error *kin__job_cancel_error(kin__job *j) {
         e = kin_error_retain(root);
     else {
         if (!j->cancel_self)
-            j->cancel_self = kin__error_make(
-                KIN_ECANCELED, "CancellationException", root,
-                "Job is cancelling");
+            j->cancel_self =
+                kin__error_make(KIN_ECANCELED, "CancellationException", root,
+                                "Job is cancelling");
         e = kin_error_retain(j->cancel_self);
     }
     kin__lock_release(&j->lock);
@@ -258,8 +259,8 @@ void kin__job_settle(kin__job *j) {
 
 bool kin__job_start(kin__job *j) {
     kin__lock_acquire(&j->lock);
-    bool started = atomic_load_explicit(&j->state, memory_order_relaxed) ==
-                   KIN_STATE_NEW;
+    bool started =
+        atomic_load_explicit(&j->state, memory_order_relaxed) == KIN_STATE_NEW;
     if (started)
         atomic_store(&j->state, KIN_STATE_ACTIVE);
     kin__lock_release(&j->lock);
@@ -316,7 +317,8 @@ int kin__job_disown(kin__job *j) {
 
 bool kin__job_add_node(kin__job *j, kin__node *n) {
     kin__lock_acquire(&j->lock);
-    if (kin__state_final(atomic_load_explicit(&j->state, memory_order_relaxed))) {
+    if (kin__state_final(
+            atomic_load_explicit(&j->state, memory_order_relaxed))) {
         kin__lock_release(&j->lock);
         return false;
     }
@@ -372,9 +374,10 @@ static kin_error *cause_of_rc(kin__job *j, int rc, kin_error *err) {
         if (own && kin__is_cancel_code(own->code))
             return own;
         kin_error_release(own);
-        return kin__error_make(rc, rc == KIN_ETIMEDOUT
-                                       ? "TimeoutCancellationException"
-                                       : "CancellationException",
+        return kin__error_make(rc,
+                               rc == KIN_ETIMEDOUT
+                                   ? "TimeoutCancellationException"
+                                   : "CancellationException",
                                NULL, "Job was cancelled");
     }
     return kin__error_make(rc, "Failure", NULL, "%s", kin_strerror(rc));
@@ -453,7 +456,8 @@ static void finalize(kin__job *j) {
     while (j) {
         kin__lock_acquire(&j->lock);
         int s = atomic_load_explicit(&j->state, memory_order_relaxed);
-        kin_error *cause = kin__state_cancelled(s) ? root_cause_locked(j) : NULL;
+        kin_error *cause =
+            kin__state_cancelled(s) ? root_cause_locked(j) : NULL;
         kin__lock_release(&j->lock);
         /* cause and failure are frozen now: nothing records a cause in a job
          * that is finalizing except offer_failure_to_parent, which only
@@ -515,6 +519,8 @@ static void finalize(kin__job *j) {
                 up = p;
             kin__lock_release(&p->lock);
         }
+        if (!j->parent && j->kind != KIN__SCOPE)
+            kin__registry_remove(j); /* roots only; checks under its lock */
         if (never_ran)
             kin__job_unref(j); /* the coroutine reference: it never ran */
         kin__job_unref(j);     /* the tree reference */
@@ -533,7 +539,7 @@ kin_error *kin__job_final_cause(kin__job *j) {
 }
 
 void kin__job_display_name(kin__job *j, char *buf, size_t len) {
-    const char *name = j->name[0] ? j->name
+    const char *name = j->name[0]              ? j->name
                        : j->kind == KIN__SCOPE ? "scope"
                        : j->kind == KIN__ROOT  ? "root"
                                                : "coroutine";

@@ -115,26 +115,29 @@ struct kin__job {
     kin__job *free_next;     /* free-list link while unallocated */
 
     /* ---- everything below is cleared when the slot is allocated ---- */
-    uint8_t kind;          /* [immutable] enum kin__kind */
-    uint8_t flags;         /* [immutable] enum kin__flag */
-    uint8_t start;         /* [immutable] kin_start */
-    kin__job *parent;      /* [immutable] NULL for roots */
-    kin__job *outer;       /* [immutable] scopes: the cur they interrupted */
-    kin__job *coro;        /* [immutable] coroutine running the body */
+    uint8_t kind;           /* [immutable] enum kin__kind */
+    uint8_t flags;          /* [immutable] enum kin__flag */
+    uint8_t start;          /* [immutable] kin_start */
+    kin__job *parent;       /* [immutable] NULL for roots */
+    kin__job *outer;        /* [immutable] scopes: the cur they interrupted */
+    kin__job *coro;         /* [immutable] coroutine running the body */
     kin_handler_fn handler; /* [immutable] inherited exception handler */
+    struct kin_dispatcher *dispatcher; /* [immutable] where it runs */
+    bool registered;                   /* a root in the registry (registry.c) */
+    kin__job *reg_prev, *reg_next;     /* [registry mu] */
     void *handler_arg;
-    uint64_t seq;          /* [immutable] the #id of messages */
-    char name[32];         /* [immutable] */
+    uint64_t seq;  /* [immutable] the #id of messages */
+    char name[32]; /* [immutable] */
 
     kin__lock lock;
-    atomic_int state;       /* kin_state; written under lock */
-    bool body_done;         /* [lock] */
-    bool finalizing;        /* [lock] finalize() has been claimed */
-    bool never_ran;         /* [lock] cancelled while NEW: drop coro ref */
-    uint32_t active;        /* [lock] children not yet completed */
-    kin__job *child_head;   /* [lock] children in launch order */
+    atomic_int state;     /* kin_state; written under lock */
+    bool body_done;       /* [lock] */
+    bool finalizing;      /* [lock] finalize() has been claimed */
+    bool never_ran;       /* [lock] cancelled while NEW: drop coro ref */
+    uint32_t active;      /* [lock] children not yet completed */
+    kin__job *child_head; /* [lock] children in launch order */
     kin__job *child_tail;
-    kin__node *nodes_head;  /* [lock] completion list in registration order */
+    kin__node *nodes_head; /* [lock] completion list in registration order */
     kin__node *nodes_tail;
     kin_error *cause;       /* [lock] first cause; immutable once final */
     kin_error *failure;     /* [lock] first failure; immutable once final */
@@ -152,25 +155,26 @@ struct kin__job {
     atomic_bool handle_held;       /* [owner lock] if owner, else atomic */
 
     /* ---- coroutine part (kind == KIN__COROUTINE) ---- */
-    kin__ctx ctx;              /* [coro] saved context while suspended */
-    kin__stack *stack;         /* [coro] NULL until it first runs */
-    size_t stack_size;         /* [immutable] rounded */
-    kin__worker *home;         /* [coro] the worker it runs on */
-    kin__job *run_next;        /* run queue / inbox link */
-    kin__job *fin_next;        /* deferred-finalization link (job.c) */
-    atomic_int park;           /* KIN__RUNNING / PARKED / NOTIFIED */
+    kin__ctx ctx;                    /* [coro] saved context while suspended */
+    kin__stack *stack;               /* [coro] NULL until it first runs */
+    size_t stack_size;               /* [immutable] rounded */
+    kin__worker *home;               /* [coro] the worker it runs on */
+    kin__job *run_next;              /* run queue / inbox link */
+    kin__job *fin_next;              /* deferred-finalization link (job.c) */
+    atomic_int park;                 /* KIN__RUNNING / PARKED / NOTIFIED */
     _Atomic(kin__job *) cancel_wake; /* cur while in a cancellable wait */
-    kin__job *cur;             /* [coro] innermost job */
+    kin__job *cur;                   /* [coro] innermost job */
     union {
         kin_fn fn;
         kin_async_fn afn;
-    } body;                    /* [immutable] */
+    } body; /* [immutable] */
     void *arg;
-    kin_error *error;          /* [coro] current error slot */
-    bool started;              /* [coro] */
-    void *tsan_fiber;          /* [coro] */
-    void *asan_fake;           /* [coro] */
-    const void *asan_bottom;   /* [coro] */
+    kin_error *error;        /* [coro] current error slot */
+    bool started;            /* [coro] */
+    int timers_armed;        /* [coro] pins an Unconfined coroutine */
+    void *tsan_fiber;        /* [coro] */
+    void *asan_fake;         /* [coro] */
+    const void *asan_bottom; /* [coro] */
     size_t asan_size;
 };
 

@@ -117,8 +117,7 @@ int kin_job_children(kin_job job, kin_job *out, size_t cap) {
 
 int kin_invoke_on_completion(kin_job job, kin_completion_fn fn, void *arg) {
     if (!fn)
-        return kin__misuse(KIN_EINVAL,
-                           "kin_invoke_on_completion: fn is NULL");
+        return kin__misuse(KIN_EINVAL, "kin_invoke_on_completion: fn is NULL");
     int rc;
     kin__job *j = get("kin_invoke_on_completion", job, &rc);
     if (!j)

@@ -4,10 +4,12 @@
  */
 #include <string.h>
 
+#include "dispatcher.h"
 #include "error.h"
 #include "job.h"
 #include "kin_assert.h"
 #include "launch.h"
+#include "registry.h"
 #include "scheduler.h"
 
 static void copy_name(char dst[32], const char *src) {
@@ -20,9 +22,28 @@ static void copy_name(char dst[32], const char *src) {
     dst[n] = 0;
 }
 
-int kin__spawn(const char *who, kin__job *parent, kin__job *owner,
-               kin_job *out, const kin_launch_opts *opts, kin_fn fn,
-               kin_async_fn afn, void *arg) {
+static void dispatch_or_fail(kin__job *j, const char *who);
+
+/* May this thread start co at once (UNDISPATCHED)? Only if it runs on co's
+ * dispatcher: a started coroutine stays on its thread, so one that began
+ * here could never move to its own dispatcher. */
+static bool can_start_here(kin__job *co) {
+    kin_dispatcher *d = co->dispatcher;
+    if (d->kind == KIN__DISP_UNCONFINED)
+        return true;
+    kin__worker *w = kin__worker_peek();
+    if (!w)
+        return false;
+    if (d->pool)
+        return w->pool == d->pool;
+    return atomic_load(&d->loop) == w || w->disp == d;
+}
+
+int kin__spawn(const kin__spawn_req *rq, kin_job *out,
+               const kin_launch_opts *opts, kin_fn fn, kin_async_fn afn,
+               void *arg) {
+    const char *who = rq->who;
+    kin__job *parent = rq->parent;
     if (out)
         out->id = 0;
     if (!fn && !afn)
@@ -35,19 +56,28 @@ int kin__spawn(const char *who, kin__job *parent, kin__job *owner,
         return kin__misuse(KIN_EINVAL, "%s: unknown start mode %d", who,
                            (int)o.start);
     if (o.result_free && !afn)
-        return kin__misuse(KIN_EINVAL,
-                           "%s: result_free is only for kin_async", who);
-    /* Make sure the thread can run coroutines before anything is linked,
-     * so a failure here leaves nothing behind. */
+        return kin__misuse(KIN_EINVAL, "%s: result_free is only for kin_async",
+                           who);
+    kin_dispatcher *d = kin__dispatcher_resolve(
+        o.dispatcher, parent ? parent->dispatcher : NULL);
+    /* Everything that can fail is checked before anything is linked, so a
+     * failure here leaves nothing behind and is reported once, here. */
+    int rc = kin__dispatcher_ready(d);
+    if (rc < 0)
+        return kin__misuse(rc, "%s: the %s dispatcher %s", who, d->name,
+                           rc == KIN_ECLOSED ? "was shut down"
+                                             : "could not start");
     if (!kin__worker_self())
         return kin__misuse(KIN_ENOMEM, "%s: out of memory", who);
-    kin__job *j = kin__job_alloc(out ? 3 : 2); /* tree + coro (+ handle) */
+    uint32_t refs = 2 + (out ? 1 : 0) + (rq->hold ? 1 : 0);
+    kin__job *j = kin__job_alloc(refs); /* tree + coro (+ handle, + hold) */
     if (!j)
         return kin__misuse(KIN_ENOMEM, "%s: out of memory", who);
     j->kind = KIN__COROUTINE;
-    j->flags = afn ? KIN__F_ASYNC : 0;
+    j->flags = (afn ? KIN__F_ASYNC : 0) | rq->flags;
     j->start = (uint8_t)o.start;
     j->coro = j;
+    j->dispatcher = d;
     j->handler = o.handler ? o.handler : parent ? parent->handler : NULL;
     j->handler_arg = o.handler ? o.handler_arg
                      : parent  ? parent->handler_arg
@@ -62,28 +92,51 @@ int kin__spawn(const char *who, kin__job *parent, kin__job *owner,
     j->arg = arg;
     j->result_free = o.result_free;
 
-    int rc = kin__job_attach(j, parent, o.start == KIN_START_LAZY);
+    rc = kin__job_attach(j, parent, o.start == KIN_START_LAZY);
     if (rc < 0) {
-        for (int refs = out ? 3 : 2; refs > 0; refs--)
+        for (; refs > 0; refs--)
             kin__job_unref(j);
         return kin__misuse(rc, "%s: the scope has completed", who);
     }
+    if (!j->parent)
+        kin__registry_add(j); /* a root: kin_shutdown must find it */
     if (out) {
-        kin__job_own(j, owner);
+        kin__job_own(j, rq->owner);
         *out = kin__job_handle(j);
     }
+    if (rq->hold)
+        *rq->hold = j;
     switch (o.start) {
     case KIN_START_LAZY:
         kin__job_settle(j); /* born cancelled: completes now */
         break;
     case KIN_START_UNDISPATCHED:
-        kin__start_undispatched(j);
+        if (can_start_here(j)) {
+            kin__start_undispatched(j);
+            break;
+        }
+        dispatch_or_fail(j, who);
         break;
     default:
-        kin__dispatch(j); /* cannot fail: the worker exists */
+        dispatch_or_fail(j, who);
         break;
     }
     return 0;
+}
+
+/* kin__spawn checked the dispatcher; if the pool was shut down between the
+ * check and now, the coroutine fails with KIN_ECLOSED instead of running. */
+static void dispatch_or_fail(kin__job *j, const char *who) {
+    if (kin__dispatch(j) < 0) {
+        /* The pool was shut down between the check and now. */
+        kin_error *e = kin__error_make(KIN_ECLOSED, "KinError", NULL,
+                                       "%s: the %s dispatcher was shut "
+                                       "down",
+                                       who, j->dispatcher->name);
+        kin__job_body_done(j, KIN_ECLOSED, e);
+        kin_error_release(e);
+        kin__job_unref(j); /* the coroutine reference */
+    }
 }
 
 int kin_launch(kin_job *out, const kin_launch_opts *opts, kin_fn fn,
@@ -96,8 +149,8 @@ int kin_launch(kin_job *out, const kin_launch_opts *opts, kin_fn fn,
                            "kin_launch: called outside a coroutine; use "
                            "kin_scope_launch with a scope object");
     }
-    return kin__spawn("kin_launch", co->cur, co->cur, out, opts, fn, NULL,
-                      arg);
+    kin__spawn_req rq = {"kin_launch", co->cur, co->cur, 0, NULL};
+    return kin__spawn(&rq, out, opts, fn, NULL, arg);
 }
 
 int kin_async(kin_job *out, const kin_launch_opts *opts, kin_async_fn fn,
@@ -116,13 +169,20 @@ int kin_async(kin_job *out, const kin_launch_opts *opts, kin_async_fn fn,
         return kin__misuse(KIN_EINVAL,
                            "kin_async: the coroutine function is NULL");
     }
-    return kin__spawn("kin_async", co->cur, co->cur, out, opts, NULL, fn,
-                      arg);
+    kin__spawn_req rq = {"kin_async", co->cur, co->cur, 0, NULL};
+    return kin__spawn(&rq, out, opts, NULL, fn, arg);
 }
 
 void kin__start_lazy(kin__job *j) {
-    if (j->kind == KIN__COROUTINE && kin__job_start(j))
-        kin__dispatch(j);
+    if (j->kind == KIN__COROUTINE && kin__job_start(j) &&
+        kin__dispatch(j) < 0) {
+        kin_error *e = kin__error_make(KIN_ECLOSED, "KinError", NULL,
+                                       "the %s dispatcher was shut down",
+                                       j->dispatcher->name);
+        kin__job_body_done(j, KIN_ECLOSED, e);
+        kin_error_release(e);
+        kin__job_unref(j);
+    }
 }
 
 int kin_start(kin_job job) {
@@ -132,10 +192,17 @@ int kin_start(kin_job job) {
         return kin__misuse(err, "kin_start: %s", kin_strerror(err));
     int rc = 0;
     if (j->kind != KIN__COROUTINE || !kin__job_start(j))
-        rc = kin__misuse(KIN_EALREADY,
-                         "kin_start: the job has already started");
-    else if (kin__dispatch(j) < 0)
-        rc = KIN_ENOMEM; /* unreachable in practice: see kin__dispatch */
+        rc =
+            kin__misuse(KIN_EALREADY, "kin_start: the job has already started");
+    else if (kin__dispatch(j) < 0) {
+        kin_error *e = kin__error_make(KIN_ECLOSED, "KinError", NULL,
+                                       "kin_start: the %s dispatcher was "
+                                       "shut down",
+                                       j->dispatcher->name);
+        kin__job_body_done(j, KIN_ECLOSED, e);
+        kin_error_release(e);
+        kin__job_unref(j); /* the coroutine reference */
+    }
     kin__job_unref(j);
     return rc;
 }
@@ -162,16 +229,19 @@ int kin_run_blocking(kin_fn fn, void *arg) {
     j->kind = KIN__COROUTINE;
     j->flags = KIN__F_BLOCKING;
     j->coro = j;
+    j->dispatcher = kin__dispatcher_bind_loop(w);
     j->seq = kin__job_next_seq();
     copy_name(j->name, "run_blocking");
     j->stack_size = kin__stack_round(0);
     j->body.fn = fn;
     j->arg = arg;
     kin__job_attach(j, NULL, false);
+    kin__registry_add(j);
     kin__node until;
     kin__loop_node_init(&until, w);
     kin__job_add_node(j, &until);
-    kin__dispatch(j);
+    j->home = w;
+    kin__worker_push(w, j);
     kin__run_loop(w, &until);
     kin_error *cause = kin__job_final_cause(j);
     int rc = cause ? cause->code : 0;

@@ -23,7 +23,8 @@ typedef struct kin__lock {
     atomic_int held;
 } kin__lock;
 
-#define KIN__LOCK_INIT {0}
+#define KIN__LOCK_INIT                                                         \
+    { 0 }
 
 static inline void kin__cpu_relax(void) {
 #if defined(__x86_64__) || defined(__i386__)

@@ -11,7 +11,9 @@
 #include "kin_assert.h"
 #include "lock.h"
 
-const char *kin_version(void) { return KIN_VERSION_STRING; }
+const char *kin_version(void) {
+    return KIN_VERSION_STRING;
+}
 
 void kin__fatal(const char *msg) {
     static const char prefix[] = "kin: ";

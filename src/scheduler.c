@@ -77,7 +77,7 @@ static __thread kin__thread t_self __attribute__((tls_model("initial-exec")));
 static pthread_key_t g_thread_key;
 static pthread_once_t g_thread_once = PTHREAD_ONCE_INIT;
 
-static void worker_free(kin__worker *w);
+void kin__worker_free(kin__worker *w);
 
 static void thread_exit(void *unused) {
     (void)unused;
@@ -89,7 +89,8 @@ static void thread_exit(void *unused) {
     if (w && !w->runq_head && !w->timers.n &&
         !atomic_load_explicit(&w->inbox, memory_order_acquire)) {
         t_self.worker = NULL;
-        worker_free(w);
+        kin__worker_free(w);
+        kin__stack_thread_fini();
     }
 }
 
@@ -118,6 +119,10 @@ kin__job *kin__current_coro(void) {
     return w ? w->current : NULL;
 }
 
+kin__worker *kin__worker_peek(void) {
+    return t_self.worker;
+}
+
 /* ---- Workers ------------------------------------------------------------*/
 
 static void thread_stack_bounds(kin__worker *w) {
@@ -136,13 +141,17 @@ static void thread_stack_bounds(kin__worker *w) {
 #endif
 }
 
-kin__worker *kin__worker_self(void) {
-    kin__worker *w = t_self.worker;
-    if (KIN__LIKELY(w != NULL))
-        return w;
-    w = kin__calloc(1, sizeof *w);
+static kin__worker *worker_new(kin__pool *pool, int index) {
+    kin__worker *w = kin__calloc(1, sizeof *w);
     if (!w)
         return NULL;
+    w->pool = pool;
+    w->index = index;
+    w->rng = 0x9e3779b9u * (uint32_t)(index + 1);
+    w->loop_disp.kind = KIN__DISP_LOOP;
+    w->loop_disp.name = "run_blocking";
+    atomic_init(&w->loop_disp.loop, w);
+    w->disp = pool ? pool->disp : &w->loop_disp;
     pthread_condattr_t ca;
     pthread_condattr_init(&ca);
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
@@ -160,12 +169,18 @@ kin__worker *kin__worker_self(void) {
     return w;
 }
 
-static void worker_free(kin__worker *w) {
+kin__worker *kin__worker_self(void) {
+    kin__worker *w = t_self.worker;
+    if (KIN__LIKELY(w != NULL))
+        return w;
+    return worker_new(NULL, 0);
+}
+
+void kin__worker_free(kin__worker *w) {
     kin__stack_pool_drain(&w->stacks);
     kin__timer_heap_free(&w->timers);
     pthread_mutex_destroy(&w->mu);
     pthread_cond_destroy(&w->cv);
-    kin__stack_thread_fini();
     kin__free(w);
 }
 
@@ -201,8 +216,8 @@ static inline kin__job *runq_pop(kin__worker *w) {
 }
 
 static void drain_inbox(kin__worker *w) {
-    kin__job *list = atomic_exchange_explicit(&w->inbox, NULL,
-                                              memory_order_acquire);
+    kin__job *list =
+        atomic_exchange_explicit(&w->inbox, NULL, memory_order_acquire);
     kin__job *fifo = NULL;
     while (list) { /* the inbox is LIFO: reverse it */
         kin__job *next = list->run_next;
@@ -218,7 +233,7 @@ static void drain_inbox(kin__worker *w) {
 }
 
 /* Wakes the worker's loop if it is blocked in its condition variable. */
-static void unpark_thread(kin__worker *w) {
+void kin__worker_unpark(kin__worker *w) {
     if (atomic_load(&w->sleeping)) {
         pthread_mutex_lock(&w->mu);
         pthread_cond_signal(&w->cv);
@@ -226,7 +241,7 @@ static void unpark_thread(kin__worker *w) {
     }
 }
 
-static void enqueue(kin__worker *w, kin__job *co) {
+void kin__worker_push(kin__worker *w, kin__job *co) {
     if (w == t_self.worker) {
         runq_push(w, co);
         return;
@@ -235,16 +250,7 @@ static void enqueue(kin__worker *w, kin__job *co) {
     do {
         co->run_next = head;
     } while (!atomic_compare_exchange_weak(&w->inbox, &head, co));
-    unpark_thread(w);
-}
-
-int kin__dispatch(kin__job *co) {
-    kin__worker *w = kin__worker_self();
-    if (!w)
-        return KIN_ENOMEM;
-    co->home = w;
-    enqueue(w, co);
-    return 0;
+    kin__worker_unpark(w);
 }
 
 /* ---- Switching ----------------------------------------------------------*/
@@ -254,6 +260,7 @@ static void release_zombie(kin__worker *w) {
     w->zombie = NULL;
     kin__stack_put(&w->stacks, z->stack);
     z->stack = NULL;
+    w->live--;
 #if KIN__TSAN
     /* A fiber per coroutine, not per stack: TSan keeps a shadow call stack
      * per fiber, and a finished coroutine never returns from its frames. */
@@ -285,7 +292,9 @@ static void overflow(kin__job *co) {
 }
 
 /* Switches from `from` to `to` (NULL: the loop's sched_ctx). Returns when
- * something switches back to `from`. */
+ * something switches back to `from` — on another thread if `from` is an
+ * Unconfined coroutine that was woken elsewhere, so everything after the
+ * switch uses from->home, never a worker or thread-local read before it. */
 static void transfer(kin__worker *w, kin__job *from, kin__job *to) {
     kin__ctx *fc = from ? &from->ctx : &w->sched_ctx;
     kin__ctx *tc = to ? &to->ctx : &w->sched_ctx;
@@ -304,7 +313,7 @@ static void transfer(kin__worker *w, kin__job *from, kin__job *to) {
     __tsan_switch_to_fiber(to ? to->tsan_fiber : w->tsan_fiber, 0);
 #endif
     kin__ctx_switch(fc, tc);
-    after_switch(w, from);
+    after_switch(from ? from->home : w, from);
 }
 
 static void coro_entry(void *arg);
@@ -335,6 +344,7 @@ static bool prepare_start(kin__worker *w, kin__job *co) {
     }
     co->stack = s;
     co->home = w;
+    w->live++;
     /* Keep the canary word at the bottom out of the usable range. */
     kin__ctx_make(&co->ctx, s->lo + 16, s->usable - 16, coro_entry, co);
 #if KIN__TSAN
@@ -351,6 +361,27 @@ static void fire_due_timers(kin__worker *w) {
         t->fire(t);
 }
 
+/* The next queued coroutine of w: a loop has one FIFO (DESIGN rule 11); a
+ * pool worker alternates between its pinned queue (woken coroutines) and its
+ * ring of new ones, and every 61st pick looks at the pool's global queue
+ * first so that work queued from outside is never starved (Go's habit). */
+static kin__job *local_pop(kin__worker *w) {
+    if (!w->pool)
+        return runq_pop(w);
+    kin__job *co;
+    w->tick++;
+    if (w->tick % 61 == 0 && (co = kin__pool_global_pop(w->pool)) != NULL)
+        return co;
+    if (w->tick & 1) {
+        if ((co = runq_pop(w)) != NULL || (co = kin__ring_pop(&w->ring)))
+            return co;
+    } else {
+        if ((co = kin__ring_pop(&w->ring)) != NULL || (co = runq_pop(w)))
+            return co;
+    }
+    return NULL;
+}
+
 /* The next coroutine to run on w, or NULL to go back to the loop. */
 static kin__job *pick_next(kin__worker *w, bool from_loop) {
     for (;;) {
@@ -359,14 +390,15 @@ static kin__job *pick_next(kin__worker *w, bool from_loop) {
             w->runnext = NULL;
             return co;
         }
-        if (!from_loop && (w->return_to_caller ||
-                           atomic_load_explicit(&w->stop, memory_order_relaxed)))
+        if (!from_loop &&
+            (w->return_to_caller ||
+             atomic_load_explicit(&w->stop, memory_order_relaxed)))
             return NULL;
         if (w->timers.n)
             fire_due_timers(w);
         if (atomic_load_explicit(&w->inbox, memory_order_relaxed))
             drain_inbox(w);
-        kin__job *co = runq_pop(w);
+        kin__job *co = local_pop(w);
         if (!co)
             return NULL;
         if (co->started || prepare_start(w, co))
@@ -400,8 +432,8 @@ static void coro_entry(void *arg) {
 }
 
 void kin__start_undispatched(kin__job *co) {
-    kin__worker *w = t_self.worker;
-    KIN__ASSERT(w);
+    kin__worker *w = kin__worker_self();
+    KIN__ASSERT(w); /* the caller made sure it exists */
     co->home = w;
     if (!prepare_start(w, co))
         return;
@@ -419,12 +451,30 @@ void kin__start_undispatched(kin__job *co) {
 
 /* ---- Park and wake -------------------------------------------------------*/
 
+/* Queues a woken coroutine on its home, or, for an Unconfined one, on the
+ * waker's worker: it continues in the thread that resumed it. It stays home
+ * while a timer of its own is armed (timer heaps belong to one thread), and
+ * never moves to or from an IO worker (their live counts must stay exact).
+ * The waker won the PARKED -> RUNNING race, so it alone may move co. */
+static void wake_push(kin__job *co) {
+    if (KIN__UNLIKELY(co->dispatcher &&
+                      co->dispatcher->kind == KIN__DISP_UNCONFINED) &&
+        co->timers_armed == 0) {
+        kin__worker *me = t_self.worker;
+        if (me && me != co->home && (me->in_loop || me->current) &&
+            !(me->pool && me->pool->disp->kind == KIN__DISP_IO) &&
+            !(co->home->pool && co->home->pool->disp->kind == KIN__DISP_IO))
+            co->home = me;
+    }
+    kin__worker_push(co->home, co);
+}
+
 void kin__wake(kin__job *co) {
     int s = atomic_load(&co->park);
     for (;;) {
         if (s == KIN__PARKED) {
             if (atomic_compare_exchange_weak(&co->park, &s, KIN__RUNNING)) {
-                enqueue(co->home, co);
+                wake_push(co);
                 return;
             }
         } else if (s == KIN__RUNNING) {
@@ -481,7 +531,7 @@ static void loop_node_fire(kin__node *n, kin__job *job) {
     atomic_store(&n->fired, true);
     atomic_store(&w->stop, 1);
     if (w != t_self.worker)
-        unpark_thread(w);
+        kin__worker_unpark(w);
 }
 
 void kin__loop_node_init(kin__node *n, kin__worker *w) {
@@ -490,7 +540,7 @@ void kin__loop_node_init(kin__node *n, kin__worker *w) {
     n->arg = w;
 }
 
-static void sleep_until(kin__worker *w, int64_t deadline) {
+void kin__worker_sleep(kin__worker *w, int64_t deadline) {
     pthread_mutex_lock(&w->mu);
     atomic_store(&w->sleeping, 1);
     if (!atomic_load(&w->inbox) && !atomic_load(&w->stop)) {
@@ -508,6 +558,8 @@ static void sleep_until(kin__worker *w, int64_t deadline) {
 
 void kin__run_loop(kin__worker *w, kin__node *until) {
     KIN__ASSERT(!w->in_loop && !w->current);
+    if (!w->pool) /* the first thread to run a loop becomes Main */
+        kin__dispatcher_bind_loop(w);
     w->in_loop = true;
     atomic_store(&w->stop, 0);
     while (!atomic_load(&until->fired)) {
@@ -520,7 +572,7 @@ void kin__run_loop(kin__worker *w, kin__node *until) {
             break;
         int64_t deadline = kin__timer_next(&w->timers);
         if (deadline > kin__now(w))
-            sleep_until(w, deadline);
+            kin__worker_sleep(w, deadline);
     }
     atomic_store(&w->stop, 0);
     w->in_loop = false;
@@ -555,4 +607,46 @@ bool kin__running_stack(const kin__stack **s, char *name, size_t len) {
         name[n++] = digits[--k];
     name[n] = 0;
     return true;
+}
+
+/* ---- Pool workers ------------------------------------------------------------*/
+
+/* A pool thread's life: run what is local (pinned queue, ring, timers,
+ * inbox), else find work in the pool (global queue, stealing), else sleep
+ * until a timer, a push or a steal becomes possible; leave when the pool
+ * lets us go (kin__pool_should_exit). */
+void kin__worker_serve(kin__pool *p, int index) {
+    kin__worker *w = worker_new(p, index);
+    if (!w) {
+        kin__pool_detach_failed(p);
+        return;
+    }
+    kin__pool_attach(p, w);
+    w->in_loop = true;
+    for (;;) {
+        kin__job *co = pick_next(w, true);
+        if (!co) {
+            int64_t retry = INT64_MAX;
+            co = kin__pool_find_work(w, &retry);
+            if (co && !co->started && !prepare_start(w, co))
+                continue;
+            if (!co) {
+                if (kin__pool_should_exit(w))
+                    break;
+                int64_t deadline = kin__timer_next(&w->timers);
+                if (retry < deadline)
+                    deadline = retry;
+                if (deadline > kin__now(w))
+                    kin__pool_idle(w, deadline);
+                continue;
+            }
+        }
+        transfer(w, NULL, co);
+    }
+    w->in_loop = false;
+    t_self.worker = NULL;
+    kin__stack_thread_fini();
+    /* Other Default workers may still read this one's ring while stealing:
+     * the pool frees Default workers after joining every thread. */
+    kin__pool_detach(p, w);
 }

@@ -12,7 +12,9 @@
 #include <stdint.h>
 
 #include "context.h"
+#include "dispatcher.h"
 #include "job.h"
+#include "ring.h"
 #include "stack.h"
 #include "timer.h"
 
@@ -21,16 +23,16 @@ enum { KIN__RUNNING = 0, KIN__PARKED = 1, KIN__NOTIFIED = 2 };
 
 struct kin__worker {
     /* ---- owned by the worker's thread ---- */
-    kin__ctx sched_ctx;     /* the thread's own stack, running the loop */
-    kin__job *current;      /* the running coroutine; NULL on sched_ctx */
-    kin__job *runq_head;    /* FIFO of runnable coroutines (run_next) */
+    kin__ctx sched_ctx;  /* the thread's own stack, running the loop */
+    kin__job *current;   /* the running coroutine; NULL on sched_ctx */
+    kin__job *runq_head; /* FIFO of runnable coroutines (run_next) */
     kin__job *runq_tail;
-    kin__job *runnext;      /* runs before the queue (UNDISPATCHED parent) */
-    kin__job *zombie;       /* finished coroutine whose stack to release */
+    kin__job *runnext; /* runs before the queue (UNDISPATCHED parent) */
+    kin__job *zombie;  /* finished coroutine whose stack to release */
     kin__timer_heap timers;
     kin__stack_pool stacks;
-    bool in_loop;           /* kin__run_loop is on this thread's stack */
-    bool return_to_caller;  /* UNDISPATCHED start from plain code */
+    bool in_loop;          /* kin__run_loop is on this thread's stack */
+    bool return_to_caller; /* UNDISPATCHED start from plain code */
     pthread_t thread;
 
     /* ---- shared with other threads ---- */
@@ -39,6 +41,21 @@ struct kin__worker {
     atomic_int sleeping;       /* the loop is (about to be) blocked in cv */
     pthread_mutex_t mu;        /* leaf lock, guards only the cv wait */
     pthread_cond_t cv;
+
+    /* ---- dispatching ---- */
+    kin__pool *pool;          /* [immutable] its pool; NULL for a loop */
+    kin_dispatcher *disp;     /* what its loop runs: a pool's, Main, or
+                                 loop_disp (owner thread) */
+    kin_dispatcher loop_disp; /* this thread's run_blocking dispatcher */
+    kin__ring ring;           /* Default: new coroutines, stealable */
+    kin__worker *idle_next;   /* [pool mu] idle list link */
+    bool idle;                /* [pool mu] on the idle list */
+    atomic_bool spinning;     /* counted in pool->nspinning */
+    unsigned tick;            /* owner: fairness between queues */
+    uint32_t rng;             /* owner: victim choice when stealing */
+    long live;                /* IO workers: coroutines started here, not
+                                 finished (owner) */
+    int index;                /* [immutable] position in the pool */
 
     /* ---- sanitizer bookkeeping for the thread's own stack ---- */
     void *tsan_fiber;
@@ -50,11 +67,28 @@ struct kin__worker {
 /* The calling thread's worker, made on first use; NULL if out of memory. */
 kin__worker *kin__worker_self(void);
 
+/* The calling thread's worker if it has one (no allocation). */
+kin__worker *kin__worker_peek(void);
+
+/* Makes the calling thread a worker of pool p and runs its loop until the
+ * pool lets it go; frees the worker before returning. */
+void kin__worker_serve(kin__pool *p, int index);
+
+/* Frees a worker that no thread uses any more (its stacks and timers). */
+void kin__worker_free(kin__worker *w);
+
+/* Queues co (new or woken) on w: locally if w is this thread's worker, else
+ * through w's inbox. */
+void kin__worker_push(kin__worker *w, kin__job *co);
+
+/* Sleeps the calling worker until deadline, an inbox push or an unpark. */
+void kin__worker_sleep(kin__worker *w, int64_t deadline);
+
+/* Wakes w's thread if it sleeps in kin__worker_sleep. */
+void kin__worker_unpark(kin__worker *w);
+
 /* The running coroutine of the calling thread, or NULL in plain code. */
 kin__job *kin__current_coro(void);
-
-/* Puts a new coroutine (not yet started) on the calling thread's worker. */
-int kin__dispatch(kin__job *co);
 
 /* Starts co now on the calling thread and returns when it first suspends
  * or finishes (KIN_START_UNDISPATCHED). */

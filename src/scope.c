@@ -6,10 +6,12 @@
  */
 #include <string.h>
 
+#include "dispatcher.h"
 #include "error.h"
 #include "job.h"
 #include "kin_assert.h"
 #include "launch.h"
+#include "registry.h"
 #include "scheduler.h"
 
 /* The global scope's handle: index 0 is never a real slot. */
@@ -20,7 +22,9 @@ kin_scope kin_global_scope(void) {
     return s;
 }
 
-static bool is_global(kin_scope s) { return s.id == GLOBAL_ID; }
+static bool is_global(kin_scope s) {
+    return s.id == GLOBAL_ID;
+}
 
 /* Takes a reference to the scope's root. */
 static kin__job *scope_root(const char *who, kin_scope s, int *rc) {
@@ -28,9 +32,8 @@ static kin__job *scope_root(const char *who, kin_scope s, int *rc) {
     kin__job *j = kin__job_acquire(h, rc);
     if (!j) {
         *rc = kin__misuse(*rc == KIN_ESTALE ? KIN_ESTALE : KIN_EINVAL,
-                          *rc == KIN_ESTALE
-                              ? "%s: the scope was closed"
-                              : "%s: invalid scope handle",
+                          *rc == KIN_ESTALE ? "%s: the scope was closed"
+                                            : "%s: invalid scope handle",
                           who);
         return NULL;
     }
@@ -57,6 +60,7 @@ int kin_scope_new(kin_scope *out, const kin_scope_opts *opts) {
     j->flags = KIN__F_SCOPE_OBJ | (o.supervisor ? KIN__F_SUPERVISOR : 0);
     j->handler = o.handler;
     j->handler_arg = o.handler_arg;
+    j->dispatcher = kin__dispatcher_resolve(o.dispatcher, NULL);
     j->seq = kin__job_next_seq();
     const char *name = o.name ? o.name : "scope";
     size_t n = strlen(name);
@@ -65,6 +69,7 @@ int kin_scope_new(kin_scope *out, const kin_scope_opts *opts) {
     memcpy(j->name, name, n);
     j->name[n] = 0;
     kin__job_attach(j, NULL, false);
+    kin__registry_add(j);
     atomic_store(&j->handle_held, true);
     kin_job h = kin__job_handle(j);
     out->id = h.id;
@@ -72,27 +77,29 @@ int kin_scope_new(kin_scope *out, const kin_scope_opts *opts) {
 }
 
 static int scope_spawn(const char *who, kin_scope scope, kin_job *out,
-                       const kin_launch_opts *opts, kin_fn fn,
-                       kin_async_fn afn, void *arg) {
+                       const kin_launch_opts *opts, kin_fn fn, kin_async_fn afn,
+                       void *arg) {
     if (out)
         out->id = 0;
     kin__job *co = kin__current_coro();
-    if (is_global(scope))
-        return kin__spawn(who, NULL, co ? co->cur : NULL, out, opts, fn, afn,
-                          arg);
+    if (is_global(scope)) {
+        kin__spawn_req rq = {who, NULL, co ? co->cur : NULL, 0, NULL};
+        return kin__spawn(&rq, out, opts, fn, afn, arg);
+    }
     int rc;
     kin__job *root = scope_root(who, scope, &rc);
     if (!root)
         return rc;
-    rc = kin__spawn(who, root, co ? co->cur : root, out, opts, fn, afn, arg);
+    kin__spawn_req rq = {who, root, co ? co->cur : root, 0, NULL};
+    rc = kin__spawn(&rq, out, opts, fn, afn, arg);
     if (rc == KIN_ECLOSED)
         rc = kin__misuse(KIN_ECLOSED, "%s: the scope was closed", who);
     kin__job_unref(root);
     return rc;
 }
 
-int kin_scope_launch(kin_scope scope, kin_job *out,
-                     const kin_launch_opts *opts, kin_fn fn, void *arg) {
+int kin_scope_launch(kin_scope scope, kin_job *out, const kin_launch_opts *opts,
+                     kin_fn fn, void *arg) {
     return scope_spawn("kin_scope_launch", scope, out, opts, fn, NULL, arg);
 }
 
@@ -120,8 +127,8 @@ bool kin_scope_is_active(kin_scope scope) {
     kin__job *j = kin__job_acquire(h, &rc);
     if (!j)
         return false;
-    bool active = (j->flags & KIN__F_SCOPE_OBJ) &&
-                  kin__job_state(j) == KIN_STATE_ACTIVE;
+    bool active =
+        (j->flags & KIN__F_SCOPE_OBJ) && kin__job_state(j) == KIN_STATE_ACTIVE;
     kin__job_unref(j);
     return active;
 }
@@ -129,9 +136,8 @@ bool kin_scope_is_active(kin_scope scope) {
 int kin_scope_cancel(kin_scope scope, kin_error *cause) {
     if (cause && !kin_error_is_cancellation(cause)) {
         kin_error_release(cause);
-        return kin__misuse(KIN_EINVAL,
-                           "kin_scope_cancel: the cause must be a "
-                           "cancellation");
+        return kin__misuse(KIN_EINVAL, "kin_scope_cancel: the cause must be a "
+                                       "cancellation");
     }
     if (is_global(scope)) {
         kin_error_release(cause);

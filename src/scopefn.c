@@ -10,9 +10,11 @@
  * The children are cancelled with the scope instead, and the scope returns
  * once they have finished their cleanup (DESIGN rule 12).
  */
+#include "dispatcher.h"
 #include "error.h"
 #include "job.h"
 #include "kin_assert.h"
+#include "launch.h"
 #include "scheduler.h"
 #include "timer.h"
 
@@ -40,12 +42,13 @@ static void timeout_fire(kin__timer *t) {
 
 enum { PLAIN = 0, TIMEOUT = 1, OR_NULL = 2 };
 
+static int scope_result(kin__job *j, int mode, kin_error *own_timeout, int rc);
+
 static int run_scope(const char *who, kin_fn fn, void *arg, uint8_t flags,
                      int mode, int64_t ms) {
     kin__job *co = kin__current_coro();
     if (!co)
-        return kin__misuse(KIN_ENOTCORO, "%s: called outside a coroutine",
-                           who);
+        return kin__misuse(KIN_ENOTCORO, "%s: called outside a coroutine", who);
     if (!fn)
         return kin__misuse(KIN_EINVAL, "%s: the block function is NULL", who);
     if (mode != PLAIN && ms <= 0) {
@@ -67,6 +70,7 @@ static int run_scope(const char *who, kin_fn fn, void *arg, uint8_t flags,
     j->outer = outer;
     j->handler = outer->handler;
     j->handler_arg = outer->handler_arg;
+    j->dispatcher = co->dispatcher;
     j->seq = kin__job_next_seq();
     /* A non-cancellable section hangs off no parent: outer cancellation
      * does not reach it (Kotlin's withContext(NonCancellable)). */
@@ -76,20 +80,20 @@ static int run_scope(const char *who, kin_fn fn, void *arg, uint8_t flags,
     kin__timer timer;
     kin__timer_init(&timer, timeout_fire, &arm);
     if (mode != PLAIN) {
-        arm.error = kin__error_make(KIN_ETIMEDOUT,
-                                    "TimeoutCancellationException", NULL,
-                                    "Timed out waiting for %lld ms",
-                                    (long long)ms);
+        arm.error =
+            kin__error_make(KIN_ETIMEDOUT, "TimeoutCancellationException", NULL,
+                            "Timed out waiting for %lld ms", (long long)ms);
         kin__worker *w = co->home;
         int64_t now = kin__now(w);
-        int64_t ns = ms > (INT64_MAX - now) / 1000000 ? INT64_MAX - now
-                                                      : ms * 1000000;
+        int64_t ns =
+            ms > (INT64_MAX - now) / 1000000 ? INT64_MAX - now : ms * 1000000;
         if (kin__timer_add(&w->timers, &timer, now + ns) < 0) {
             kin_error_release(arm.error);
             kin__job_body_done(j, KIN_ECANCELED, NULL);
             kin__job_unref(j);
             return kin__misuse(KIN_ENOMEM, "%s: out of memory", who);
         }
+        co->timers_armed++; /* an Unconfined coroutine stays with its timer */
     }
 
     co->cur = j;
@@ -101,13 +105,20 @@ static int run_scope(const char *who, kin_fn fn, void *arg, uint8_t flags,
     sw.node.fire = scope_waiter_fire;
     if (kin__job_add_node(j, &sw.node))
         kin__wait(co, &sw.node.fired, false);
-    if (mode != PLAIN)
+    if (mode != PLAIN) {
         kin__timer_remove(&co->home->timers, &timer);
+        co->timers_armed--;
+    }
+    return scope_result(j, mode, arm.error, rc);
+}
 
+/* The result of a completed scope (or with_context) job for its caller;
+ * drops the caller's reference to j and to its own timeout error. */
+static int scope_result(kin__job *j, int mode, kin_error *own_timeout, int rc) {
     kin_error *cause = kin__job_final_cause(j);
     if (!cause) {
         rc = 0;
-    } else if (mode != PLAIN && cause == arm.error) {
+    } else if (mode != PLAIN && cause == own_timeout) {
         /* Our own timeout, even if the block swallowed it (rule 15). */
         if (mode == OR_NULL) {
             rc = KIN_NULL;
@@ -119,7 +130,7 @@ static int run_scope(const char *who, kin_fn fn, void *arg, uint8_t flags,
         kin__error_set(kin_error_retain(cause));
         rc = cause->code;
     }
-    kin_error_release(arm.error);
+    kin_error_release(own_timeout);
     kin__job_unref(j);
     return rc;
 }
@@ -144,4 +155,31 @@ int kin_with_timeout_or_null(int64_t ms, kin_fn fn, void *arg) {
 int kin_non_cancellable(kin_fn fn, void *arg) {
     return run_scope("kin_non_cancellable", fn, arg, KIN__F_NONCANCEL, PLAIN,
                      0);
+}
+
+/* with_context: the block runs as a child coroutine on d, scoped (its
+ * failure comes back as our return value, rule 14), while we wait for it
+ * without being cancellable: our cancellation reaches it through the tree,
+ * and our stack must outlive it (L5). */
+int kin_with_context(kin_dispatcher *d, kin_fn fn, void *arg) {
+    kin__job *co = kin__current_coro();
+    if (!co)
+        return kin__misuse(KIN_ENOTCORO,
+                           "kin_with_context: called outside a coroutine");
+    if (!d || !fn)
+        return kin__misuse(KIN_EINVAL, "kin_with_context: %s is NULL",
+                           d ? "the block function" : "the dispatcher");
+    if (kin__dispatcher_is_current(d))
+        return run_scope("kin_with_context", fn, arg, 0, PLAIN, 0);
+    kin__job *b = NULL;
+    kin__spawn_req rq = {"kin_with_context", co->cur, NULL, KIN__F_SCOPED, &b};
+    kin_launch_opts o = {.dispatcher = d};
+    int rc = kin__spawn(&rq, NULL, &o, fn, NULL, arg);
+    if (rc < 0)
+        return rc;
+    scope_waiter sw = {.co = co};
+    sw.node.fire = scope_waiter_fire;
+    if (kin__job_add_node(b, &sw.node))
+        kin__wait(co, &sw.node.fired, false);
+    return scope_result(b, PLAIN, NULL, 0);
 }

@@ -52,7 +52,9 @@ static pthread_once_t g_key_once = PTHREAD_ONCE_INIT;
 
 static void cache_flush(void *unused);
 
-static void key_init(void) { pthread_key_create(&g_key, cache_flush); }
+static void key_init(void) {
+    pthread_key_create(&g_key, cache_flush);
+}
 
 static inline kin__job *slot_at(uint32_t idx) {
     kin__job *chunk = atomic_load_explicit(&g_chunks[idx >> CHUNK_SHIFT],
@@ -193,7 +195,8 @@ void kin__job_ref(kin__job *j) {
 }
 
 void kin__job_unref(kin__job *j) {
-    uint64_t old = atomic_fetch_sub_explicit(&j->refgen, 1, memory_order_acq_rel);
+    uint64_t old =
+        atomic_fetch_sub_explicit(&j->refgen, 1, memory_order_acq_rel);
     KIN__ASSERT((uint32_t)old != 0);
     if ((uint32_t)old == 1)
         job_destroy(j);
@@ -224,8 +227,9 @@ kin__job *kin__job_acquire(kin_job h, int *err) {
 uint64_t kin__job_next_seq(void) {
     slot_cache *c = &t_cache;
     if (KIN__UNLIKELY(c->seq_next == c->seq_end)) {
-        c->seq_next = atomic_fetch_add_explicit(&g_seq, SEQ_BLOCK,
-                                                memory_order_relaxed) + 1;
+        c->seq_next =
+            atomic_fetch_add_explicit(&g_seq, SEQ_BLOCK, memory_order_relaxed) +
+            1;
         c->seq_end = c->seq_next + SEQ_BLOCK;
     }
     return c->seq_next++;

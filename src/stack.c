@@ -24,9 +24,9 @@
 #include "sanitizer.h"
 #include "stack.h"
 
-#define POOL_CAP 64             /* stacks a worker keeps for reuse */
-#define CHUNK_BYTES (8u << 20)  /* canary mode carves stacks from 8 MiB */
-#define CANARY_CLASSES 8        /* distinct canary stack sizes pooled */
+#define POOL_CAP 64            /* stacks a worker keeps for reuse */
+#define CHUNK_BYTES (8u << 20) /* canary mode carves stacks from 8 MiB */
+#define CANARY_CLASSES 8       /* distinct canary stack sizes pooled */
 
 static pthread_once_t g_once = PTHREAD_ONCE_INIT;
 static size_t g_page;
@@ -39,7 +39,7 @@ static atomic_size_t g_canary_total;
  * back. */
 typedef struct canary_class {
     size_t size;
-    char *chunk;   /* next unused byte of the current chunk */
+    char *chunk; /* next unused byte of the current chunk */
     char *chunk_end;
     kin__stack *free;
 } canary_class;
@@ -160,7 +160,8 @@ static kin__stack *carve_canary(size_t size) {
         *(uint64_t *)(void *)s->lo = KIN__STACK_CANARY;
     } else if (c) {
         if (c->chunk == NULL || (size_t)(c->chunk_end - c->chunk) < size) {
-            size_t len = size > CHUNK_BYTES ? size : CHUNK_BYTES - CHUNK_BYTES % size;
+            size_t len =
+                size > CHUNK_BYTES ? size : CHUNK_BYTES - CHUNK_BYTES % size;
             char *chunk = kin__mmap(len, PROT_READ | PROT_WRITE);
             if (chunk != MAP_FAILED) {
                 c->chunk = chunk;

@@ -44,7 +44,7 @@ typedef struct kin__stack {
     size_t usable;           /* bytes from lo up to this descriptor */
     char *map;               /* guard mode: the whole mapping, else NULL */
     size_t map_len;
-    unsigned vg_id;          /* Valgrind stack id */
+    unsigned vg_id; /* Valgrind stack id */
     bool guarded;
 } kin__stack;
 

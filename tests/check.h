@@ -36,7 +36,8 @@
     do {                                                                       \
         const char *a_ = (a), *b_ = (b);                                       \
         if (!a_ || !b_ || strcmp(a_, b_) != 0) {                               \
-            fprintf(stderr, "%s:%d: CHECK failed: %s == %s (\"%s\" != \"%s\")\n", \
+            fprintf(stderr,                                                    \
+                    "%s:%d: CHECK failed: %s == %s (\"%s\" != \"%s\")\n",      \
                     __FILE__, __LINE__, #a, #b, a_ ? a_ : "(null)",            \
                     b_ ? b_ : "(null)");                                       \
             exit(1);                                                           \
@@ -49,7 +50,7 @@ static int check_step_ __attribute__((unused));
     do {                                                                       \
         int s_ = ++check_step_;                                                \
         if (s_ != (n)) {                                                       \
-            fprintf(stderr, "%s:%d: EXPECT(%d) reached as step %d\n",         \
+            fprintf(stderr, "%s:%d: EXPECT(%d) reached as step %d\n",          \
                     __FILE__, __LINE__, (n), s_);                              \
             exit(1);                                                           \
         }                                                                      \

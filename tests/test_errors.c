@@ -11,8 +11,8 @@ static void free_payload(void *p) {
 
 static int fails_with_payload(void *arg) {
     (void)arg;
-    kin_error *e = kin_error_new(-5 /* -EIO */, "IOException", "read %s",
-                                 "failed");
+    kin_error *e =
+        kin_error_new(-5 /* -EIO */, "IOException", "read %s", "failed");
     CHECK(e);
     int *p = malloc(sizeof *p);
     *p = 7;

@@ -34,8 +34,8 @@ static int upward(void *arg) {
  * registers, which the switch must preserve. */
 static int registers(void *arg) {
     long seed = (long)arg;
-    long a = seed * 3, b = seed * 5, c = seed * 7, d = seed * 11,
-         e = seed * 13, f = seed * 17;
+    long a = seed * 3, b = seed * 5, c = seed * 7, d = seed * 11, e = seed * 13,
+         f = seed * 17;
     double x = (double)seed * 1.5, y = (double)seed * 2.5;
     for (int i = 0; i < 50; i++) {
         CHECK_EQ(kin_yield(), 0);

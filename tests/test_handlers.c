@@ -38,10 +38,13 @@ static int fails_async(void *arg, void **out) {
     return kin_fail("RuntimeException", "async boom");
 }
 
-static int cleanup_done;
+#include <stdatomic.h>
+
+static atomic_int cleanup_done, cleanup_started;
 
 static int slow_cleanup(void *arg) {
     (void)arg;
+    atomic_store(&cleanup_started, 1);
     int rc = kin_delay(100000);
     kin_delay(0);
     cleanup_done = 1;
@@ -51,7 +54,8 @@ static int slow_cleanup(void *arg) {
 static int fails_after_child(void *arg) {
     (void)arg;
     KIN_TRY(kin_launch(NULL, NULL, slow_cleanup, NULL));
-    KIN_TRY(kin_yield());
+    while (!atomic_load(&cleanup_started)) /* it may run on another worker */
+        KIN_TRY(kin_yield());
     return kin_fail("RuntimeException", "root failure");
 }
 
@@ -93,9 +97,9 @@ static int body(void *arg) {
     /* A root coroutine (global scope): its handler, after its children. */
     kin_job r;
     kin_launch_opts ro = {.handler = root_handler};
-    CHECK_EQ(kin_scope_launch(kin_global_scope(), &r, &ro, fails_after_child,
-                              NULL),
-             0);
+    CHECK_EQ(
+        kin_scope_launch(kin_global_scope(), &r, &ro, fails_after_child, NULL),
+        0);
     CHECK_EQ(kin_join(r), 0);
     CHECK_EQ(calls_local, 2);
     kin_job_release(r);
@@ -110,7 +114,7 @@ static int body(void *arg) {
      * handler is called (the root job does not handle failures). */
     kin_scope s;
     CHECK_EQ(kin_scope_new(&s, &(kin_scope_opts){.handler = scope_handler,
-                                                  .handler_arg = "scope-arg"}),
+                                                 .handler_arg = "scope-arg"}),
              0);
     CHECK_EQ(kin_scope_launch(s, &r, NULL, fails, "in scope object"), 0);
     CHECK_EQ(kin_join(r), 0);
@@ -150,7 +154,8 @@ int main(void) {
     size_t n = fread(buf, 1, sizeof buf - 1, tmp);
     buf[n] = 0;
     fclose(tmp);
-    CHECK(strncmp(buf, "kin: uncaught failure in coroutine 'printer#", 44) == 0);
+    CHECK(strncmp(buf, "kin: uncaught failure in coroutine 'printer#", 44) ==
+          0);
     CHECK(strstr(buf, "': RuntimeException: printed once\n") != NULL);
     CHECK(strchr(buf, '\n') == buf + n - 1); /* one line */
     return 0;

@@ -84,8 +84,7 @@ static int body(void *arg) {
 
     /* UNDISPATCHED: runs inside kin_launch until it suspends. */
     EXPECT(5);
-    CHECK_EQ(kin_launch(&d,
-                        &(kin_launch_opts){.start = KIN_START_UNDISPATCHED},
+    CHECK_EQ(kin_launch(&d, &(kin_launch_opts){.start = KIN_START_UNDISPATCHED},
                         undispatched, NULL),
              0);
     EXPECT(7);

@@ -12,8 +12,8 @@ static kin_job bogus(void) {
     do {                                                                       \
         int rc_ = (expr);                                                      \
         if (rc_ != (code)) {                                                   \
-            fprintf(stderr, "%s:%d: %s returned %d (%s), want %s\n",           \
-                    __FILE__, __LINE__, #expr, rc_, kin_strerror(rc_), #code); \
+            fprintf(stderr, "%s:%d: %s returned %d (%s), want %s\n", __FILE__, \
+                    __LINE__, #expr, rc_, kin_strerror(rc_), #code);           \
             exit(1);                                                           \
         }                                                                      \
         CHECK(kin_last_error() != NULL);                                       \
@@ -51,9 +51,9 @@ static int in_coroutine(void *arg) {
     CHECK_CODE(kin_launch(NULL, NULL, NULL, NULL), KIN_EINVAL);
     CHECK_CODE(kin_launch(NULL, &(kin_launch_opts){.start = 99}, noop, NULL),
                KIN_EINVAL);
-    CHECK_CODE(kin_launch(NULL, &(kin_launch_opts){.result_free = free}, noop,
-                          NULL),
-               KIN_EINVAL);
+    CHECK_CODE(
+        kin_launch(NULL, &(kin_launch_opts){.result_free = free}, noop, NULL),
+        KIN_EINVAL);
     CHECK_CODE(kin_async(NULL, NULL, NULL, NULL), KIN_EINVAL);
     CHECK_CODE(kin_run_blocking(noop, NULL), KIN_EPERM);
 

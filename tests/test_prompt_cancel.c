@@ -43,9 +43,9 @@ static int scope_body(void *arg) {
 static int body(void *arg) {
     (void)arg;
     kin_job d;
-    CHECK_EQ(kin_async(&d, &(kin_launch_opts){.start = KIN_START_LAZY}, value,
-                       NULL),
-             0);
+    CHECK_EQ(
+        kin_async(&d, &(kin_launch_opts){.start = KIN_START_LAZY}, value, NULL),
+        0);
     CHECK_EQ(kin_launch(&waiter_job, NULL, waiter, &d), 0);
     CHECK_EQ(kin_yield(), 0); /* waiter starts d (lazy) and suspends */
     CHECK_EQ(kin_join(waiter_job), 0);

@@ -36,7 +36,7 @@ static int drive(void *arg) {
     long rss_early = 0;
     for (long i = 0; i < total; i += batch) {
         for (long k = 0; k < batch; k++) {
-            kin_job *keep = i == 0 && k == 0           ? &first
+            kin_job *keep = i == 0 && k == 0     ? &first
                             : i + k == total - 1 ? &last
                                                  : NULL;
             KIN_TRY(kin_scope_launch(*s, keep, NULL, tiny, NULL));
@@ -87,24 +87,31 @@ static int use_scope_from_coroutine(void *arg) {
 }
 
 int main(void) {
-    /* Launch from plain code: the coroutines run with this thread's loop. */
+    /* These scopes run on Main (this thread's loop), so the checks can read
+     * plain variables; test_dispatch_scope covers scopes on Default. */
+    kin_scope_opts on_main = {.dispatcher = kin_dispatcher_main()};
+
+    /* Launch from plain code: the coroutines wait for this thread's loop. */
     kin_scope s;
-    CHECK_EQ(kin_scope_new(&s, &(kin_scope_opts){.name = "server"}), 0);
+    CHECK_EQ(kin_scope_new(
+                 &s, &(kin_scope_opts){.name = "server",
+                                       .dispatcher = kin_dispatcher_main()}),
+             0);
     kin_job j;
     CHECK_EQ(kin_scope_launch(s, &j, NULL, tiny, NULL), 0);
     CHECK_EQ(completed, 0);
     char name[64];
     CHECK(kin_job_name(kin_scope_job(s), name, sizeof name) > 0);
     CHECK(strncmp(name, "server#", 7) == 0);
-    CHECK_EQ(kin_scope_close(s), 0); /* runs the loop until done */
+    CHECK_EQ(kin_scope_close(s), 0);        /* runs the loop until done */
     CHECK_EQ(kin_job_state(j), KIN_ESTALE); /* owned by the closed scope */
 
-    CHECK_EQ(kin_scope_new(&s, NULL), 0);
+    CHECK_EQ(kin_scope_new(&s, &on_main), 0);
     CHECK_EQ(kin_run_blocking(use_scope_from_coroutine, &s), 0);
     CHECK_EQ(kin_scope_close(s), 0);
 
     completed = 0;
-    CHECK_EQ(kin_scope_new(&s, NULL), 0);
+    CHECK_EQ(kin_scope_new(&s, &on_main), 0);
     CHECK_EQ(kin_run_blocking(drive, &s), 0);
     CHECK_EQ(kin_scope_close(s), 0);
     return 0;

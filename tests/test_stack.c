@@ -44,8 +44,8 @@ static int body(void *arg) {
     CHECK_EQ(kin_join(j), 0);
     CHECK(!kin_job_is_cancelled(j));
     /* A tiny request is rounded up to the minimum and still works. */
-    CHECK_EQ(kin_launch(&j, &(kin_launch_opts){.stack_size = 1},
-                        use_stack, (void *)(size_t)1024),
+    CHECK_EQ(kin_launch(&j, &(kin_launch_opts){.stack_size = 1}, use_stack,
+                        (void *)(size_t)1024),
              0);
     CHECK_EQ(kin_join(j), 0);
     CHECK(!kin_job_is_cancelled(j));

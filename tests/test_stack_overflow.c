@@ -41,8 +41,7 @@ static int child_body(void *arg) {
     return kin_yield();
 }
 
-static void expect_death(const char *self, const char *mode,
-                         const char *what) {
+static void expect_death(const char *self, const char *mode, const char *what) {
     int pipefd[2];
     CHECK_EQ(pipe(pipefd), 0);
     pid_t pid = fork();

@@ -60,7 +60,8 @@ int main_body(void *arg);
 int main_body(void *arg) {
     (void)arg;
     CHECK_EQ(kin_with_timeout(20, slow, NULL), KIN_ETIMEDOUT);
-    CHECK_STR(kin_error_message(kin_last_error()), "Timed out waiting for 20 ms");
+    CHECK_STR(kin_error_message(kin_last_error()),
+              "Timed out waiting for 20 ms");
     CHECK_STR(kin_error_type(kin_last_error()), "TimeoutCancellationException");
     CHECK(kin_is_active()); /* the caller is not cancelled */
 
@@ -79,7 +80,8 @@ int main_body(void *arg) {
     /* A nested timeout is not "no value" for the outer or_null. */
     CHECK_EQ(kin_with_timeout_or_null(100000, inner_timeout, NULL),
              KIN_ETIMEDOUT);
-    CHECK_STR(kin_error_message(kin_last_error()), "Timed out waiting for 10 ms");
+    CHECK_STR(kin_error_message(kin_last_error()),
+              "Timed out waiting for 10 ms");
 
     /* Cancelled from outside: a cancellation, not a timeout. */
     int rc = 0;

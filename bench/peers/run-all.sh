@@ -38,7 +38,7 @@ done
 declare -A FULL=( [spawn]=1000000 [spawn_mt]=1000000 [spawn_cpu]=100000 [yield]=1000000
                   [async]=1000000 [park]=1000000 [timers]=1000000 [cancel]=1000000
                   [supervise]=1000000 [with_context]=100000 )
-declare -A QUICK=( [spawn]=100000 [spawn_mt]=100000 [spawn_cpu]=10000 [yield]=100000
+declare -A QUICK=( [spawn]=100000 [spawn_mt]=100000 [spawn_cpu]=20000 [yield]=100000
                    [async]=100000 [park]=100000 [timers]=100000 [cancel]=100000
                    [supervise]=100000 [with_context]=10000 )
 
@@ -63,8 +63,13 @@ expected() {   # expected check value for scenario $1 at N=$2
 
 TIME=/usr/bin/time
 [ -x "$TIME" ] || { echo "run-all: $TIME not found (apt-get install -y time); peak RSS needs it" >&2; exit 3; }
-read -r load1 _ < /proc/loadavg
-echo "run-all: $(nproc) cores, load average $load1 at start$(awk -v l="$load1" 'BEGIN { if (l >= 0.5) print " -- the machine is busy: figures, multi-core ones most, will be noisy" }')" >&2
+busy_ticks() {   # CPU time used by the whole machine so far, in clock ticks
+    awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9; exit }' /proc/stat
+}
+hz=$(getconf CLK_TCK 2>/dev/null || echo 100)
+b0=$(busy_ticks); sleep 1; b1=$(busy_ticks)
+others=$(awk -v a="$b0" -v b="$b1" -v hz="$hz" 'BEGIN { printf "%.2f", (b - a) / hz }')
+echo "run-all: $(nproc) cores; other processes use $others cores before the start$(awk -v o="$others" 'BEGIN { if (o >= 0.2) print " -- the machine is busy, figures will be noisy" }')" >&2
 results="$BENCH_BUILD_DIR/results"
 mkdir -p "$results"
 status=0 missing=0
@@ -89,6 +94,7 @@ for sc in "${scenarios[@]}"; do
             cmd=$(peer_cmd "$peer")
             tag="$peer-$sc${threads:+-$threads}"
             start=$(date +%s.%N)
+            b0=$(busy_ticks)
             if [ "$threads" = 1 ]; then
                 BENCH_THREADS=1 "$TIME" -v -o "$results/$tag.time" "$cmd" "$sc" "$n" "$reps" \
                     >"$results/$tag.out" 2>"$results/$tag.err"
@@ -97,7 +103,14 @@ for sc in "${scenarios[@]}"; do
                     >"$results/$tag.out" 2>"$results/$tag.err"
             fi
             rc=$?
+            b1=$(busy_ticks)
             wall=$(awk -v a="$start" -v b="$(date +%s.%N)" 'BEGIN { print b - a }')
+            # Cores used by other processes meanwhile: the machine's busy time
+            # less this run's own user + system time, over the wall time.
+            others=$(awk -F': ' -v a="$b0" -v b="$b1" -v hz="$hz" -v w="$wall" '
+                /User time|System time/ { own += $2 }
+                END { if (w < 0.5) { print "?"; exit }   # too short for clock ticks
+                      o = ((b - a) / hz - own) / w; if (o < 0) o = 0; printf "%.2f", o }' "$results/$tag.time")
             want=$(expected "$sc" "$n")
             best=$(awk -v sc="$sc" -v n="$n" -v want="$want" '
                 $1 == sc && $2 == "n=" n && $3 == "check=" want && $4 ~ /^ms=/ && $5 ~ /^ns\/op=/ {
@@ -117,8 +130,8 @@ for sc in "${scenarios[@]}"; do
                 echo "run-all: $peer $sc N=$n failed (exit $rc) or printed a wrong check (want $want); see $results/$tag.*" >&2
                 status=1; best="FAIL"
             fi
-            printf 'run-all: %-6s %-22s N=%-8s best ns/op=%-10s peak RSS=%5s MiB  (%.1f s)%s\n' \
-                "$peer" "$label" "$n" "$best" "$rss" "$wall" "${cancel_only:+  cancel-only best ms=$cancel_only}" >&2
+            printf 'run-all: %-6s %-23s N=%-8s best ns/op=%-10s peak RSS=%5s MiB  (%.1f s; others %s cores)%s\n' \
+                "$peer" "$label" "$n" "$best" "$rss" "$wall" "$others" "${cancel_only:+  cancel-only best ms=$cancel_only}" >&2
             row="$row $best |"
             rss_row="$rss_row $rss |"
         done
