@@ -296,11 +296,14 @@ kin__job *kin__pool_global_pop(kin__pool *p) {
     return co;
 }
 
-/* Takes a batch from the global queue into w's ring and returns the first. */
+/* Takes a batch from the global queue into w's ring and returns the first.
+ * Work moved into a ring is announced (note_push): an idle worker may have
+ * looked at our ring before it was there. */
 static kin__job *global_grab(kin__worker *w) {
     kin__pool *p = w->pool;
     if (atomic_load(&p->gq_len) == 0)
         return NULL;
+    unsigned moved = 0;
     pthread_mutex_lock(&p->mu);
     kin__job *first = global_pop_locked(p);
     if (first && p->disp->kind == KIN__DISP_DEFAULT) {
@@ -314,9 +317,12 @@ static kin__job *global_grab(kin__worker *w) {
             if (!co || !kin__ring_push(&w->ring, co))
                 break;
             global_pop_locked(p);
+            moved++;
         }
     }
     pthread_mutex_unlock(&p->mu);
+    if (moved)
+        kin__pool_note_push(p);
     return first;
 }
 
@@ -337,6 +343,11 @@ static void wake_one(kin__pool *p) {
 }
 
 void kin__pool_note_push(kin__pool *p) {
+    /* Pairs with the fence in work_visible: our push (a release store of a
+     * ring's tail, or the global queue under its lock) is ordered before
+     * these loads, the idle worker's nidle++ before its look at the queues.
+     * One of the two sides sees the other. */
+    atomic_thread_fence(memory_order_seq_cst);
     if (atomic_load(&p->nspinning) == 0 && atomic_load(&p->nidle) > 0)
         wake_one(p);
 }
@@ -482,6 +493,8 @@ static kin__job *steal(kin__worker *w, int64_t *retry_at) {
             atomic_store_explicit(&w->ring.since, now, memory_order_relaxed);
         for (unsigned j = 1; j < got; j++)
             kin__ring_push(&w->ring, batch[j]); /* ours is empty: fits */
+        if (got > 1)
+            kin__pool_note_push(p);
         return batch[0];
     }
     return NULL;
@@ -504,6 +517,7 @@ kin__job *kin__pool_find_work(kin__worker *w, int64_t *retry_at) {
 /* Is there work for an idle worker of p? (its second look before sleeping) */
 static bool work_visible(kin__worker *w) {
     kin__pool *p = w->pool;
+    atomic_thread_fence(memory_order_seq_cst); /* see kin__pool_note_push */
     if (atomic_load(&p->gq_len) > 0 || atomic_load(&w->inbox))
         return true;
     if (p->disp->kind != KIN__DISP_DEFAULT)
@@ -549,7 +563,7 @@ void kin__pool_idle(kin__worker *w, int64_t deadline) {
         atomic_fetch_add(&p->nidle, 1);
     }
     pthread_mutex_unlock(&p->mu);
-    if (!work_visible(w) && atomic_load(&p->state) == KIN__POOL_RUNNING) {
+    if (!work_visible(w)) {
         if (p->disp->kind == KIN__DISP_IO && w->live == 0) {
             int64_t now = kin__now(w);
             if (!t_idle_since)

@@ -470,6 +470,12 @@ static void finalize(kin__job *j) {
                 report_uncaught(j, cause);
         }
 
+        /* A root leaves the registry before anyone learns it completed:
+         * whoever returns from waiting for it (kin_run_blocking, then maybe
+         * kin_shutdown) must not find it there. */
+        if (!j->parent && j->kind != KIN__SCOPE)
+            kin__registry_remove(j); /* roots only; checks under its lock */
+
         /* Publish the final state and fire the waiters under the lock;
          * collect completion handlers and owned handles to run after. */
         kin__lock_acquire(&j->lock);
@@ -519,8 +525,6 @@ static void finalize(kin__job *j) {
                 up = p;
             kin__lock_release(&p->lock);
         }
-        if (!j->parent && j->kind != KIN__SCOPE)
-            kin__registry_remove(j); /* roots only; checks under its lock */
         if (never_ran)
             kin__job_unref(j); /* the coroutine reference: it never ran */
         kin__job_unref(j);     /* the tree reference */

@@ -28,7 +28,14 @@
  *   PARKED -> RUNNING + enqueue by a waker; RUNNING -> NOTIFIED by a waker
  *   that came before the park, so the next park returns at once. Every wait
  *   is a loop that re-checks its condition, so a stale NOTIFIED costs one
- *   spurious return, never a lost event. A cancellable wait publishes its
+ *   spurious return, never a lost event.
+ *   A pinned coroutine may publish PARKED before it has switched out: only
+ *   its own thread can run it, and that thread is busy switching it out.
+ *   An Unconfined one may be queued by a waker on another thread, so it
+ *   publishes PARKING, switches out, and the next context on its thread
+ *   turns PARKING into PARKED (finish_park); a waker that finds PARKING
+ *   marks it PARKING_WOKEN and leaves the queuing to that thread (Go's
+ *   gopark does the same with its unlock function on g0). A cancellable wait publishes its
  *   job in cancel_wake before checking for cancellation; cancel_tree sets
  *   CANCELLING before reading cancel_wake (both seq_cst), so either the
  *   waiter sees the cancellation or the canceller sees the waiter.
@@ -232,8 +239,12 @@ static void drain_inbox(kin__worker *w) {
     }
 }
 
-/* Wakes the worker's loop if it is blocked in its condition variable. */
+/* Wakes the worker's loop if it is blocked in its condition variable, or
+ * makes its next sleep return at once: the token closes the window between
+ * the worker's last look for work and its wait (store token, then read
+ * sleeping; the sleeper stores sleeping, then reads the token). */
 void kin__worker_unpark(kin__worker *w) {
+    atomic_store(&w->wake_token, 1);
     if (atomic_load(&w->sleeping)) {
         pthread_mutex_lock(&w->mu);
         pthread_cond_signal(&w->cv);
@@ -260,7 +271,8 @@ static void release_zombie(kin__worker *w) {
     w->zombie = NULL;
     kin__stack_put(&w->stacks, z->stack);
     z->stack = NULL;
-    w->live--;
+    if (w->pool && w->pool->disp->kind == KIN__DISP_IO)
+        w->live--;
 #if KIN__TSAN
     /* A fiber per coroutine, not per stack: TSan keeps a shadow call stack
      * per fiber, and a finished coroutine never returns from its frames. */
@@ -272,6 +284,21 @@ static void release_zombie(kin__worker *w) {
 
 /* First thing after every switch lands on a stack (and at a coroutine's
  * first entry): finish the sanitizer hand-over, free the finished one. */
+static void wake_push(kin__job *co);
+
+/* An Unconfined coroutine has switched out completely: it may now be run
+ * by any thread. If a waker came while it was switching out, queue it. */
+static void finish_park(kin__worker *w) {
+    kin__job *co = w->parking;
+    w->parking = NULL;
+    int expected = KIN__PARKING;
+    if (atomic_compare_exchange_strong(&co->park, &expected, KIN__PARKED))
+        return;
+    KIN__ASSERT(expected == KIN__PARKING_WOKEN);
+    atomic_store(&co->park, KIN__RUNNING);
+    wake_push(co);
+}
+
 static inline void after_switch(kin__worker *w, kin__job *self) {
 #if KIN__ASAN
     const void *bottom;
@@ -283,6 +310,8 @@ static inline void after_switch(kin__worker *w, kin__job *self) {
 #endif
     if (w->zombie)
         release_zombie(w);
+    if (KIN__UNLIKELY(w->parking != NULL))
+        finish_park(w);
 }
 
 static void overflow(kin__job *co) {
@@ -344,7 +373,8 @@ static bool prepare_start(kin__worker *w, kin__job *co) {
     }
     co->stack = s;
     co->home = w;
-    w->live++;
+    if (w->pool && w->pool->disp->kind == KIN__DISP_IO)
+        w->live++; /* an IO thread may leave only with nothing alive */
     /* Keep the canary word at the bottom out of the usable range. */
     kin__ctx_make(&co->ctx, s->lo + 16, s->usable - 16, coro_entry, co);
 #if KIN__TSAN
@@ -451,8 +481,9 @@ void kin__start_undispatched(kin__job *co) {
 
 /* ---- Park and wake -------------------------------------------------------*/
 
-/* Queues a woken coroutine on its home, or, for an Unconfined one, on the
- * waker's worker: it continues in the thread that resumed it. It stays home
+/* Queues a woken (fully parked) coroutine on its home, or, for an
+ * Unconfined one, on the waker's worker: it continues in the thread that
+ * resumed it. It stays home
  * while a timer of its own is armed (timer heaps belong to one thread), and
  * never moves to or from an IO worker (their live counts must stay exact).
  * The waker won the PARKED -> RUNNING race, so it alone may move co. */
@@ -480,20 +511,27 @@ void kin__wake(kin__job *co) {
         } else if (s == KIN__RUNNING) {
             if (atomic_compare_exchange_weak(&co->park, &s, KIN__NOTIFIED))
                 return;
+        } else if (s == KIN__PARKING) {
+            if (atomic_compare_exchange_weak(&co->park, &s, KIN__PARKING_WOKEN))
+                return; /* its thread queues it once it is out */
         } else {
-            return;
+            return; /* NOTIFIED or PARKING_WOKEN: already woken */
         }
     }
 }
 
 void kin__park(kin__job *co) {
+    kin__worker *w = co->home; /* read before anyone may move co */
+    bool unconfined = co->dispatcher->kind == KIN__DISP_UNCONFINED;
     int expected = KIN__RUNNING;
-    if (!atomic_compare_exchange_strong(&co->park, &expected, KIN__PARKED)) {
+    if (!atomic_compare_exchange_strong(
+            &co->park, &expected, unconfined ? KIN__PARKING : KIN__PARKED)) {
         KIN__ASSERT(expected == KIN__NOTIFIED);
         atomic_store(&co->park, KIN__RUNNING);
         return;
     }
-    kin__worker *w = co->home;
+    if (unconfined)
+        w->parking = co; /* finish_park, after the switch */
     kin__job *next = pick_next(w, false);
     if (next != co)
         transfer(w, co, next);
@@ -543,7 +581,8 @@ void kin__loop_node_init(kin__node *n, kin__worker *w) {
 void kin__worker_sleep(kin__worker *w, int64_t deadline) {
     pthread_mutex_lock(&w->mu);
     atomic_store(&w->sleeping, 1);
-    if (!atomic_load(&w->inbox) && !atomic_load(&w->stop)) {
+    if (!atomic_exchange(&w->wake_token, 0) && !atomic_load(&w->inbox) &&
+        !atomic_load(&w->stop)) {
         if (deadline == INT64_MAX) {
             pthread_cond_wait(&w->cv, &w->mu);
         } else {
@@ -553,6 +592,7 @@ void kin__worker_sleep(kin__worker *w, int64_t deadline) {
         }
     }
     atomic_store(&w->sleeping, 0);
+    atomic_store(&w->wake_token, 0);
     pthread_mutex_unlock(&w->mu);
 }
 

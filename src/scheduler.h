@@ -18,8 +18,14 @@
 #include "stack.h"
 #include "timer.h"
 
-/* kin__job.park */
-enum { KIN__RUNNING = 0, KIN__PARKED = 1, KIN__NOTIFIED = 2 };
+/* kin__job.park (see "SUSPENSION PROTOCOL" in scheduler.c) */
+enum {
+    KIN__RUNNING = 0,       /* running, or queued to run */
+    KIN__PARKED = 1,        /* suspended and switched out */
+    KIN__NOTIFIED = 2,      /* woken before it parked: next park returns */
+    KIN__PARKING = 3,       /* Unconfined only: suspended, not yet out */
+    KIN__PARKING_WOKEN = 4, /* woken while PARKING: its thread queues it */
+};
 
 struct kin__worker {
     /* ---- owned by the worker's thread ---- */
@@ -29,6 +35,7 @@ struct kin__worker {
     kin__job *runq_tail;
     kin__job *runnext; /* runs before the queue (UNDISPATCHED parent) */
     kin__job *zombie;  /* finished coroutine whose stack to release */
+    kin__job *parking; /* Unconfined coroutine that just switched out */
     kin__timer_heap timers;
     kin__stack_pool stacks;
     bool in_loop;          /* kin__run_loop is on this thread's stack */
@@ -39,6 +46,7 @@ struct kin__worker {
     _Atomic(kin__job *) inbox; /* LIFO pushed by other threads */
     atomic_int stop;           /* ask running coroutines to yield the loop */
     atomic_int sleeping;       /* the loop is (about to be) blocked in cv */
+    atomic_int wake_token;     /* an unpark that must not be lost */
     pthread_mutex_t mu;        /* leaf lock, guards only the cv wait */
     pthread_cond_t cv;
 
@@ -54,7 +62,8 @@ struct kin__worker {
     unsigned tick;            /* owner: fairness between queues */
     uint32_t rng;             /* owner: victim choice when stealing */
     long live;                /* IO workers: coroutines started here, not
-                                 finished (owner) */
+                                 finished (owner). Exact because Unconfined
+                                 coroutines never move to or from IO. */
     int index;                /* [immutable] position in the pool */
 
     /* ---- sanitizer bookkeeping for the thread's own stack ---- */

@@ -92,8 +92,6 @@ static int scope_spawn(const char *who, kin_scope scope, kin_job *out,
         return rc;
     kin__spawn_req rq = {who, root, co ? co->cur : root, 0, NULL};
     rc = kin__spawn(&rq, out, opts, fn, afn, arg);
-    if (rc == KIN_ECLOSED)
-        rc = kin__misuse(KIN_ECLOSED, "%s: the scope was closed", who);
     kin__job_unref(root);
     return rc;
 }
