@@ -10,8 +10,9 @@
  *       println("None of the tasks completed")
  *   }
  *
- * Without Dispatchers.Default (not in kin yet) the tasks run on this loop;
- * the output is the same.
+ * The tasks run on Default's worker threads while this coroutine waits on
+ * the main thread. kin has no garbage collector: the scope is closed at the
+ * end.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -28,7 +29,8 @@ static int task(void *arg) {
 static int body(void *arg) {
     (void)arg;
     kin_scope scope;
-    KIN_TRY(kin_scope_new(&scope, NULL));
+    KIN_TRY(kin_scope_new(
+        &scope, &(kin_scope_opts){.dispatcher = kin_dispatcher_default()}));
     for (int i = 0; i < 3; i++)
         KIN_TRY(kin_scope_launch(scope, NULL, NULL, task, (void *)(intptr_t)i));
     KIN_TRY(kin_delay(200));

@@ -9,8 +9,8 @@
  *       println("[SupervisorJob] Both children joined; scope is still active = ${supervisedScope.isActive}")
  *   }
  *
- * Without Dispatchers.Default (not in kin yet) the coroutines run on this
- * loop; the output is the same.
+ * A and B run on Default's worker threads; the handler runs on A's thread
+ * when A fails. kin has no garbage collector: the scope is closed at the end.
  */
 #include <stdio.h>
 
@@ -44,7 +44,9 @@ static int body(void *arg) {
     kin_scope supervised_scope;
     KIN_TRY(kin_scope_new(
         &supervised_scope,
-        &(kin_scope_opts){.supervisor = true, .handler = handler}));
+        &(kin_scope_opts){.supervisor = true,
+                          .dispatcher = kin_dispatcher_default(),
+                          .handler = handler}));
     kin_job a, b;
     KIN_TRY(kin_scope_launch(supervised_scope, &a, NULL, child_a, NULL));
     KIN_TRY(kin_scope_launch(supervised_scope, &b, NULL, child_b, NULL));

@@ -55,8 +55,14 @@
  * ---------------------------------------------------------------------------
  * Threads
  * ---------------------------------------------------------------------------
- * A coroutine that has started stays on the thread it started on, so
- * thread-locals (errno included) stay valid across suspension points.
+ * A coroutine that has started stays on the thread it started on (except on
+ * the Unconfined dispatcher), so its thread-locals, errno included, are the
+ * same objects after every suspension point. Their values are the thread's:
+ * other coroutines of that thread may change them while this one is
+ * suspended, as any function call may. In an Unconfined coroutine, which can
+ * change threads at a suspension point, do not keep using thread-locals
+ * across one: the compiler may reuse the address of errno or the result of
+ * pthread_self() computed before it (glibc declares both const).
  * Functions marked "suspends" must be called from inside a coroutine; called
  * from plain code they return KIN_ENOTCORO. Functions marked "any thread" may
  * be called from any thread, inside or outside coroutines.
