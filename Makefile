@@ -8,6 +8,8 @@ CMAKE_FLAGS ?=
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 PREFIX ?= /usr/local
 
+BENCH_DIR ?= build-bench
+
 .PHONY: all build run test bench install clean
 
 all: build
@@ -24,8 +26,14 @@ run: build
 test: build
 	cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS)
 
+# kin against kotlinx.coroutines and Go in one run; QUICK=1 for small N.
+bench:
+	cmake -S . -B $(BENCH_DIR) -DCMAKE_BUILD_TYPE=Release -DKIN_BUILD_TESTS=OFF -DKIN_BUILD_EXAMPLES=OFF $(CMAKE_FLAGS)
+	cmake --build $(BENCH_DIR) -j $(JOBS) --target kin-bench kin-bench-callgrind
+	bash scripts/bench.sh $(BENCH_DIR) $(if $(QUICK),--quick)
+
 install: build
 	cmake --install $(BUILD_DIR) --prefix $(PREFIX)
 
 clean:
-	rm -rf $(BUILD_DIR)
+	rm -rf $(BUILD_DIR) $(BENCH_DIR)

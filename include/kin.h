@@ -307,7 +307,7 @@ typedef struct kin_launch_opts {
     /* Where it runs; NULL inherits the parent's (a scope object's, for
      * kin_scope_launch; Default for the global scope). */
     kin_dispatcher *dispatcher;
-    /* For messages and the dump; copied (up to 31 bytes). Default
+    /* For messages and the dump; copied (up to 63 bytes). Default
      * "coroutine". Messages show it as name#id. */
     const char *name;
     /* Stack size in bytes, rounded up to whole pages; 0 means the default
@@ -528,7 +528,7 @@ typedef struct kin_scope_opts {
     kin_dispatcher *dispatcher; /* for its coroutines; NULL: Default */
     kin_handler_fn handler;     /* inherited by every coroutine of the scope */
     void *handler_arg;
-    const char *name; /* copied (up to 31 bytes); default "scope" */
+    const char *name; /* copied (up to 63 bytes); default "scope" */
 } kin_scope_opts;
 
 /* Makes a scope object; opts may be NULL. Returns 0, KIN_EINVAL (out NULL),

@@ -116,7 +116,7 @@ static void after_mark_locked(kin__job *j, kin__job **fin) {
     if (co && atomic_load(&co->cancel_wake) == j)
         kin__wake(co);
     if (claim_finalize_locked(j)) {
-        j->fin_next = *fin;
+        j->run_next = *fin; /* not queued: its body is done */
         *fin = j;
     }
 }
@@ -186,8 +186,8 @@ static void finalize(kin__job *j);
 
 static void run_deferred(kin__job *fin) {
     while (fin) {
-        kin__job *next = fin->fin_next;
-        fin->fin_next = NULL;
+        kin__job *next = fin->run_next;
+        fin->run_next = NULL;
         finalize(fin);
         fin = next;
     }
@@ -542,12 +542,34 @@ kin_error *kin__job_final_cause(kin__job *j) {
     return j->failure ? j->failure : j->cause;
 }
 
+bool kin__job_set_name(kin__job *j, const char *name) {
+    if (!name)
+        return true;
+    size_t n = strlen(name);
+    if (n > 63)
+        n = 63;
+    char *copy = kin__malloc(n + 1);
+    if (!copy)
+        return false;
+    memcpy(copy, name, n);
+    copy[n] = 0;
+    j->name = copy;
+    return true;
+}
+
+const char *kin__job_base_name(const kin__job *j) {
+    if (j->name)
+        return j->name;
+    if (j->flags & KIN__F_BLOCKING)
+        return "run_blocking";
+    return j->kind == KIN__SCOPE  ? "scope"
+           : j->kind == KIN__ROOT ? "scope"
+                                  : "coroutine";
+}
+
 void kin__job_display_name(kin__job *j, char *buf, size_t len) {
-    const char *name = j->name[0]              ? j->name
-                       : j->kind == KIN__SCOPE ? "scope"
-                       : j->kind == KIN__ROOT  ? "root"
-                                               : "coroutine";
-    snprintf(buf, len, "%s#%llu", name, (unsigned long long)j->seq);
+    snprintf(buf, len, "%s#%llu", kin__job_base_name(j),
+             (unsigned long long)j->seq);
 }
 
 bool kin__job_is_self_or_ancestor(kin__job *cur, kin__job *target) {

@@ -72,6 +72,7 @@
 #include "error.h"
 #include "kin.h"
 #include "lock.h"
+#include "sanitizer.h"
 #include "stack.h"
 
 typedef struct kin__job kin__job;
@@ -109,73 +110,80 @@ struct kin__node {
 };
 
 struct kin__job {
-    /* ---- identity (slot.c) ---- */
+    /* ---- identity (slot.c): kept when the record is reclaimed ---- */
     _Atomic uint64_t refgen; /* generation << 32 | reference count */
     uint32_t idx;            /* [immutable] slot index */
-    kin__job *free_next;     /* free-list link while unallocated */
 
-    /* ---- everything below is cleared when the slot is allocated ---- */
-    uint8_t kind;           /* [immutable] enum kin__kind */
-    uint8_t flags;          /* [immutable] enum kin__flag */
-    uint8_t start;          /* [immutable] kin_start */
-    kin__job *parent;       /* [immutable] NULL for roots */
-    kin__job *outer;        /* [immutable] scopes: the cur they interrupted */
-    kin__job *coro;         /* [immutable] coroutine running the body */
-    kin_handler_fn handler; /* [immutable] inherited exception handler */
-    struct kin_dispatcher *dispatcher; /* [immutable] where it runs */
-    bool registered;                   /* a root in the registry (registry.c) */
-    kin__job *reg_prev, *reg_next;     /* [registry mu] */
-    void *handler_arg;
-    uint64_t seq;  /* [immutable] the #id of messages */
-    char name[32]; /* [immutable] */
-
+    /* ---- everything below is zero in a free record (slot.c) ---- */
+    uint8_t kind;    /* [immutable] enum kin__kind */
+    uint8_t flags;   /* [immutable] enum kin__flag */
+    uint8_t start;   /* [immutable] kin_start_mode */
+    bool registered; /* a root in the registry (registry.c) */
     kin__lock lock;
-    atomic_int state;     /* kin_state; written under lock */
-    bool body_done;       /* [lock] */
-    bool finalizing;      /* [lock] finalize() has been claimed */
-    bool never_ran;       /* [lock] cancelled while NEW: drop coro ref */
-    uint32_t active;      /* [lock] children not yet completed */
-    kin__job *child_head; /* [lock] children in launch order */
-    kin__job *child_tail;
-    kin__node *nodes_head; /* [lock] completion list in registration order */
-    kin__node *nodes_tail;
-    kin_error *cause;       /* [lock] first cause; immutable once final */
-    kin_error *failure;     /* [lock] first failure; immutable once final */
-    kin_error *cancel_self; /* [lock] what its own suspension points see */
-    kin_error *cancel_kids; /* [lock] what its children are cancelled with */
-    kin__job *owned_head;   /* [lock] handles this job owns (L2) */
-    void *result;           /* async value: written by the body before it
-                               completes, read after completion */
-    void (*result_free)(void *);
+    atomic_int state; /* kin_state; written under lock */
+    bool body_done;   /* [lock] */
+    bool finalizing;  /* [lock] finalize() has been claimed */
+    bool never_ran;   /* [lock] cancelled while NEW: drop coro ref */
+    bool started;     /* [coro] */
+    uint32_t active;  /* [lock] children not yet completed */
+    atomic_int park;  /* KIN__RUNNING / PARKED / ... (scheduler.h) */
 
-    kin__job *sib_prev, *sib_next; /* [parent lock] */
-
-    kin__job *owner;               /* [immutable] who owns the handle */
-    kin__job *own_prev, *own_next; /* [owner lock] */
-    atomic_bool handle_held;       /* [owner lock] if owner, else atomic */
-
-    /* ---- coroutine part (kind == KIN__COROUTINE) ---- */
-    kin__ctx ctx;                    /* [coro] saved context while suspended */
-    kin__stack *stack;               /* [coro] NULL until it first runs */
-    size_t stack_size;               /* [immutable] rounded */
-    kin__worker *home;               /* [coro] the worker it runs on */
-    kin__job *run_next;              /* run queue / inbox link */
-    kin__job *fin_next;              /* deferred-finalization link (job.c) */
-    atomic_int park;                 /* KIN__RUNNING / PARKED / NOTIFIED */
-    _Atomic(kin__job *) cancel_wake; /* cur while in a cancellable wait */
-    kin__job *cur;                   /* [coro] innermost job */
+    /* Hot when spawning and completing: the first lines. */
+    kin__job *parent;         /* [immutable] NULL for roots */
+    kin__job *coro;           /* [immutable] coroutine running the body */
+    kin__job *run_next;       /* run queue / inbox / deferred-finalize link */
+    struct kin__worker *home; /* [coro] the worker it runs on */
+    struct kin_dispatcher *dispatcher; /* [immutable] where it runs */
     union {
         kin_fn fn;
         kin_async_fn afn;
     } body; /* [immutable] */
     void *arg;
-    kin_error *error;        /* [coro] current error slot */
-    bool started;            /* [coro] */
-    int timers_armed;        /* [coro] pins an Unconfined coroutine */
-    void *tsan_fiber;        /* [coro] */
-    void *asan_fake;         /* [coro] */
-    const void *asan_bottom; /* [coro] */
-    size_t asan_size;
+    kin__ctx ctx;      /* [coro] saved context while suspended */
+    kin__stack *stack; /* [coro] NULL until it first runs */
+    kin__job *cur;     /* [coro] innermost job */
+    union {            /* a root has no siblings: the registry links instead */
+        struct {
+            kin__job *sib_prev, *sib_next; /* [parent lock] */
+        };
+        struct {
+            kin__job *reg_prev, *reg_next; /* [registry mu] */
+        };
+    };
+    kin__job *child_head; /* [lock] children in launch order */
+    kin__job *child_tail;
+    kin__node *nodes_head; /* [lock] completion list, registration order */
+    kin__node *nodes_tail;
+    uint32_t stack_size;             /* [immutable] rounded, bytes */
+    int timers_armed;                /* [coro] pins an Unconfined coroutine */
+    _Atomic(kin__job *) cancel_wake; /* cur while in a cancellable wait */
+    kin_handler_fn handler; /* [immutable] inherited exception handler */
+    void *handler_arg;
+    uint64_t seq; /* [immutable] the #id of messages */
+
+    /* Colder: failures, results, handles, names. */
+    kin_error *cause;       /* [lock] first cause; immutable once final */
+    kin_error *failure;     /* [lock] first failure; immutable once final */
+    kin_error *cancel_self; /* [lock] what its own suspension points see */
+    kin_error *cancel_kids; /* [lock] what its children are cancelled with */
+    kin_error *error;       /* [coro] current error slot */
+    void *result;           /* async value: written by the body before it
+                               completes, read after completion */
+    void (*result_free)(void *);
+    kin__job *outer;      /* [immutable] scopes: the cur they interrupted */
+    kin__job *owned_head; /* [lock] handles this job owns (L2) */
+    kin__job *owner;      /* [immutable] who owns the handle */
+    kin__job *own_prev, *own_next; /* [owner lock] */
+    atomic_bool handle_held;       /* [owner lock] if owner, else atomic */
+    bool zombie_owns_tree;         /* finalized on its own stack: the zombie
+                               release drops the tree reference too */
+    char *name;                    /* [immutable] malloc'd copy, or NULL */
+#if KIN__TSAN
+    void *tsan_fiber; /* [coro] */
+#endif
+#if KIN__ASAN
+    void *asan_fake; /* [coro] */
+#endif
 };
 
 /* ---- slot.c ---- */
@@ -184,6 +192,9 @@ struct kin__job {
 kin__job *kin__job_alloc(uint32_t refs);
 void kin__job_ref(kin__job *j);
 void kin__job_unref(kin__job *j);
+/* Drops two references at once (a coroutine's tree and coro references,
+ * when it completed on its own stack). */
+void kin__job_unref2(kin__job *j);
 /* Takes a reference through a handle; NULL with *err set (KIN_EINVAL for a
  * zero or foreign handle, KIN_ESTALE for a reclaimed record). */
 kin__job *kin__job_acquire(kin_job h, int *err);
@@ -258,6 +269,13 @@ void kin__job_remove_node(kin__job *j, kin__node *n);
 
 /* The final cause of a completed job (borrowed; NULL on success). */
 kin_error *kin__job_final_cause(kin__job *j);
+
+/* The name without the #id: the given one, or one for the job's kind. */
+const char *kin__job_base_name(const kin__job *j);
+
+/* Makes j's name a copy of name (at most 63 bytes); NULL keeps the kind's
+ * name. Returns false if out of memory (then j has no name). */
+bool kin__job_set_name(kin__job *j, const char *name);
 
 /* Fills buf with "name#seq". */
 void kin__job_display_name(kin__job *j, char *buf, size_t len);

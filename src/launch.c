@@ -12,16 +12,6 @@
 #include "registry.h"
 #include "scheduler.h"
 
-static void copy_name(char dst[32], const char *src) {
-    if (!src)
-        return;
-    size_t n = strlen(src);
-    if (n > 31)
-        n = 31;
-    memcpy(dst, src, n);
-    dst[n] = 0;
-}
-
 static void dispatch_or_fail(kin__job *j, const char *who);
 
 /* May this thread start co at once (UNDISPATCHED)? Only if it runs on co's
@@ -83,8 +73,12 @@ int kin__spawn(const kin__spawn_req *rq, kin_job *out,
                      : parent  ? parent->handler_arg
                                : NULL;
     j->seq = kin__job_next_seq();
-    copy_name(j->name, o.name);
-    j->stack_size = kin__stack_round(o.stack_size);
+    if (KIN__UNLIKELY(o.name != NULL) && !kin__job_set_name(j, o.name)) {
+        for (; refs > 0; refs--)
+            kin__job_unref(j);
+        return kin__misuse(KIN_ENOMEM, "%s: out of memory", who);
+    }
+    j->stack_size = (uint32_t)kin__stack_round(o.stack_size);
     if (afn)
         j->body.afn = afn;
     else
@@ -231,8 +225,7 @@ int kin_run_blocking(kin_fn fn, void *arg) {
     j->coro = j;
     j->dispatcher = kin__dispatcher_bind_loop(w);
     j->seq = kin__job_next_seq();
-    copy_name(j->name, "run_blocking");
-    j->stack_size = kin__stack_round(0);
+    j->stack_size = (uint32_t)kin__stack_round(0);
     j->body.fn = fn;
     j->arg = arg;
     kin__job_attach(j, NULL, false);

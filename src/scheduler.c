@@ -327,7 +327,8 @@ static void overflow(kin__job *co) {
 static void transfer(kin__worker *w, kin__job *from, kin__job *to) {
     kin__ctx *fc = from ? &from->ctx : &w->sched_ctx;
     kin__ctx *tc = to ? &to->ctx : &w->sched_ctx;
-    if (from && KIN__UNLIKELY(!kin__stack_canary_ok(from->stack)))
+    if (from &&
+        KIN__UNLIKELY(!kin__stack_ok(from->stack, __builtin_frame_address(0))))
         overflow(from);
     w->current = to;
 #if KIN__ASAN
@@ -365,7 +366,7 @@ static bool prepare_start(kin__worker *w, kin__job *co) {
         kin_error *e = kin__error_make(
             KIN_ENOMEM, "OutOfMemoryError", NULL,
             "could not allocate a %zu-byte stack for coroutine '%s'",
-            co->stack_size, name);
+            (size_t)co->stack_size, name);
         kin__job_body_done(co, KIN_ENOMEM, e);
         kin_error_release(e);
         kin__job_unref(co);
@@ -375,8 +376,7 @@ static bool prepare_start(kin__worker *w, kin__job *co) {
     co->home = w;
     if (w->pool && w->pool->disp->kind == KIN__DISP_IO)
         w->live++; /* an IO thread may leave only with nothing alive */
-    /* Keep the canary word at the bottom out of the usable range. */
-    kin__ctx_make(&co->ctx, s->lo + 16, s->usable - 16, coro_entry, co);
+    kin__ctx_make(&co->ctx, s->lo, s->usable, coro_entry, co);
 #if KIN__TSAN
     co->tsan_fiber = __tsan_create_fiber(0);
 #endif
@@ -611,8 +611,10 @@ void kin__run_loop(kin__worker *w, kin__node *until) {
         if (atomic_load(&until->fired))
             break;
         int64_t deadline = kin__timer_next(&w->timers);
-        if (deadline > kin__now(w))
+        if (deadline > kin__now(w)) {
+            kin__stack_trim(&w->stacks); /* idle: give memory back */
             kin__worker_sleep(w, deadline);
+        }
     }
     atomic_store(&w->stop, 0);
     w->in_loop = false;
@@ -628,7 +630,7 @@ bool kin__running_stack(const kin__stack **s, char *name, size_t len) {
     if (!co || !co->stack || len == 0)
         return false;
     *s = co->stack;
-    const char *base = co->name[0] ? co->name : "coroutine";
+    const char *base = kin__job_base_name(co);
     size_t n = 0;
     while (base[n] && n + 1 < len) {
         name[n] = base[n];

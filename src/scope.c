@@ -62,12 +62,11 @@ int kin_scope_new(kin_scope *out, const kin_scope_opts *opts) {
     j->handler_arg = o.handler_arg;
     j->dispatcher = kin__dispatcher_resolve(o.dispatcher, NULL);
     j->seq = kin__job_next_seq();
-    const char *name = o.name ? o.name : "scope";
-    size_t n = strlen(name);
-    if (n > 31)
-        n = 31;
-    memcpy(j->name, name, n);
-    j->name[n] = 0;
+    if (!kin__job_set_name(j, o.name)) {
+        kin__job_unref(j);
+        kin__job_unref(j);
+        return kin__misuse(KIN_ENOMEM, "kin_scope_new: out of memory");
+    }
     kin__job_attach(j, NULL, false);
     kin__registry_add(j);
     atomic_store(&j->handle_held, true);

@@ -1,12 +1,21 @@
 /*
- * stack.c — coroutine stacks (see stack.h for the memory picture).
+ * stack.c — coroutine stacks (see stack.h for the memory picture and the
+ * two modes).
  *
  * Globals and what guards them:
- *   g_default_size, g_guard_limit, g_page   set once under pthread_once
- *   g_guarded                               atomic: guard stacks mapped now
- *   g_canary_*                              g_canary_mu
- * Each kin__stack_pool belongs to one worker thread and is touched only by
- * it.
+ *   g_default_size, g_guard_limit, g_page    set once under pthread_once
+ *   g_guarded                                atomic: guard stacks mapped
+ *   g_classes[], g_warm_total                g_mu (g_warm_total also read
+ *                                            without it, as a hint)
+ * Each kin__stack_pool belongs to one worker and is touched only by it.
+ * g_mu is a leaf lock; system calls (munmap, madvise) are made after
+ * releasing it.
+ *
+ * Per size class the global cache has two lists: warm stacks (their pages
+ * still resident, reused at no cost) and cold canary-mode stacks (pages
+ * given back with MADV_DONTNEED; the address range stays, as it belongs to
+ * a chunk). Cold stacks are kept in an array, not a list: their descriptor
+ * page was given back too.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -24,9 +33,12 @@
 #include "sanitizer.h"
 #include "stack.h"
 
-#define POOL_CAP 64            /* stacks a worker keeps for reuse */
-#define CHUNK_BYTES (8u << 20) /* canary mode carves stacks from 8 MiB */
-#define CANARY_CLASSES 8       /* distinct canary stack sizes pooled */
+#define POOL_MAX 256     /* a worker's pool spills to the cache past this */
+#define POOL_KEEP 64     /* ... and is trimmed to this when idle */
+#define GLOBAL_KEEP 1024 /* warm stacks the cache keeps when trimmed */
+#define TRIM_BATCH 4096  /* stacks released per trim call, at most */
+#define CHUNK_BYTES (8u << 20)
+#define CLASSES 16 /* distinct stack sizes cached */
 
 static pthread_once_t g_once = PTHREAD_ONCE_INIT;
 static size_t g_page;
@@ -34,17 +46,25 @@ static size_t g_default_size;
 static size_t g_guard_limit;
 static atomic_size_t g_guarded;
 static atomic_size_t g_canary_total;
+static atomic_size_t g_warm_total;
 
-/* Canary mode: per size class, the chunk being carved and the stacks given
- * back. */
-typedef struct canary_class {
+typedef struct cold_stack {
+    char *lo;
+    bool has_below; /* another stack of its chunk lies right below it */
+} cold_stack;
+
+typedef struct size_class {
     size_t size;
-    char *chunk; /* next unused byte of the current chunk */
-    char *chunk_end;
-    kin__stack *free;
-} canary_class;
-static pthread_mutex_t g_canary_mu = PTHREAD_MUTEX_INITIALIZER;
-static canary_class g_canary[CANARY_CLASSES];
+    char *chunk, *chunk_end; /* the chunk being carved */
+    bool chunk_started;      /* a stack was carved from it (canary below) */
+    kin__stack *warm;        /* released, pages resident */
+    size_t nwarm;
+    cold_stack *cold; /* released, pages given back */
+    size_t ncold, capcold;
+} size_class;
+
+static pthread_mutex_t g_mu = PTHREAD_MUTEX_INITIALIZER;
+static size_class g_classes[CLASSES];
 
 static size_t parse_size(const char *s) {
     if (!s || !*s)
@@ -101,25 +121,34 @@ size_t kin__stack_default_size(void) {
 }
 
 size_t kin__stack_round(size_t size) {
+    if (size == 0 && g_default_size) /* the common case, no once-call */
+        return g_default_size;
     pthread_once(&g_once, init_once);
     if (size == 0)
         return g_default_size;
     if (size < KIN__STACK_MIN_SIZE)
         size = KIN__STACK_MIN_SIZE;
-    if (size > ((size_t)1 << 40))
-        size = (size_t)1 << 40;
+    if (size > ((size_t)1 << 30)) /* 1 GiB: a job stores it in 32 bits */
+        size = (size_t)1 << 30;
     return (size + g_page - 1) & ~(g_page - 1);
 }
 
-/* Places the descriptor at the top of [lo, lo+size) and writes the canary. */
-static kin__stack *stack_init(char *lo, size_t size) {
-    kin__stack *s = (kin__stack *)(void *)(lo + size - sizeof(kin__stack));
-    s = (kin__stack *)(void *)((uintptr_t)s & ~(uintptr_t)63);
+/* Places the descriptor and the reserve at the top of [lo, lo + size). Only
+ * the top page is touched. */
+static kin__stack *stack_init(char *lo, size_t size, bool has_below) {
+    char *top = lo + size;
+    *(uint64_t *)(void *)(top - KIN__STACK_RESERVE) = KIN__STACK_CANARY;
+    kin__stack *s =
+        (kin__stack *)(void *)(((uintptr_t)(top - KIN__STACK_RESERVE) -
+                                sizeof(kin__stack)) &
+                               ~(uintptr_t)63);
     memset(s, 0, sizeof *s);
     s->lo = lo;
     s->size = size;
     s->usable = (size_t)((char *)s - lo);
-    *(uint64_t *)(void *)lo = KIN__STACK_CANARY;
+    if (has_below)
+        s->canary =
+            (const volatile uint64_t *)(const void *)(lo - KIN__STACK_RESERVE);
     s->vg_id = KIN__VALGRIND_STACK_REGISTER(lo, (char *)s);
     return s;
 }
@@ -135,61 +164,67 @@ static kin__stack *map_guarded(size_t size) {
         munmap(map, len);
         return NULL;
     }
-    kin__stack *s = stack_init(map + g_page, size);
+    kin__stack *s = stack_init(map + g_page, size, false);
     s->map = map;
     s->map_len = len;
     s->guarded = true;
     return s;
 }
 
-static kin__stack *carve_canary(size_t size) {
-    kin__stack *s = NULL;
-    pthread_mutex_lock(&g_canary_mu);
-    canary_class *c = NULL;
-    for (int i = 0; i < CANARY_CLASSES; i++) {
-        if (g_canary[i].size == size || g_canary[i].size == 0) {
-            c = &g_canary[i];
-            c->size = size;
-            break;
+static size_class *class_for_locked(size_t size) {
+    for (int i = 0; i < CLASSES; i++) {
+        if (g_classes[i].size == size)
+            return &g_classes[i];
+        if (g_classes[i].size == 0) {
+            g_classes[i].size = size;
+            return &g_classes[i];
         }
     }
-    if (c && c->free) {
-        s = c->free;
-        c->free = s->next;
+    return NULL;
+}
+
+/* A stack from the global cache or a new carving; NULL if neither (the
+ * caller then maps a guard stack). Called with g_mu held. */
+static kin__stack *cache_get_locked(size_class *c, bool may_carve) {
+    if (c->warm) {
+        kin__stack *s = c->warm;
+        c->warm = s->next;
+        c->nwarm--;
+        atomic_fetch_sub_explicit(&g_warm_total, 1, memory_order_relaxed);
         s->next = NULL;
-        *(uint64_t *)(void *)s->lo = KIN__STACK_CANARY;
-    } else if (c) {
-        if (c->chunk == NULL || (size_t)(c->chunk_end - c->chunk) < size) {
-            size_t len =
-                size > CHUNK_BYTES ? size : CHUNK_BYTES - CHUNK_BYTES % size;
-            char *chunk = kin__mmap(len, PROT_READ | PROT_WRITE);
-            if (chunk != MAP_FAILED) {
-                c->chunk = chunk;
-                c->chunk_end = chunk + len;
-            }
-        }
-        if (c->chunk && (size_t)(c->chunk_end - c->chunk) >= size) {
-            s = stack_init(c->chunk, size);
-            c->chunk += size;
-            atomic_fetch_add_explicit(&g_canary_total, 1, memory_order_relaxed);
-        }
+        return s;
     }
-    pthread_mutex_unlock(&g_canary_mu);
-    if (!c) {
-        /* More distinct sizes than classes: a mapping of its own. */
-        char *map = kin__mmap(size, PROT_READ | PROT_WRITE);
-        if (map == MAP_FAILED)
+    if (c->ncold) {
+        cold_stack cs = c->cold[--c->ncold];
+        return stack_init(cs.lo, c->size, cs.has_below);
+    }
+    if (!may_carve)
+        return NULL;
+    if (!c->chunk || (size_t)(c->chunk_end - c->chunk) < c->size) {
+        size_t n = CHUNK_BYTES / c->size;
+        if (n < 1)
+            n = 1;
+        size_t len = g_page + n * c->size;
+        char *chunk = kin__mmap(len, PROT_READ | PROT_WRITE);
+        if (chunk == MAP_FAILED)
             return NULL;
-        s = stack_init(map, size);
-        s->map = map;
-        s->map_len = size;
-        atomic_fetch_add_explicit(&g_canary_total, 1, memory_order_relaxed);
+        /* A guard page under the chunk: the lowest stack has no canary. */
+        if (mprotect(chunk, g_page, PROT_NONE) != 0) {
+            munmap(chunk, len);
+            return NULL;
+        }
+        c->chunk = chunk + g_page;
+        c->chunk_end = chunk + len;
+        c->chunk_started = false;
     }
+    kin__stack *s = stack_init(c->chunk, c->size, c->chunk_started);
+    c->chunk += c->size;
+    c->chunk_started = true;
+    atomic_fetch_add_explicit(&g_canary_total, 1, memory_order_relaxed);
     return s;
 }
 
 kin__stack *kin__stack_get(kin__stack_pool *pool, size_t size) {
-    pthread_once(&g_once, init_once);
     kin__stack **pp = &pool->free;
     for (kin__stack *s = pool->free; s; pp = &s->next, s = s->next) {
         if (s->size == size) {
@@ -199,74 +234,172 @@ kin__stack *kin__stack_get(kin__stack_pool *pool, size_t size) {
             return s;
         }
     }
-    size_t n = atomic_fetch_add_explicit(&g_guarded, 1, memory_order_relaxed);
-    if (n < g_guard_limit) {
-        segv_install();
-        kin__stack *s = map_guarded(size);
-        if (s)
-            return s;
-    }
-    atomic_fetch_sub_explicit(&g_guarded, 1, memory_order_relaxed);
+    pthread_once(&g_once, init_once);
     segv_install();
-    return carve_canary(size);
+    if (kin__fault_hit())
+        return NULL;
+    bool guard = atomic_fetch_add_explicit(
+                     &g_guarded, 1, memory_order_relaxed) < g_guard_limit;
+    if (!guard)
+        atomic_fetch_sub_explicit(&g_guarded, 1, memory_order_relaxed);
+    pthread_mutex_lock(&g_mu);
+    size_class *c = class_for_locked(size);
+    kin__stack *s = c ? cache_get_locked(c, !guard) : NULL;
+    pthread_mutex_unlock(&g_mu);
+    if (s) {
+        if (guard) /* a cached stack served it: no new guard mapping */
+            atomic_fetch_sub_explicit(&g_guarded, 1, memory_order_relaxed);
+        return s;
+    }
+    if (guard || !c) {
+        if (!guard) /* more distinct sizes than classes: guard it anyway */
+            atomic_fetch_add_explicit(&g_guarded, 1, memory_order_relaxed);
+        s = map_guarded(size);
+        if (!s)
+            atomic_fetch_sub_explicit(&g_guarded, 1, memory_order_relaxed);
+    }
+    return s;
 }
 
-static void stack_free(kin__stack *s) {
-    if (s->guarded) {
-        KIN__VALGRIND_STACK_DEREGISTER(s->vg_id);
-        char *map = s->map;
-        size_t len = s->map_len;
-        munmap(map, len);
-        atomic_fetch_sub_explicit(&g_guarded, 1, memory_order_relaxed);
-        return;
-    }
-    if (s->map) { /* a canary stack with a mapping of its own */
-        KIN__VALGRIND_STACK_DEREGISTER(s->vg_id);
-        munmap(s->map, s->map_len);
-        return;
-    }
-    /* A chunk stack: release its pages (all but the descriptor's) and keep
-     * the address range for reuse. */
-    size_t page_off = (size_t)(((uintptr_t)s) & ~(uintptr_t)(g_page - 1)) -
-                      (size_t)(uintptr_t)s->lo;
-    if (page_off > 0)
-        madvise(s->lo, page_off, MADV_DONTNEED);
-    pthread_mutex_lock(&g_canary_mu);
-    for (int i = 0; i < CANARY_CLASSES; i++) {
-        if (g_canary[i].size == s->size) {
-            s->next = g_canary[i].free;
-            g_canary[i].free = s;
-            break;
+/* Moves stacks to the global cache (no system call). */
+static void cache_put_list(kin__stack *list) {
+    pthread_mutex_lock(&g_mu);
+    while (list) {
+        kin__stack *next = list->next;
+        size_class *c = class_for_locked(list->size);
+        if (c) {
+            list->next = c->warm;
+            c->warm = list;
+            c->nwarm++;
+            atomic_fetch_add_explicit(&g_warm_total, 1, memory_order_relaxed);
+        } else {
+            /* Only guard stacks can be of a size with no class: unmap. */
+            KIN__ASSERT(list->guarded);
+            pthread_mutex_unlock(&g_mu);
+            KIN__VALGRIND_STACK_DEREGISTER(list->vg_id);
+            munmap(list->map, list->map_len);
+            atomic_fetch_sub_explicit(&g_guarded, 1, memory_order_relaxed);
+            pthread_mutex_lock(&g_mu);
         }
+        list = next;
     }
-    pthread_mutex_unlock(&g_canary_mu);
+    pthread_mutex_unlock(&g_mu);
+}
+
+/* Takes the oldest stacks of the pool beyond `keep` off it. */
+static kin__stack *pool_take_excess(kin__stack_pool *pool, size_t keep) {
+    if (pool->count <= keep)
+        return NULL;
+    kin__stack *s = pool->free;
+    for (size_t i = 1; i < keep && s; i++)
+        s = s->next;
+    kin__stack *excess;
+    if (keep == 0) {
+        excess = pool->free;
+        pool->free = NULL;
+    } else {
+        excess = s->next;
+        s->next = NULL;
+    }
+    pool->count = keep;
+    return excess;
 }
 
 void kin__stack_put(kin__stack_pool *pool, kin__stack *s) {
-    if (pool->count >= POOL_CAP) {
-        stack_free(s);
-        return;
-    }
     s->next = pool->free;
     pool->free = s;
-    pool->count++;
+    if (++pool->count > POOL_MAX)
+        cache_put_list(pool_take_excess(pool, POOL_MAX / 2));
+}
+
+/* Gives the memory of one cached stack back to the kernel. */
+static void release(kin__stack *s, cold_stack *cold_out, bool *cold) {
+    KIN__VALGRIND_STACK_DEREGISTER(s->vg_id);
+    if (s->guarded) {
+        munmap(s->map, s->map_len);
+        atomic_fetch_sub_explicit(&g_guarded, 1, memory_order_relaxed);
+        *cold = false;
+        return;
+    }
+    /* A chunk stack: its pages (the descriptor's too) go back; the range
+     * stays for reuse. The stack above now reads a zero canary, which
+     * kin__stack_ok accepts: nothing here can be corrupted any more. */
+    cold_out->lo = s->lo;
+    cold_out->has_below = s->canary != NULL;
+    size_t size = s->size;
+    madvise(cold_out->lo, size, MADV_DONTNEED);
+    *cold = true;
+}
+
+void kin__stack_trim(kin__stack_pool *pool) {
+    if (pool->count > POOL_KEEP)
+        cache_put_list(pool_take_excess(pool, POOL_KEEP));
+    if (atomic_load_explicit(&g_warm_total, memory_order_relaxed) <=
+        GLOBAL_KEEP)
+        return;
+    for (int i = 0; i < CLASSES; i++) {
+        kin__stack *batch = NULL;
+        size_t n = 0;
+        pthread_mutex_lock(&g_mu);
+        size_class *c = &g_classes[i];
+        size_t total =
+            atomic_load_explicit(&g_warm_total, memory_order_relaxed);
+        while (c->warm && total > GLOBAL_KEEP && n < TRIM_BATCH) {
+            kin__stack *s = c->warm;
+            c->warm = s->next;
+            c->nwarm--;
+            total--;
+            atomic_fetch_sub_explicit(&g_warm_total, 1, memory_order_relaxed);
+            s->next = batch;
+            batch = s;
+            n++;
+        }
+        pthread_mutex_unlock(&g_mu);
+        if (!batch)
+            continue;
+        cold_stack *colds = kin__calloc(n, sizeof *colds);
+        size_t ncold = 0;
+        while (batch) {
+            kin__stack *next = batch->next;
+            bool cold;
+            release(batch, colds ? &colds[ncold] : &(cold_stack){0}, &cold);
+            if (cold && colds)
+                ncold++;
+            batch = next;
+        }
+        if (ncold) {
+            pthread_mutex_lock(&g_mu);
+            if (c->ncold + ncold > c->capcold) {
+                size_t cap = (c->ncold + ncold) * 2;
+                cold_stack *v = kin__realloc(c->cold, cap * sizeof *v);
+                if (v) {
+                    c->cold = v;
+                    c->capcold = cap;
+                }
+            }
+            /* If the array could not grow, the ranges are lost to reuse
+             * (still mapped, holding no memory): a leak of address space
+             * only, under memory exhaustion. */
+            for (size_t k = 0; k < ncold && c->ncold < c->capcold; k++)
+                c->cold[c->ncold++] = colds[k];
+            pthread_mutex_unlock(&g_mu);
+        }
+        kin__free(colds);
+        if (atomic_load_explicit(&g_warm_total, memory_order_relaxed) <=
+            GLOBAL_KEEP)
+            return;
+    }
 }
 
 void kin__stack_pool_drain(kin__stack_pool *pool) {
-    kin__stack *s = pool->free;
-    while (s) {
-        kin__stack *next = s->next;
-        stack_free(s);
-        s = next;
-    }
-    pool->free = NULL;
-    pool->count = 0;
+    cache_put_list(pool_take_excess(pool, 0));
 }
 
 void kin__stack_get_stats(kin__stack_stats *out) {
     pthread_once(&g_once, init_once);
     out->mapped = atomic_load(&g_guarded);
     out->canary = atomic_load(&g_canary_total);
+    out->cached = atomic_load(&g_warm_total);
     out->guard_limit = g_guard_limit;
 }
 
@@ -299,7 +432,7 @@ void kin__stack_overflow(const kin__stack *s, const char *name) {
     put_str(buf, &n, sizeof buf, " bytes)\n");
     ssize_t w = write(2, buf, n);
     (void)w;
-    /* abort() would run the SIGABRT handler on this broken stack if the
+    /* abort() would run a SIGABRT handler on this broken stack if the
      * fault came from the guard page; we are on the alternate stack. */
     signal(SIGABRT, SIG_DFL);
     abort();

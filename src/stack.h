@@ -1,30 +1,35 @@
 /*
- * stack.h — coroutine stacks: allocation, per-thread pools, overflow checks.
+ * stack.h — coroutine stacks: allocation, caches, overflow checks.
  *
- * Memory of one stack (addresses grow upward):
+ * Memory of one stack (addresses grow upward; the stack grows down):
  *
- *     map                                                          top
- *     | guard page | canary | usable stack ............ | kin__stack |
- *     (PROT_NONE)   lo ^                                  descriptor
+ *     guard mode:   | guard page | usable stack ........ | kin__stack | rsv |
+ *     canary mode:  ...rsv(k-1) | usable stack (k) ..... | kin__stack | rsv |
+ *                               ^ lo                                  ^ top
  *
- * The descriptor sits at the top, in the page the coroutine touches first,
- * so a parked coroutine that used little stack costs one resident page.
+ * The descriptor and a 16-byte reserve sit at the top, in the page the
+ * coroutine touches first, so a parked coroutine that used little stack
+ * costs one resident page (its frames plus these 80 bytes).
  *
  * Two modes, because every guard page splits a mapping and Linux limits a
  * process to vm.max_map_count mappings (65530 by default):
- *   guard   one mmap per stack with a PROT_NONE page below it; an overflow
- *           faults at once and the SIGSEGV handler (on an alternate signal
- *           stack) names the coroutine.
- *   canary  stacks carved from large chunks with no guard pages; a canary
- *           word at the bottom is checked at every switch away from the
- *           coroutine. Used once guard stacks would take more than half the
- *           mapping budget, or always with KIN_STACK_GUARD=0.
+ *   guard   one mapping per stack with a PROT_NONE page below it; an
+ *           overflow faults at once and the SIGSEGV handler (on an
+ *           alternate signal stack) names the coroutine.
+ *   canary  stacks carved one after another from 8 MiB chunks (a guard page
+ *           below each chunk only). Stack k's overflow runs first into the
+ *           reserve at the top of stack k-1, which holds a canary word; it is
+ *           checked, with the stack pointer, each time k switches away. Used
+ *           once guard stacks would take half the mapping budget, or always
+ *           with KIN_STACK_GUARD=0.
  * Both report "kin: stack overflow in coroutine 'NAME' (stack of N bytes)"
  * and abort.
  *
- * Pools: each worker thread keeps finished stacks for reuse (no system call
- * per spawn in steady state); stacks beyond its cap are unmapped (guard) or
- * returned, with their pages released, to a global list (canary).
+ * Caches: a finished coroutine's stack goes to its worker's pool, then to a
+ * global cache, with no system call: a burst of a million completions does
+ * not turn into a million munmaps. An idle worker trims (kin__stack_trim):
+ * its pool back to a few dozen stacks, the global cache back to a budget,
+ * giving memory back to the kernel then (Go's scavenger works the same way).
  */
 #ifndef KIN_STACK_H
 #define KIN_STACK_H
@@ -36,15 +41,17 @@
 #define KIN__STACK_CANARY 0x6b696e2d63616e61ull /* "kin-cana" */
 #define KIN__STACK_DEFAULT_SIZE (128u * 1024u)
 #define KIN__STACK_MIN_SIZE (16u * 1024u)
+#define KIN__STACK_RESERVE 16u /* the canary of the stack above */
 
 typedef struct kin__stack {
-    struct kin__stack *next; /* pool link while free */
-    char *lo;                /* lowest usable byte; the canary lives here */
+    struct kin__stack *next; /* cache link while free */
+    char *lo;                /* lowest usable byte */
     size_t size;             /* the size asked for (what messages report) */
     size_t usable;           /* bytes from lo up to this descriptor */
-    char *map;               /* guard mode: the whole mapping, else NULL */
+    char *map;               /* its own mapping (guard mode), else NULL */
     size_t map_len;
-    unsigned vg_id; /* Valgrind stack id */
+    const volatile uint64_t *canary; /* canary mode: the word below lo */
+    unsigned vg_id;                  /* Valgrind stack id */
     bool guarded;
 } kin__stack;
 
@@ -60,18 +67,31 @@ size_t kin__stack_default_size(void);
  * 0 means the default. */
 size_t kin__stack_round(size_t size);
 
-/* Takes a stack of exactly `size` bytes (already rounded) from the pool or
- * maps a new one. NULL when out of memory (or when fault injection says so). */
+/* Takes a stack of exactly `size` bytes (already rounded) from the pool, the
+ * global cache, or a new mapping. NULL when out of memory (or when fault
+ * injection says so). */
 kin__stack *kin__stack_get(kin__stack_pool *pool, size_t size);
 
-/* Gives a stack back to the pool (or frees it past the pool's cap). */
+/* Gives a stack back (to the pool, or the global cache past its size). */
 void kin__stack_put(kin__stack_pool *pool, kin__stack *s);
 
-/* Frees every stack in the pool (thread exit). */
+/* Idle-time housekeeping: shrinks the pool and the global cache to their
+ * budgets, returning memory to the kernel. Cheap when there is nothing to
+ * do. */
+void kin__stack_trim(kin__stack_pool *pool);
+
+/* Frees every stack in the pool (worker teardown). */
 void kin__stack_pool_drain(kin__stack_pool *pool);
 
-static inline bool kin__stack_canary_ok(const kin__stack *s) {
-    return *(const volatile uint64_t *)(const void *)s->lo == KIN__STACK_CANARY;
+/* Overflow check at a switch away from the coroutine that runs on s: its
+ * stack pointer must be inside, and, in canary mode, the canary below
+ * intact (0 means the stack below was released: it cannot be corrupted). */
+static inline bool kin__stack_ok(const kin__stack *s, const void *sp) {
+    if (!s->canary)
+        return true; /* guard mode: the guard page reports */
+    uint64_t c = *s->canary;
+    return (c == KIN__STACK_CANARY || c == 0) &&
+           (const char *)sp >= s->lo + 256;
 }
 
 /* Reports an overflow of s in the named coroutine and aborts. */
@@ -87,12 +107,14 @@ void kin__stack_thread_fini(void);
 typedef struct kin__stack_stats {
     size_t mapped;      /* stacks currently mapped in guard mode */
     size_t canary;      /* stacks ever carved in canary mode */
+    size_t cached;      /* stacks in the global cache */
     size_t guard_limit; /* how many guard stacks the mapping budget allows */
 } kin__stack_stats;
 void kin__stack_get_stats(kin__stack_stats *out);
 
-/* Supplied by scheduler.c for the SIGSEGV handler: the stack and display name of
- * the coroutine running on this thread, or false if none. Async-signal-safe.*/
+/* Supplied by scheduler.c for the SIGSEGV handler: the stack and display
+ * name of the coroutine running on this thread, or false if none.
+ * Async-signal-safe. */
 bool kin__running_stack(const kin__stack **s, char *name, size_t len);
 
 #endif

@@ -1,0 +1,22 @@
+#!/bin/sh
+# Every scenario at a tiny N prints one line per repetition with the right
+# check value.
+bench="$1"
+fail=0
+n=200
+for sc in spawn spawn_mt spawn_cpu yield async park timers cancel supervise with_context; do
+    case $sc in
+        yield) want=$((2 * n)) ;;
+        async) want=$((n * (n - 1) / 2)) ;;
+        supervise) want=$((n - (n + 9) / 10)) ;;
+        *) want=$n ;;
+    esac
+    out=$("$bench" $sc $n 2 2>/dev/null)
+    lines=$(printf '%s\n' "$out" | grep -c "^$sc n=$n check=$want ms=[0-9.]* ns/op=[0-9.]*$")
+    if [ "$lines" -ne 2 ]; then
+        echo "kin-bench $sc $n 2: want two lines with check=$want, got:"
+        printf '%s\n' "$out"
+        fail=1
+    fi
+done
+exit $fail
