@@ -183,6 +183,7 @@ static void propagate_up(kin__job *j, kin_error *failure, kin__job **fin) {
 }
 
 static void finalize(kin__job *j);
+static void finalize_from(kin__job *j, bool locked, bool own_stack);
 
 static void run_deferred(kin__job *fin) {
     while (fin) {
@@ -262,7 +263,8 @@ bool kin__job_start(kin__job *j) {
     bool started =
         atomic_load_explicit(&j->state, memory_order_relaxed) == KIN_STATE_NEW;
     if (started)
-        atomic_store(&j->state, KIN_STATE_ACTIVE);
+        atomic_store_explicit(&j->state, KIN_STATE_ACTIVE,
+                              memory_order_release);
     kin__lock_release(&j->lock);
     return started;
 }
@@ -387,6 +389,9 @@ void kin__job_body_done(kin__job *j, int rc, kin_error *err) {
     kin_error *cause = cause_of_rc(j, rc, err);
     kin__job *fin = NULL;
     bool newly = false;
+    /* Finalizing on the coroutine's own stack (see finalize_from). */
+    bool own_stack = j->kind == KIN__COROUTINE && j->stack != NULL &&
+                     kin__current_coro() == j;
 
     kin__lock_acquire(&j->lock);
     if (cause) {
@@ -395,18 +400,25 @@ void kin__job_body_done(kin__job *j, int rc, kin_error *err) {
             cancel_descendants_locked(j, &fin);
     } else if (atomic_load_explicit(&j->state, memory_order_relaxed) ==
                KIN_STATE_ACTIVE) {
-        atomic_store(&j->state, KIN_STATE_COMPLETING);
+        atomic_store_explicit(&j->state, KIN_STATE_COMPLETING,
+                              memory_order_release);
     }
     j->body_done = true;
     bool fin_now = claim_finalize_locked(j);
+    if (fin_now && !cause && !fin) {
+        /* The common case: success, no children left. One lock round. */
+        finalize_from(j, true, own_stack);
+        return;
+    }
     kin__lock_release(&j->lock);
 
     if (newly && !kin__is_cancel_code(cause->code))
         propagate_up(j, cause, &fin);
-    kin_error_release(cause);
+    if (cause)
+        kin_error_release(cause);
     run_deferred(fin);
     if (fin_now)
-        finalize(j);
+        finalize_from(j, false, own_stack);
 }
 
 /* ---- Finalization ---------------------------------------------------------------*/
@@ -450,65 +462,86 @@ static void unlink_child_locked(kin__job *p, kin__job *j) {
     p->active--;
 }
 
+/* Publishes j's final state and fires its waiters. Called with j locked;
+ * returns with it unlocked, with j's completion handlers and owned handles
+ * (to run and release after) in *handlers / *owned. */
+static void publish_locked(kin__job *j, kin_error *cause, kin__node **handlers,
+                           kin__job **owned) {
+    KIN__ASSERT_HELD(&j->lock);
+    /* release: readers of the final state (acquire) see cause, failure and
+     * result; no Dekker pairing needs seq_cst here (only CANCELLING does). */
+    atomic_store_explicit(&j->state,
+                          cause ? KIN_STATE_CANCELLED : KIN_STATE_COMPLETED,
+                          memory_order_release);
+    kin__node *list = NULL, **tail = &list;
+    kin__node *n = j->nodes_head;
+    j->nodes_head = j->nodes_tail = NULL;
+    while (n) {
+        kin__node *next = n->next;
+        n->linked = false;
+        if (n->fire) {
+            n->fire(n, j); /* waiters: under the lock (see kin__node) */
+        } else {
+            n->next = NULL;
+            *tail = n;
+            tail = &n->next;
+        }
+        n = next;
+    }
+    *handlers = list;
+    *owned = j->owned_head;
+    j->owned_head = NULL;
+    for (kin__job *o = *owned; o; o = o->own_next)
+        atomic_store_explicit(&o->handle_held, false, memory_order_relaxed);
+    kin__lock_release(&j->lock);
+}
+
 /* Completes j (its body is done and it has no active children), then its
- * parent if that completes in turn, and so on up: a loop, not recursion. */
-static void finalize(kin__job *j) {
+ * parent if that completes in turn, and so on up: a loop, not recursion.
+ * `locked`: j's lock is held on entry (kin__job_body_done's fast path).
+ * `own_stack`: j is the coroutine running this code, finishing its body;
+ * its tree reference is then dropped with its coroutine reference, by the
+ * zombie release after the last switch (one atomic instead of two). */
+static void finalize_from(kin__job *j, bool locked, bool own_stack) {
     while (j) {
-        kin__lock_acquire(&j->lock);
+        if (!locked)
+            kin__lock_acquire(&j->lock);
+        locked = false;
         int s = atomic_load_explicit(&j->state, memory_order_relaxed);
         kin_error *cause =
             kin__state_cancelled(s) ? root_cause_locked(j) : NULL;
-        kin__lock_release(&j->lock);
-        /* cause and failure are frozen now: nothing records a cause in a job
-         * that is finalizing except offer_failure_to_parent, which only
-         * touches the parent. */
-
-        if (cause && !kin__is_cancel_code(cause->code)) {
-            bool taken = offer_failure_to_parent(j, cause);
-            if (!taken && j->kind == KIN__COROUTINE &&
-                !(j->flags & KIN__F_ASYNC))
-                report_uncaught(j, cause);
-        }
-
-        /* A root leaves the registry before anyone learns it completed:
-         * whoever returns from waiting for it (kin_run_blocking, then maybe
-         * kin_shutdown) must not find it there. */
-        if (!j->parent && j->kind != KIN__SCOPE)
-            kin__registry_remove(j); /* roots only; checks under its lock */
-
-        /* Publish the final state and fire the waiters under the lock;
-         * collect completion handlers and owned handles to run after. */
-        kin__lock_acquire(&j->lock);
-        atomic_store(&j->state,
-                     cause ? KIN_STATE_CANCELLED : KIN_STATE_COMPLETED);
-        kin__node *handlers = NULL, **tail = &handlers;
-        kin__node *n = j->nodes_head;
-        j->nodes_head = j->nodes_tail = NULL;
-        while (n) {
-            kin__node *next = n->next;
-            n->linked = false;
-            if (n->fire) {
-                n->fire(n, j);
-            } else {
-                n->next = NULL;
-                *tail = n;
-                tail = &n->next;
+        bool root = !j->parent && j->kind != KIN__SCOPE;
+        if ((cause && !kin__is_cancel_code(cause->code)) || root) {
+            /* The slow path: the lock is dropped to call out. cause and
+             * failure are frozen: nothing records a cause in a finalizing
+             * job (offer_failure_to_parent touches only the parent). */
+            kin__lock_release(&j->lock);
+            if (cause && !kin__is_cancel_code(cause->code)) {
+                bool taken = offer_failure_to_parent(j, cause);
+                if (!taken && j->kind == KIN__COROUTINE &&
+                    !(j->flags & KIN__F_ASYNC))
+                    report_uncaught(j, cause);
             }
-            n = next;
+            /* A root leaves the registry before anyone learns it completed:
+             * whoever returns from waiting for it (kin_run_blocking, then
+             * maybe kin_shutdown) must not find it there. */
+            if (root)
+                kin__registry_remove(j);
+            kin__lock_acquire(&j->lock);
         }
-        kin__job *owned = j->owned_head;
-        j->owned_head = NULL;
-        for (kin__job *o = owned; o; o = o->own_next)
-            atomic_store_explicit(&o->handle_held, false, memory_order_relaxed);
         bool never_ran = j->never_ran;
-        kin__lock_release(&j->lock);
+        kin__node *handlers;
+        kin__job *owned;
+        publish_locked(j, cause, &handlers, &owned);
 
-        kin_job h = kin__job_handle(j);
-        while (handlers) {
-            kin__node *next = handlers->next;
-            handlers->fn(h, cause, handlers->arg);
-            kin__free(handlers);
-            handlers = next;
+        if (KIN__UNLIKELY(handlers != NULL)) {
+            kin_job h = kin__job_handle(j);
+            while (handlers) {
+                kin__node *next = handlers->next;
+                handlers->fn(h, cause, handlers->arg);
+                kin__free(handlers);
+                handlers = next;
+            }
         }
         while (owned) {
             kin__job *next = owned->own_next;
@@ -527,9 +560,17 @@ static void finalize(kin__job *j) {
         }
         if (never_ran)
             kin__job_unref(j); /* the coroutine reference: it never ran */
-        kin__job_unref(j);     /* the tree reference */
+        if (own_stack)
+            j->zombie_owns_tree = true; /* dropped with the coroutine's */
+        else
+            kin__job_unref(j); /* the tree reference */
+        own_stack = false;
         j = up;
     }
+}
+
+static void finalize(kin__job *j) {
+    finalize_from(j, false, false);
 }
 
 /* ---- Queries ---------------------------------------------------------------------*/

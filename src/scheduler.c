@@ -273,13 +273,17 @@ static void release_zombie(kin__worker *w) {
     z->stack = NULL;
     if (w->pool && w->pool->disp->kind == KIN__DISP_IO)
         w->live--;
+    bool both = z->zombie_owns_tree;
 #if KIN__TSAN
     /* A fiber per coroutine, not per stack: TSan keeps a shadow call stack
      * per fiber, and a finished coroutine never returns from its frames. */
     __tsan_destroy_fiber(z->tsan_fiber);
     z->tsan_fiber = NULL;
 #endif
-    kin__job_unref(z); /* the coroutine reference */
+    if (both)
+        kin__job_unref2(z); /* the coroutine and the tree references */
+    else
+        kin__job_unref(z); /* the coroutine reference */
 }
 
 /* First thing after every switch lands on a stack (and at a coroutine's
@@ -453,8 +457,10 @@ static void coro_entry(void *arg) {
         rc = co->body.fn(co->arg);
     }
     kin__job_body_done(co, rc, co->error);
-    kin_error_release(co->error);
-    co->error = NULL;
+    if (co->error) {
+        kin_error_release(co->error);
+        co->error = NULL;
+    }
     w = co->home;
     w->zombie = co;
     transfer(w, co, pick_next(w, false));
