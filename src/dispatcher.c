@@ -166,6 +166,19 @@ static int ncpus(void) {
 
 static void *pool_thread(void *arg);
 
+/* A thread leaving while the pool runs (IO keep-alive) will never be
+ * joined: it detaches itself and leaves the join list. p->mu held. */
+static void self_detach_locked(kin__pool *p) {
+    pthread_t me = pthread_self();
+    for (int i = 0; i < p->ntids; i++) {
+        if (pthread_equal(p->tids[i], me)) {
+            p->tids[i] = p->tids[--p->ntids];
+            break;
+        }
+    }
+    pthread_detach(me);
+}
+
 static void at_exit(void) {
     kin__pools_at_exit();
 }
@@ -180,8 +193,14 @@ static int add_thread_locked(kin__pool *p) {
         return KIN_EBUSY;
     if (!p->workers) {
         p->workers = kin__calloc(MAX_THREADS, sizeof *p->workers);
-        if (!p->workers)
+        p->tids = kin__calloc(MAX_THREADS, sizeof *p->tids);
+        if (!p->workers || !p->tids) {
+            kin__free(p->workers);
+            kin__free(p->tids);
+            p->workers = NULL;
+            p->tids = NULL;
             return KIN_ENOMEM;
+        }
     }
     atomic_store(&p->nthreads, index + 1);
     pthread_t t;
@@ -201,6 +220,7 @@ static int add_thread_locked(kin__pool *p) {
         atomic_store(&p->nthreads, index);
         return KIN_ENOMEM;
     }
+    p->tids[p->ntids++] = t; /* joined by pool_stop unless it detaches */
     return 0;
 }
 
@@ -618,7 +638,7 @@ void kin__pool_detach(kin__pool *p, kin__worker *w) {
      * leaving because the pool stops is joined by pool_stop, which took its
      * pthread_t under this lock after setting STOPPING. */
     if (atomic_load(&p->state) == KIN__POOL_RUNNING)
-        pthread_detach(pthread_self());
+        self_detach_locked(p);
     int n = atomic_load(&p->nworkers);
     int i = w->index;
     KIN__ASSERT(i < n && p->workers[i] == w);
@@ -644,7 +664,7 @@ void kin__pool_detach(kin__pool *p, kin__worker *w) {
 void kin__pool_detach_failed(kin__pool *p) {
     pthread_mutex_lock(&p->mu);
     if (atomic_load(&p->state) == KIN__POOL_RUNNING)
-        pthread_detach(pthread_self());
+        self_detach_locked(p);
     atomic_fetch_sub(&p->nthreads, 1);
     pthread_cond_broadcast(&p->cv);
     pthread_mutex_unlock(&p->mu);
@@ -673,35 +693,13 @@ static void pool_stop(kin__pool *p) {
         return;
     }
     atomic_store(&p->state, KIN__POOL_STOPPING);
-    int n = atomic_load(&p->nworkers);
-    pthread_t *threads = kin__calloc((size_t)n + 1, sizeof *threads);
-    int nthreads = 0;
-    for (int i = 0; i < n; i++) {
-        kin__worker *w = p->workers[i];
-        if (!w) /* started, not attached yet: wait for it */
-            continue;
-        if (threads)
-            threads[nthreads++] = w->thread;
-    }
+    /* Every thread created from now on sees STOPPING; the ones alive leave
+     * once they have nothing left. Wake them until all have gone. */
     while (atomic_load(&p->nthreads) > 0) {
-        n = atomic_load(&p->nworkers);
-        for (int i = 0; i < n; i++) {
-            kin__worker *w = p->workers[i];
-            if (!w)
-                continue;
-            bool known = false;
-            for (int k = 0; k < nthreads; k++)
-                known |= pthread_equal(threads[k], w->thread);
-            if (!known && threads) {
-                pthread_t *grown = kin__realloc(
-                    threads, (size_t)(nthreads + 1) * sizeof *threads);
-                if (grown) {
-                    threads = grown;
-                    threads[nthreads++] = w->thread;
-                }
-            }
-            kin__worker_unpark(w);
-        }
+        int n = atomic_load(&p->nworkers);
+        for (int i = 0; i < n; i++)
+            if (p->workers[i])
+                kin__worker_unpark(p->workers[i]);
         struct timespec ts;
         clock_gettime(CLOCK_REALTIME, &ts);
         ts.tv_nsec += 10 * 1000000;
@@ -712,14 +710,20 @@ static void pool_stop(kin__pool *p) {
         pthread_cond_timedwait(&p->cv, &p->mu, &ts);
     }
     atomic_store(&p->state, KIN__POOL_CLOSED);
+    /* No thread detaches itself any more (the pool is not RUNNING): the
+     * list holds every thread still to join. */
+    pthread_t *tids = p->tids;
+    int ntids = p->ntids;
+    p->tids = NULL;
+    p->ntids = 0;
     kin__free(p->workers);
     p->workers = NULL;
     kin__worker *retired = p->retired;
     p->retired = NULL;
     pthread_mutex_unlock(&p->mu);
-    for (int k = 0; k < nthreads; k++)
-        pthread_join(threads[k], NULL);
-    kin__free(threads);
+    for (int k = 0; k < ntids; k++)
+        pthread_join(tids[k], NULL);
+    kin__free(tids);
     while (retired) {
         kin__worker *next = retired->idle_next;
         kin__worker_free(retired);

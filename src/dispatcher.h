@@ -41,6 +41,8 @@ struct kin__pool {
     kin__worker **workers; /* [mu] attached workers, dense */
     atomic_int nworkers;   /* how many are attached */
     atomic_int nthreads;   /* threads created and not yet gone */
+    pthread_t *tids;       /* [mu] joinable threads: pool_stop joins them */
+    int ntids;             /* [mu] */
     int max_threads;       /* [mu] */
     int configured;        /* [mu] set by kin_dispatcher_set_threads */
     kin__worker *idle;     /* [mu] sleeping workers (idle_next) */

@@ -27,22 +27,31 @@
  * identity); later cancellations are dropped (DESIGN rule 13). */
 static void record_cause_locked(kin__job *j, kin_error *cause) {
     KIN__ASSERT_HELD(&j->lock);
-    if (kin__is_cancel_code(cause->code)) {
-        if (!j->cause)
-            j->cause = kin_error_retain(cause);
+    kin_error *first = atomic_load_explicit(&j->cause, memory_order_relaxed);
+    if (!first)
+        atomic_store_explicit(&j->cause, kin_error_retain(cause),
+                              memory_order_release);
+    if (kin__is_cancel_code(cause->code))
         return;
-    }
-    if (!j->failure) {
-        j->failure = kin_error_retain(cause);
-        if (!j->cause)
-            j->cause = kin_error_retain(cause);
-    } else if (j->failure != cause) {
-        kin__error_add_suppressed(j->failure, cause);
-    }
+    kin_error *f = atomic_load_explicit(&j->failure, memory_order_relaxed);
+    if (!f)
+        atomic_store_explicit(&j->failure, kin_error_retain(cause),
+                              memory_order_release);
+    else if (f != cause)
+        kin__error_add_suppressed(f, cause);
+}
+
+static inline kin_error *load_failure(kin__job *j) {
+    return atomic_load_explicit(&j->failure, memory_order_acquire);
+}
+
+static inline kin_error *load_cause(kin__job *j) {
+    return atomic_load_explicit(&j->cause, memory_order_acquire);
 }
 
 static kin_error *root_cause_locked(kin__job *j) {
-    return j->failure ? j->failure : j->cause;
+    kin_error *f = load_failure(j);
+    return f ? f : load_cause(j);
 }
 
 /* What j's children are cancelled with: j's own cancellation if it is one
@@ -60,6 +69,11 @@ static kin_error *kids_cause_locked(kin__job *j) {
 }
 
 kin_error *kin__job_cancel_error(kin__job *j) {
+    /* The common case, a plain cancellation: both fields are set once and
+     * never change, so no lock is needed to read and retain them. */
+    kin_error *f = load_failure(j), *c = load_cause(j);
+    if (!f && c && kin__is_cancel_code(c->code))
+        return kin_error_retain(c);
     kin__lock_acquire(&j->lock);
     kin_error *root = root_cause_locked(j);
     kin_error *e;
@@ -580,7 +594,8 @@ kin_error *kin__job_final_cause(kin__job *j) {
     if (s != KIN_STATE_CANCELLED)
         return NULL;
     /* Frozen once final; the acquire load of state orders the read. */
-    return j->failure ? j->failure : j->cause;
+    kin_error *f = load_failure(j);
+    return f ? f : load_cause(j);
 }
 
 bool kin__job_set_name(kin__job *j, const char *name) {

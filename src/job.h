@@ -162,8 +162,10 @@ struct kin__job {
     uint64_t seq; /* [immutable] the #id of messages */
 
     /* Colder: failures, results, handles, names. */
-    kin_error *cause;       /* [lock] first cause; immutable once final */
-    kin_error *failure;     /* [lock] first failure; immutable once final */
+    /* [lock] for writes, each set once (NULL -> error, release store); read
+     * without the lock with acquire loads. */
+    _Atomic(kin_error *) cause;   /* first cause */
+    _Atomic(kin_error *) failure; /* first failure */
     kin_error *cancel_self; /* [lock] what its own suspension points see */
     kin_error *cancel_kids; /* [lock] what its children are cancelled with */
     kin_error *error;       /* [coro] current error slot */

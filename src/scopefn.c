@@ -87,7 +87,7 @@ static int run_scope(const char *who, kin_fn fn, void *arg, uint8_t flags,
         int64_t now = kin__now(w);
         int64_t ns =
             ms > (INT64_MAX - now) / 1000000 ? INT64_MAX - now : ms * 1000000;
-        if (kin__timer_add(&w->timers, &timer, now + ns) < 0) {
+        if (kin__timer_add(&w->timers, &timer, now + ns, now) < 0) {
             kin_error_release(arm.error);
             kin__job_body_done(j, KIN_ECANCELED, NULL);
             kin__job_unref(j);

@@ -244,10 +244,13 @@ static void job_destroy(kin__job *j) {
     KIN__ASSERT(j->child_head == NULL);
     if (j->result_free && j->result)
         j->result_free(j->result);
-    if (KIN__UNLIKELY(j->cause || j->failure || j->cancel_self ||
-                      j->cancel_kids || j->error)) {
-        kin_error_release(j->cause);
-        kin_error_release(j->failure);
+    kin_error *cause = atomic_load_explicit(&j->cause, memory_order_relaxed);
+    kin_error *failure =
+        atomic_load_explicit(&j->failure, memory_order_relaxed);
+    if (KIN__UNLIKELY(cause || failure || j->cancel_self || j->cancel_kids ||
+                      j->error)) {
+        kin_error_release(cause);
+        kin_error_release(failure);
         kin_error_release(j->cancel_self);
         kin_error_release(j->cancel_kids);
         kin_error_release(j->error);

@@ -33,8 +33,8 @@
 #include "sanitizer.h"
 #include "stack.h"
 
-#define POOL_MAX 256     /* a worker's pool spills to the cache past this */
-#define POOL_KEEP 64     /* ... and is trimmed to this when idle */
+#define BATCH 128        /* stacks moved at once, pool <-> cache */
+#define POOL_KEEP 64     /* a pool is trimmed to this when idle */
 #define GLOBAL_KEEP 1024 /* warm stacks the cache keeps when trimmed */
 #define TRIM_BATCH 4096  /* stacks released per trim call, at most */
 #define CHUNK_BYTES (8u << 20)
@@ -42,7 +42,8 @@
 
 static pthread_once_t g_once = PTHREAD_ONCE_INIT;
 static size_t g_page;
-static size_t g_default_size;
+static size_t g_default_size;        /* written once in init_once */
+static atomic_size_t g_default_fast; /* the same, for the lock-free path */
 static size_t g_guard_limit;
 static atomic_size_t g_guarded;
 static atomic_size_t g_canary_total;
@@ -57,8 +58,9 @@ typedef struct size_class {
     size_t size;
     char *chunk, *chunk_end; /* the chunk being carved */
     bool chunk_started;      /* a stack was carved from it (canary below) */
-    kin__stack *warm;        /* released, pages resident */
-    size_t nwarm;
+    kin__stack **warm;       /* released, pages resident (an array: no list
+                          links in cold pages) */
+    size_t nwarm, capwarm;
     cold_stack *cold; /* released, pages given back */
     size_t ncold, capcold;
 } size_class;
@@ -98,6 +100,8 @@ static void init_once(void) {
         g_default_size = 512u * 1024u;
 #endif
     g_default_size = (g_default_size + g_page - 1) & ~(g_page - 1);
+    atomic_store_explicit(&g_default_fast, g_default_size,
+                          memory_order_release);
 
     /* Each guard stack costs two mappings (guard + stack); keep half of the
      * kernel's limit for everything else in the process. */
@@ -121,8 +125,11 @@ size_t kin__stack_default_size(void) {
 }
 
 size_t kin__stack_round(size_t size) {
-    if (size == 0 && g_default_size) /* the common case, no once-call */
-        return g_default_size;
+    if (size == 0) { /* the common case, without the once-call */
+        size_t d = atomic_load_explicit(&g_default_fast, memory_order_acquire);
+        if (d)
+            return d;
+    }
     pthread_once(&g_once, init_once);
     if (size == 0)
         return g_default_size;
@@ -186,13 +193,9 @@ static size_class *class_for_locked(size_t size) {
 /* A stack from the global cache or a new carving; NULL if neither (the
  * caller then maps a guard stack). Called with g_mu held. */
 static kin__stack *cache_get_locked(size_class *c, bool may_carve) {
-    if (c->warm) {
-        kin__stack *s = c->warm;
-        c->warm = s->next;
-        c->nwarm--;
+    if (c->nwarm) {
         atomic_fetch_sub_explicit(&g_warm_total, 1, memory_order_relaxed);
-        s->next = NULL;
-        return s;
+        return c->warm[--c->nwarm];
     }
     if (c->ncold) {
         cold_stack cs = c->cold[--c->ncold];
@@ -225,12 +228,10 @@ static kin__stack *cache_get_locked(size_class *c, bool may_carve) {
 }
 
 kin__stack *kin__stack_get(kin__stack_pool *pool, size_t size) {
-    kin__stack **pp = &pool->free;
-    for (kin__stack *s = pool->free; s; pp = &s->next, s = s->next) {
-        if (s->size == size) {
-            *pp = s->next;
-            s->next = NULL;
-            pool->count--;
+    for (size_t i = pool->count; i-- > 0;) {
+        if (pool->e[i].size == size) {
+            kin__stack *s = pool->e[i].s;
+            pool->e[i] = pool->e[--pool->count];
             return s;
         }
     }
@@ -238,13 +239,34 @@ kin__stack *kin__stack_get(kin__stack_pool *pool, size_t size) {
     segv_install();
     if (kin__fault_hit())
         return NULL;
+    /* Warm stacks from the cache: a batch, so the lock is taken once per
+     * BATCH spawns, not once per spawn. */
+    pthread_mutex_lock(&g_mu);
+    size_class *c = class_for_locked(size);
+    if (c && c->nwarm) {
+        kin__stack *s = c->warm[--c->nwarm];
+        size_t k = 0;
+        while (k < BATCH && c->nwarm && pool->count < KIN__POOL_CAP) {
+            kin__stack *t = c->warm[--c->nwarm];
+            pool->e[pool->count].s = t;
+            pool->e[pool->count].size = size;
+            pool->count++;
+            k++;
+        }
+        atomic_fetch_sub_explicit(&g_warm_total, k + 1, memory_order_relaxed);
+        pthread_mutex_unlock(&g_mu);
+        return s;
+    }
+    pthread_mutex_unlock(&g_mu);
     bool guard = atomic_fetch_add_explicit(
                      &g_guarded, 1, memory_order_relaxed) < g_guard_limit;
     if (!guard)
         atomic_fetch_sub_explicit(&g_guarded, 1, memory_order_relaxed);
+    kin__stack *s = NULL;
     pthread_mutex_lock(&g_mu);
-    size_class *c = class_for_locked(size);
-    kin__stack *s = c ? cache_get_locked(c, !guard) : NULL;
+    c = class_for_locked(size);
+    if (c)
+        s = cache_get_locked(c, !guard);
     pthread_mutex_unlock(&g_mu);
     if (s) {
         if (guard) /* a cached stack served it: no new guard mapping */
@@ -261,55 +283,46 @@ kin__stack *kin__stack_get(kin__stack_pool *pool, size_t size) {
     return s;
 }
 
-/* Moves stacks to the global cache (no system call). */
-static void cache_put_list(kin__stack *list) {
+static void release_now(kin__stack *s);
+
+/* Moves the pool's entries [from, count) to the global cache (no system
+ * call, no stack memory read). */
+static void pool_spill(kin__stack_pool *pool, size_t from) {
+    if (pool->count <= from)
+        return;
+    kin__stack *orphans[KIN__POOL_CAP];
+    size_t norphans = 0;
     pthread_mutex_lock(&g_mu);
-    while (list) {
-        kin__stack *next = list->next;
-        size_class *c = class_for_locked(list->size);
-        if (c) {
-            list->next = c->warm;
-            c->warm = list;
-            c->nwarm++;
+    for (size_t i = from; i < pool->count; i++) {
+        kin__stack *s = pool->e[i].s;
+        size_class *c = class_for_locked(pool->e[i].size);
+        if (c && c->nwarm == c->capwarm) {
+            size_t cap = c->capwarm ? c->capwarm * 2 : 256;
+            kin__stack **v = kin__realloc(c->warm, cap * sizeof *v);
+            if (v) {
+                c->warm = v;
+                c->capwarm = cap;
+            }
+        }
+        if (c && c->nwarm < c->capwarm) {
+            c->warm[c->nwarm++] = s;
             atomic_fetch_add_explicit(&g_warm_total, 1, memory_order_relaxed);
         } else {
-            /* Only guard stacks can be of a size with no class: unmap. */
-            KIN__ASSERT(list->guarded);
-            pthread_mutex_unlock(&g_mu);
-            KIN__VALGRIND_STACK_DEREGISTER(list->vg_id);
-            munmap(list->map, list->map_len);
-            atomic_fetch_sub_explicit(&g_guarded, 1, memory_order_relaxed);
-            pthread_mutex_lock(&g_mu);
+            orphans[norphans++] = s; /* no class or no memory: release */
         }
-        list = next;
     }
     pthread_mutex_unlock(&g_mu);
-}
-
-/* Takes the oldest stacks of the pool beyond `keep` off it. */
-static kin__stack *pool_take_excess(kin__stack_pool *pool, size_t keep) {
-    if (pool->count <= keep)
-        return NULL;
-    kin__stack *s = pool->free;
-    for (size_t i = 1; i < keep && s; i++)
-        s = s->next;
-    kin__stack *excess;
-    if (keep == 0) {
-        excess = pool->free;
-        pool->free = NULL;
-    } else {
-        excess = s->next;
-        s->next = NULL;
-    }
-    pool->count = keep;
-    return excess;
+    pool->count = from;
+    for (size_t i = 0; i < norphans; i++)
+        release_now(orphans[i]);
 }
 
 void kin__stack_put(kin__stack_pool *pool, kin__stack *s) {
-    s->next = pool->free;
-    pool->free = s;
-    if (++pool->count > POOL_MAX)
-        cache_put_list(pool_take_excess(pool, POOL_MAX / 2));
+    if (pool->count == KIN__POOL_CAP)
+        pool_spill(pool, KIN__POOL_CAP - BATCH);
+    pool->e[pool->count].s = s;
+    pool->e[pool->count].size = s->size;
+    pool->count++;
 }
 
 /* Gives the memory of one cached stack back to the kernel. */
@@ -331,9 +344,17 @@ static void release(kin__stack *s, cold_stack *cold_out, bool *cold) {
     *cold = true;
 }
 
+/* A stack the cache cannot keep: give it back now. A chunk stack's range
+ * stays mapped (holding no memory) and is not reused. */
+static void release_now(kin__stack *s) {
+    cold_stack cs;
+    bool cold;
+    release(s, &cs, &cold);
+}
+
 void kin__stack_trim(kin__stack_pool *pool) {
     if (pool->count > POOL_KEEP)
-        cache_put_list(pool_take_excess(pool, POOL_KEEP));
+        pool_spill(pool, POOL_KEEP);
     if (atomic_load_explicit(&g_warm_total, memory_order_relaxed) <=
         GLOBAL_KEEP)
         return;
@@ -344,10 +365,8 @@ void kin__stack_trim(kin__stack_pool *pool) {
         size_class *c = &g_classes[i];
         size_t total =
             atomic_load_explicit(&g_warm_total, memory_order_relaxed);
-        while (c->warm && total > GLOBAL_KEEP && n < TRIM_BATCH) {
-            kin__stack *s = c->warm;
-            c->warm = s->next;
-            c->nwarm--;
+        while (c->nwarm && total > GLOBAL_KEEP && n < TRIM_BATCH) {
+            kin__stack *s = c->warm[--c->nwarm];
             total--;
             atomic_fetch_sub_explicit(&g_warm_total, 1, memory_order_relaxed);
             s->next = batch;
@@ -392,7 +411,7 @@ void kin__stack_trim(kin__stack_pool *pool) {
 }
 
 void kin__stack_pool_drain(kin__stack_pool *pool) {
-    cache_put_list(pool_take_excess(pool, 0));
+    pool_spill(pool, 0);
 }
 
 void kin__stack_get_stats(kin__stack_stats *out) {

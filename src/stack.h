@@ -55,9 +55,15 @@ typedef struct kin__stack {
     bool guarded;
 } kin__stack;
 
+/* A worker's free stacks, as (pointer, size) pairs: finding one of the
+ * right size reads no stack memory (a cached stack's pages are cold). */
+#define KIN__POOL_CAP 256
 typedef struct kin__stack_pool {
-    kin__stack *free; /* LIFO: the most recently used stack is warmest */
-    size_t count;
+    size_t count; /* LIFO: the most recently used stack is warmest */
+    struct {
+        kin__stack *s;
+        size_t size;
+    } e[KIN__POOL_CAP];
 } kin__stack_pool;
 
 /* The default stack size: KIN_STACK_SIZE from the environment, or 128 KiB. */

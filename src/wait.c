@@ -348,7 +348,7 @@ int kin_delay(int64_t ms) {
     int64_t now = kin__now(w);
     int64_t ns =
         ms > (INT64_MAX - now) / 1000000 ? INT64_MAX - now : ms * 1000000;
-    if (kin__timer_add(&w->timers, &t, now + ns) < 0)
+    if (kin__timer_add(&w->timers, &t, now + ns, now) < 0)
         return kin__misuse(KIN_ENOMEM, "kin_delay: out of memory");
     co->timers_armed++; /* keeps an Unconfined coroutine on w meanwhile */
     kin__wait(co, &d.fired, true);
