@@ -133,6 +133,53 @@ static void dispatch_or_fail(kin__job *j, const char *who) {
     }
 }
 
+/* The common launch: default options, into the current job, onto the
+ * caller's own loop or (Default) its own worker. Everything kin__spawn
+ * checks is known to hold here: the dispatcher is running (we run on it),
+ * the worker exists, the parent is not final (it is running). Returns 1 if
+ * the case does not apply, else what kin__spawn would. */
+static int spawn_fast(kin__job *co, kin_job *out, kin_fn fn, kin_async_fn afn,
+                      void *arg) {
+    kin__job *parent = co->cur;
+    kin_dispatcher *d = parent->dispatcher;
+    kin__worker *w = co->home;
+    bool own_loop = d->kind == KIN__DISP_LOOP &&
+                    atomic_load_explicit(&d->loop, memory_order_relaxed) == w;
+    if (!own_loop && !(d->kind == KIN__DISP_DEFAULT && w->pool == d->pool))
+        return 1;
+    kin__job *j = kin__job_alloc(out ? 3 : 2); /* tree + coro (+ handle) */
+    if (KIN__UNLIKELY(!j)) {
+        if (out)
+            out->id = 0;
+        return kin__misuse(KIN_ENOMEM, "%s: out of memory",
+                           afn ? "kin_async" : "kin_launch");
+    }
+    j->flags = afn ? KIN__F_ASYNC : 0;
+    j->coro = j;
+    j->dispatcher = d;
+    j->handler = parent->handler;
+    j->handler_arg = parent->handler_arg;
+    j->seq = kin__job_next_seq();
+    j->stack_size = (uint32_t)kin__stack_default_fast();
+    if (afn)
+        j->body.afn = afn;
+    else
+        j->body.fn = fn;
+    j->arg = arg;
+    kin__job_attach(j, parent, false); /* cannot fail: parent is running */
+    if (out) {
+        kin__job_own(j, parent);
+        *out = kin__job_handle(j);
+    }
+    if (own_loop) {
+        j->home = w;
+        kin__runq_push(w, j);
+    } else {
+        dispatch_or_fail(j, afn ? "kin_async" : "kin_launch");
+    }
+    return 0;
+}
+
 int kin_launch(kin_job *out, const kin_launch_opts *opts, kin_fn fn,
                void *arg) {
     kin__job *co = kin__current_coro();
@@ -142,6 +189,11 @@ int kin_launch(kin_job *out, const kin_launch_opts *opts, kin_fn fn,
         return kin__misuse(KIN_ENOTCORO,
                            "kin_launch: called outside a coroutine; use "
                            "kin_scope_launch with a scope object");
+    }
+    if (!opts && fn) {
+        int rc = spawn_fast(co, out, fn, NULL, arg);
+        if (rc != 1)
+            return rc;
     }
     kin__spawn_req rq = {"kin_launch", co->cur, co->cur, 0, NULL};
     return kin__spawn(&rq, out, opts, fn, NULL, arg);
@@ -163,11 +215,18 @@ int kin_async(kin_job *out, const kin_launch_opts *opts, kin_async_fn fn,
         return kin__misuse(KIN_EINVAL,
                            "kin_async: the coroutine function is NULL");
     }
+    if (!opts) {
+        int rc = spawn_fast(co, out, NULL, fn, arg);
+        if (rc != 1)
+            return rc;
+    }
     kin__spawn_req rq = {"kin_async", co->cur, co->cur, 0, NULL};
     return kin__spawn(&rq, out, opts, NULL, fn, arg);
 }
 
 void kin__start_lazy(kin__job *j) {
+    if (kin__job_state(j) != KIN_STATE_NEW) /* the usual case: no lock */
+        return;
     if (j->kind == KIN__COROUTINE && kin__job_start(j) &&
         kin__dispatch(j) < 0) {
         kin_error *e = kin__error_make(KIN_ECLOSED, "KinError", NULL,

@@ -74,13 +74,8 @@
 
 /* ---- Thread state ---------------------------------------------------------*/
 
-typedef struct kin__thread {
-    kin__worker *worker;
-    kin_error *error; /* current error of plain code on this thread */
-    bool registered;
-} kin__thread;
-
-static __thread kin__thread t_self __attribute__((tls_model("initial-exec")));
+__thread kin__thread kin__t_self __attribute__((tls_model("initial-exec")));
+#define t_self kin__t_self
 static pthread_key_t g_thread_key;
 static pthread_once_t g_thread_once = PTHREAD_ONCE_INIT;
 
@@ -119,15 +114,6 @@ kin_error **kin__error_slot(void) {
         return &w->current->error;
     thread_register();
     return &t_self.error;
-}
-
-kin__job *kin__current_coro(void) {
-    kin__worker *w = t_self.worker;
-    return w ? w->current : NULL;
-}
-
-kin__worker *kin__worker_peek(void) {
-    return t_self.worker;
 }
 
 /* ---- Workers ------------------------------------------------------------*/
@@ -202,14 +188,7 @@ int64_t kin__now(kin__worker *w) {
 
 /* ---- Queues --------------------------------------------------------------*/
 
-static inline void runq_push(kin__worker *w, kin__job *co) {
-    co->run_next = NULL;
-    if (w->runq_tail)
-        w->runq_tail->run_next = co;
-    else
-        w->runq_head = co;
-    w->runq_tail = co;
-}
+#define runq_push kin__runq_push
 
 static inline kin__job *runq_pop(kin__worker *w) {
     kin__job *co = w->runq_head;

@@ -73,11 +73,39 @@ struct kin__worker {
     size_t asan_size;
 };
 
+/* Per thread: its worker (if it runs kin) and the current error of plain
+ * code. Initial-exec TLS: one instruction to reach. Owned by the thread. */
+typedef struct kin__thread {
+    kin__worker *worker;
+    kin_error *error; /* current error of plain code on this thread */
+    bool registered;
+} kin__thread;
+extern __thread kin__thread kin__t_self
+    __attribute__((tls_model("initial-exec")));
+
 /* The calling thread's worker, made on first use; NULL if out of memory. */
 kin__worker *kin__worker_self(void);
 
 /* The calling thread's worker if it has one (no allocation). */
-kin__worker *kin__worker_peek(void);
+static inline kin__worker *kin__worker_peek(void) {
+    return kin__t_self.worker;
+}
+
+/* The running coroutine of the calling thread, or NULL in plain code. */
+static inline kin__job *kin__current_coro(void) {
+    kin__worker *w = kin__t_self.worker;
+    return w ? w->current : NULL;
+}
+
+/* Appends co to w's local run queue; w must be the calling thread's. */
+static inline void kin__runq_push(kin__worker *w, kin__job *co) {
+    co->run_next = NULL;
+    if (w->runq_tail)
+        w->runq_tail->run_next = co;
+    else
+        w->runq_head = co;
+    w->runq_tail = co;
+}
 
 /* Makes the calling thread a worker of pool p and runs its loop until the
  * pool lets it go; frees the worker before returning. */
@@ -95,9 +123,6 @@ void kin__worker_sleep(kin__worker *w, int64_t deadline);
 
 /* Wakes w's thread if it sleeps in kin__worker_sleep. */
 void kin__worker_unpark(kin__worker *w);
-
-/* The running coroutine of the calling thread, or NULL in plain code. */
-kin__job *kin__current_coro(void);
 
 /* Starts co now on the calling thread and returns when it first suspends
  * or finishes (KIN_START_UNDISPATCHED). */

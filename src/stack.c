@@ -42,8 +42,8 @@
 
 static pthread_once_t g_once = PTHREAD_ONCE_INIT;
 static size_t g_page;
-static size_t g_default_size;        /* written once in init_once */
-static atomic_size_t g_default_fast; /* the same, for the lock-free path */
+static size_t g_default_size;           /* written once in init_once */
+atomic_size_t kin__stack_default_bytes; /* the same, for the fast path */
 static size_t g_guard_limit;
 static atomic_size_t g_guarded;
 static atomic_size_t g_canary_total;
@@ -100,7 +100,7 @@ static void init_once(void) {
         g_default_size = 512u * 1024u;
 #endif
     g_default_size = (g_default_size + g_page - 1) & ~(g_page - 1);
-    atomic_store_explicit(&g_default_fast, g_default_size,
+    atomic_store_explicit(&kin__stack_default_bytes, g_default_size,
                           memory_order_release);
 
     /* Each guard stack costs two mappings (guard + stack); keep half of the
@@ -126,7 +126,8 @@ size_t kin__stack_default_size(void) {
 
 size_t kin__stack_round(size_t size) {
     if (size == 0) { /* the common case, without the once-call */
-        size_t d = atomic_load_explicit(&g_default_fast, memory_order_acquire);
+        size_t d = atomic_load_explicit(&kin__stack_default_bytes,
+                                        memory_order_acquire);
         if (d)
             return d;
     }

@@ -34,6 +34,7 @@
 #ifndef KIN_STACK_H
 #define KIN_STACK_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -72,6 +73,15 @@ size_t kin__stack_default_size(void);
 /* Rounds a requested size up to whole pages, at least KIN__STACK_MIN_SIZE;
  * 0 means the default. */
 size_t kin__stack_round(size_t size);
+
+/* The default size once known (else 0): kin__stack_round(0) without a
+ * call, for the spawn fast path. */
+extern atomic_size_t kin__stack_default_bytes;
+static inline size_t kin__stack_default_fast(void) {
+    size_t d =
+        atomic_load_explicit(&kin__stack_default_bytes, memory_order_acquire);
+    return d ? d : kin__stack_round(0);
+}
 
 /* Takes a stack of exactly `size` bytes (already rounded) from the pool, the
  * global cache, or a new mapping. NULL when out of memory (or when fault

@@ -65,10 +65,12 @@ static void job_waiter_fire(kin__node *n, kin__job *job) {
 /* Suspends co until j completes or (cancellable) co's job is cancelled.
  * Returns true if j completed. */
 static bool wait_for_job(kin__job *co, kin__job *j, bool cancellable) {
+    if (kin__state_final(kin__job_state(j)))
+        return true; /* already completed: no lock, no node */
     job_waiter w = {.co = co};
     w.node.fire = job_waiter_fire;
     if (!kin__job_add_node(j, &w.node))
-        return true; /* already completed */
+        return true; /* completed meanwhile */
     kin__wait(co, &w.node.fired, cancellable);
     if (!atomic_load_explicit(&w.node.fired, memory_order_acquire))
         kin__job_remove_node(j, &w.node); /* then nobody touches w again */
