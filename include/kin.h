@@ -333,6 +333,22 @@ typedef struct kin_launch_opts {
  * KIN_ENOMEM. Blocks the calling thread; may be called again afterwards. */
 KIN_EXPORT int kin_run_blocking(kin_fn fn, void *arg);
 
+/* Like kin_run_blocking, with virtual time on this thread's loop (Kotlin's
+ * runTest): when no coroutine of the loop can run, its clock jumps to the
+ * next timer at once, so delays and timeouts take no real time and fire in
+ * order (deadline, then arming order); kin_current_time reads that clock.
+ * Only this loop's timers are virtual: coroutines on Default or IO wait in
+ * real time, and virtual time may run ahead of them (as in
+ * kotlinx-coroutines-test). Setting the environment variable
+ * KIN_VIRTUAL_TIME=1 makes kin_run_blocking behave this way, to test whole
+ * programs. Same errors as kin_run_blocking. */
+KIN_EXPORT int kin_run_test(kin_fn fn, void *arg);
+
+/* The current time of the calling coroutine's clock in milliseconds: the
+ * virtual time since kin_run_test began inside one, else the monotonic
+ * clock. Any thread. */
+KIN_EXPORT int64_t kin_current_time(void);
+
 /* ---- Builders ------------------------------------------------------------ */
 
 /* Launches fn(arg) as a new coroutine, a child of the current job (Kotlin's

@@ -2,6 +2,7 @@
  * launch.c — making coroutines: kin_launch, kin_async, kin_start,
  * kin_run_blocking. Scope objects launch through kin__spawn too (scope.c).
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "dispatcher.h"
@@ -260,25 +261,26 @@ int kin_start(kin_job job) {
     return rc;
 }
 
-int kin_run_blocking(kin_fn fn, void *arg) {
+static int run_loop(const char *who, kin_fn fn, void *arg, bool virtual_time) {
     if (!fn)
-        return kin__misuse(KIN_EINVAL,
-                           "kin_run_blocking: the coroutine function is NULL");
+        return kin__misuse(KIN_EINVAL, "%s: the coroutine function is NULL",
+                           who);
     if (kin__current_coro())
         return kin__misuse(KIN_EPERM,
-                           "kin_run_blocking: called from inside a coroutine, "
-                           "which would block its thread's loop; use "
-                           "kin_coroutine_scope");
+                           "%s: called from inside a coroutine, which would "
+                           "block its thread's loop; use kin_coroutine_scope",
+                           who);
     kin__worker *w = kin__worker_self();
     if (!w)
-        return kin__misuse(KIN_ENOMEM, "kin_run_blocking: out of memory");
+        return kin__misuse(KIN_ENOMEM, "%s: out of memory", who);
     if (w->in_loop)
         return kin__misuse(KIN_EPERM,
-                           "kin_run_blocking: this thread is already running "
-                           "a kin loop (called from a completion handler?)");
+                           "%s: this thread is already running a kin loop "
+                           "(called from a completion handler?)",
+                           who);
     kin__job *j = kin__job_alloc(3); /* tree + coro + ours */
     if (!j)
-        return kin__misuse(KIN_ENOMEM, "kin_run_blocking: out of memory");
+        return kin__misuse(KIN_ENOMEM, "%s: out of memory", who);
     j->kind = KIN__COROUTINE;
     j->flags = KIN__F_BLOCKING;
     j->coro = j;
@@ -294,10 +296,27 @@ int kin_run_blocking(kin_fn fn, void *arg) {
     kin__job_add_node(j, &until);
     j->home = w;
     kin__worker_push(w, j);
+    if (virtual_time)
+        kin__worker_set_virtual(w, true);
     kin__run_loop(w, &until);
+    if (virtual_time)
+        kin__worker_set_virtual(w, false);
     kin_error *cause = kin__job_final_cause(j);
     int rc = cause ? cause->code : 0;
     kin__error_set(kin_error_retain(cause));
     kin__job_unref(j);
     return rc;
+}
+
+int kin_run_blocking(kin_fn fn, void *arg) {
+    static int virtual_env = -1; /* KIN_VIRTUAL_TIME=1: tests of programs */
+    if (virtual_env < 0) {
+        const char *e = getenv("KIN_VIRTUAL_TIME");
+        virtual_env = e && strcmp(e, "1") == 0;
+    }
+    return run_loop("kin_run_blocking", fn, arg, virtual_env == 1);
+}
+
+int kin_run_test(kin_fn fn, void *arg) {
+    return run_loop("kin_run_test", fn, arg, true);
 }

@@ -179,11 +179,31 @@ void kin__worker_free(kin__worker *w) {
 
 /* ---- Clock ---------------------------------------------------------------*/
 
-int64_t kin__now(kin__worker *w) {
-    (void)w;
+static int64_t real_now(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+int64_t kin__now(kin__worker *w) {
+    if (KIN__UNLIKELY(w->virtual_time))
+        return w->vnow;
+    return real_now();
+}
+
+/* Virtual time starts at the real clock's reading (the timing wheel's
+ * position is an absolute tick) and, when switched off, the wheel is moved
+ * back to the real clock if it is empty. Timers left armed across the
+ * switch keep the clock they were armed on. */
+void kin__worker_set_virtual(kin__worker *w, bool on) {
+    if (on) {
+        w->vnow = w->vbase = real_now();
+        w->virtual_time = true;
+        return;
+    }
+    w->virtual_time = false;
+    if (w->timers.n == 0)
+        kin__timer_reset(&w->timers, real_now());
 }
 
 /* ---- Queues --------------------------------------------------------------*/
@@ -596,6 +616,16 @@ void kin__run_loop(kin__worker *w, kin__node *until) {
         if (atomic_load(&until->fired))
             break;
         int64_t deadline = kin__timer_next(&w->timers);
+        if (w->virtual_time) {
+            /* Nothing runnable: time jumps to the next timer at once. Work
+             * from other threads (an inbox push) still wakes a real wait. */
+            if (deadline != INT64_MAX && !atomic_load(&w->inbox)) {
+                if (deadline > w->vnow)
+                    w->vnow = deadline;
+                continue;
+            }
+            deadline = INT64_MAX;
+        }
         if (deadline > kin__now(w)) {
             kin__stack_trim(&w->stacks); /* idle: give memory back */
             kin__worker_sleep(w, deadline);
@@ -603,6 +633,14 @@ void kin__run_loop(kin__worker *w, kin__node *until) {
     }
     atomic_store(&w->stop, 0);
     w->in_loop = false;
+}
+
+int64_t kin_current_time(void) {
+    kin__worker *w = t_self.worker;
+    kin__job *co = w ? w->current : NULL;
+    if (co && co->home->virtual_time)
+        return (co->home->vnow - co->home->vbase) / 1000000;
+    return real_now() / 1000000;
 }
 
 /* ---- For the SIGSEGV handler (stack.c) -------------------------------------*/

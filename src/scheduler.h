@@ -66,6 +66,11 @@ struct kin__worker {
                                  coroutines never move to or from IO. */
     int index;                /* [immutable] position in the pool */
 
+    /* ---- virtual time (kin_run_test): owner thread ---- */
+    bool virtual_time; /* the loop jumps its clock to the next timer */
+    int64_t vnow;      /* the virtual clock, ns */
+    int64_t vbase;     /* vnow when the test started */
+
     /* ---- sanitizer bookkeeping for the thread's own stack ---- */
     void *tsan_fiber;
     void *asan_fake;
@@ -151,5 +156,8 @@ void kin__loop_node_init(kin__node *n, kin__worker *w);
 
 /* Runs the calling thread's loop until `until` has fired. */
 void kin__run_loop(kin__worker *w, kin__node *until);
+
+/* Switches the calling thread's loop to virtual time (on) or back. */
+void kin__worker_set_virtual(kin__worker *w, bool on);
 
 #endif

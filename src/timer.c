@@ -318,3 +318,8 @@ int64_t kin__timer_next(kin__timer_heap *h) {
 void kin__timer_heap_free(kin__timer_heap *h) {
     (void)h;
 }
+
+void kin__timer_reset(kin__timer_heap *h, int64_t now) {
+    if (h->n == 0)
+        h->cur_tick = tick_floor(now);
+}

@@ -93,6 +93,10 @@ kin__timer *kin__timer_pop_due(kin__timer_heap *h, int64_t now);
  * or INT64_MAX if no timer is armed. */
 int64_t kin__timer_next(kin__timer_heap *h);
 
+/* Moves an empty wheel's position to `now` (also backwards: leaving
+ * virtual time). */
+void kin__timer_reset(kin__timer_heap *h, int64_t now);
+
 void kin__timer_heap_free(kin__timer_heap *h);
 
 #endif

@@ -44,6 +44,6 @@ int main_body(void *arg) {
 }
 
 int main(void) {
-    CHECK_EQ(kin_run_blocking(main_body, NULL), 0);
+    CHECK_EQ(kin_run_test(main_body, NULL), 0);
     return 0;
 }

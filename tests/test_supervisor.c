@@ -76,6 +76,6 @@ static int body(void *arg) {
 }
 
 int main(void) {
-    CHECK_EQ(kin_run_blocking(body, NULL), 0);
+    CHECK_EQ(kin_run_test(body, NULL), 0);
     return 0;
 }

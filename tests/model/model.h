@@ -1,0 +1,1032 @@
+/*
+ * model.h — an independent model of DESIGN.md's rules, used to predict what
+ * kin does with a program from prog.h. It does not call kin: it is a small
+ * simulator with a virtual clock and one FIFO run queue, the way kin's Main
+ * loop (and kotlinx.coroutines' runBlocking event loop) behaves (rule 11).
+ *
+ * What it predicts, for comparison with kin's run (interp.h):
+ *   - the trace: which coroutine started, what each statement returned
+ *     (suspension points, scopes, awaits, joins, cancel, start), what each
+ *     body returned, in the order they happen on the one thread;
+ *   - each job's final state and cause;
+ *   - which exception handler got which failure;
+ *   - what kin_run_blocking returned.
+ *
+ * Errors are modelled as objects with identity (m_err), because identity is
+ * what the rules talk about: "every awaiter gets the same error object",
+ * "each later failure is attached once" (rule 3), "a real failure beats an
+ * earlier plain cancellation" (rule 13).
+ *
+ * Time: virtual, in ticks. It advances only when the run queue is empty, to
+ * the next timer; programs in which two live timers would fire at the same
+ * virtual instant are rejected (M_AMBIGUOUS), since on a real clock their
+ * order would be down to noise. So are programs that cannot finish
+ * (M_STUCK: a wait that nothing ends), which kin would run forever.
+ *
+ * Model decisions where DESIGN.md is silent are marked "DECISION".
+ */
+#ifndef KIN_MODEL_MODEL_H
+#define KIN_MODEL_MODEL_H
+
+#include <kin.h> /* the result codes and state numbers only: no kin calls */
+#include <stdlib.h>
+
+#include "prog.h"
+
+enum { M_OK = 0, M_STUCK = 1, M_AMBIGUOUS = 2, M_TOO_LONG = 3 };
+
+/* DECISION (cancellation wake order). When a cancellation reaches several
+ * suspended coroutines at once, each is queued (rule 11: a resumed waiter is
+ * queued), but DESIGN.md does not say in which order. kotlinx.coroutines
+ * notifies a job's completion list in registration order: its children
+ * (attached when launched) before its own suspended continuation (attached
+ * when it suspended), so a family resumes children first, parent last
+ * (checked with the Debian kotlinx-coroutines 1.0.1 jar). kin wakes the
+ * job's own coroutine first, then walks its children (pre-order). The model
+ * follows kin by default (M_ORDER_KIN) and Kotlin with
+ * KIN_MODEL_ORDER=kotlin; see the report for the reproduction. */
+enum { M_ORDER_KIN = 0, M_ORDER_KOTLIN = 1 };
+
+/* ---- Errors ------------------------------------------------------------------ */
+
+enum { ME_FAIL, ME_CANCEL, ME_TIMEOUT, ME_MISUSE };
+
+typedef struct m_err {
+    int kind;
+    int code;      /* KIN_EFAILED, KIN_ECANCELED, KIN_ETIMEDOUT, ... */
+    int node;      /* ME_FAIL: the FAIL node that raised it */
+    int nsupp;
+    int16_t supp[64]; /* suppressed failures (m_err indices), in order */
+} m_err;
+
+/* ---- Jobs ------------------------------------------------------------------------- */
+
+enum { MJ_CORO, MJ_SCOPE };
+
+typedef struct m_job {
+    bool exists;
+    int kind;
+    bool async, supervisor, scoped, noncancel, blocking;
+    int parent; /* node id of the parent job, or -1 */
+    int child_head, child_tail, sib_next, sib_prev; /* active children */
+    int active;                                     /* active children */
+    int state;                                      /* kin_state numbers */
+    bool body_done, finalizing, never_ran;
+    int cause;      /* first cancellation (or the failure), m_err or -1 */
+    int failure;    /* first failure, or -1 */
+    int kids_err;   /* "Parent job is Cancelling" for its children */
+    int self_err;   /* "Job is cancelling" for its own suspension points */
+    int handler;    /* node that installed the handler in effect, -1: default */
+    int timeout_err;/* timeout scopes: the timeout they report as their own */
+    int timer;      /* timeout scopes: their timer, or -1 */
+    int nwait;
+    int16_t waiters[64]; /* coroutines waiting for its completion (FIFO) */
+    int co;         /* the coroutine whose stack runs its body */
+    int final_cause;/* after completion: failure ?: cause, or -1 */
+    int handled_by; /* handler event: installer (-1 default), -2 none */
+    int handled_err;
+} m_job;
+
+/* ---- Coroutines --------------------------------------------------------------------- */
+
+enum { MW_NONE, MW_DELAY, MW_YIELD, MW_JOIN, MW_AWAIT, MW_SCOPE };
+
+typedef struct m_frame {
+    int owner;     /* node whose body runs */
+    int pc;        /* next statement */
+    int prev_cur;  /* scope frames: the current job outside */
+    bool ending;   /* the body returned `ret` */
+    int ret;
+    bool in_cleanup;
+    int saved_rc, saved_err;
+} m_frame;
+
+typedef struct m_co {
+    bool exists, started, queued, done;
+    int sp;
+    m_frame fr[2 * MP_MAX_DEPTH + 4];
+    int cur;  /* current job: innermost scope, or the coroutine itself */
+    int err;  /* kin_last_error of this coroutine, m_err or -1 */
+    int wait; /* MW_*: what it is suspended in */
+    int wait_target;
+    bool cancellable;
+    int timer; /* MW_DELAY */
+    int stmt;  /* the statement that suspended */
+} m_co;
+
+typedef struct m_timer {
+    int64_t deadline;
+    bool live;
+    bool is_timeout; /* else a delay */
+    int who;         /* delay: coroutine node; timeout: scope node */
+} m_timer;
+
+/* ---- Events --------------------------------------------------------------------------- */
+
+enum { EV_START, EV_RET, EV_END };
+
+typedef struct m_ev {
+    uint8_t kind;
+    int16_t node;
+    int rc;
+    int val; /* AWAIT that returned 0: the async node whose value came */
+    int err; /* rc < 0: the error object */
+} m_ev;
+
+typedef struct m_model {
+    const mp_prog *p;
+    int order;
+    int status;
+    int64_t now;
+    m_job jobs[MP_MAX_NODES];
+    m_co cos[MP_MAX_NODES];
+    int nerr;
+    m_err errs[4 * MP_MAX_NODES];
+    int qhead, qtail;
+    int16_t queue[MP_MAX_NODES + 1];
+    int ntimers;
+    m_timer timers[2 * MP_MAX_NODES];
+    int nev;
+    m_ev evs[8 * MP_MAX_NODES];
+    int rb_rc, rb_err; /* kin_run_blocking's result */
+    int64_t steps;
+    int64_t max_ticks; /* a timed program longer than this: M_TOO_LONG */
+} m_model;
+
+/* ---- Helpers ---------------------------------------------------------------------------- */
+
+static int m_err_new(m_model *m, int kind, int code, int node) {
+    if (m->nerr >= (int)(sizeof m->errs / sizeof m->errs[0])) {
+        fprintf(stderr, "model: out of error objects\n");
+        abort();
+    }
+    m_err *e = &m->errs[m->nerr];
+    memset(e, 0, sizeof *e);
+    e->kind = kind;
+    e->code = code;
+    e->node = node;
+    return m->nerr++;
+}
+
+static bool m_is_cancel(const m_model *m, int e) {
+    return e >= 0 && (m->errs[e].code == KIN_ECANCELED ||
+                      m->errs[e].code == KIN_ETIMEDOUT);
+}
+
+static bool m_final(int state) {
+    return state == KIN_STATE_CANCELLED || state == KIN_STATE_COMPLETED;
+}
+
+static m_job *J(m_model *m, int id) {
+    return &m->jobs[id];
+}
+static const mp_node *N(const m_model *m, int id) {
+    return &m->p->nodes[id];
+}
+
+static void m_emit(m_model *m, int kind, int node, int rc, int val, int err) {
+    if (m->nev >= (int)(sizeof m->evs / sizeof m->evs[0])) {
+        fprintf(stderr, "model: out of events\n");
+        abort();
+    }
+    m->evs[m->nev++] =
+        (m_ev){(uint8_t)kind, (int16_t)node, rc, val, rc < 0 ? err : -1};
+}
+
+/* Rule 11: a launched child and a resumed waiter go to the tail of the one
+ * FIFO queue; a coroutine already queued (or running) is not queued twice. */
+static void m_enqueue(m_model *m, int co) {
+    m_co *c = &m->cos[co];
+    if (c->queued || c->done)
+        return;
+    c->queued = true;
+    m->queue[m->qtail] = (int16_t)co;
+    m->qtail = (m->qtail + 1) % (MP_MAX_NODES + 1);
+}
+
+static void m_wake(m_model *m, int co) {
+    m_co *c = &m->cos[co];
+    if (!c->started || c->wait == MW_NONE)
+        return; /* not started (it is queued to start), or running */
+    m_enqueue(m, co);
+}
+
+static int m_timer_add(m_model *m, int ticks, bool is_timeout, int who) {
+    int t = m->ntimers++;
+    m->timers[t] = (m_timer){m->now + ticks, true, is_timeout, who};
+    return t;
+}
+
+/* The root cause of a job: a real failure beats a cancellation (rule 13). */
+static int m_root(m_job *j) {
+    return j->failure >= 0 ? j->failure : j->cause;
+}
+
+/* Rule 3 / 13: the first cancellation and the first failure are kept; a
+ * later failure is attached to the first as suppressed, once (by identity);
+ * cancellations are never attached. */
+static void m_add_suppressed(m_model *m, int root, int e) {
+    m_err *r = &m->errs[root];
+    if (root == e)
+        return;
+    for (int i = 0; i < r->nsupp; i++)
+        if (r->supp[i] == e)
+            return;
+    if (r->nsupp < 64)
+        r->supp[r->nsupp++] = (int16_t)e;
+}
+
+static void m_record_cause(m_model *m, m_job *j, int e) {
+    if (m_is_cancel(m, e)) {
+        if (j->cause < 0)
+            j->cause = e;
+        return;
+    }
+    if (j->failure < 0) {
+        j->failure = e;
+        if (j->cause < 0)
+            j->cause = e;
+    } else {
+        m_add_suppressed(m, j->failure, e);
+    }
+}
+
+/* What a cancelled job's children are cancelled with: its cancellation
+ * itself (so the children of a timed-out block see the timeout), or, when
+ * the root cause is a failure, one "Parent job is Cancelling" per job. */
+static int m_kids_err(m_model *m, m_job *j) {
+    int root = m_root(j);
+    if (m_is_cancel(m, root))
+        return root;
+    if (j->kids_err < 0)
+        j->kids_err = m_err_new(m, ME_CANCEL, KIN_ECANCELED, -1);
+    return j->kids_err;
+}
+
+/* Rule 2: what a suspension point of a cancelled job returns. */
+static int m_cancel_err(m_model *m, m_job *j) {
+    int root = m_root(j);
+    if (root < 0)
+        return m_err_new(m, ME_CANCEL, KIN_ECANCELED, -1);
+    if (m_is_cancel(m, root))
+        return root;
+    if (j->self_err < 0)
+        j->self_err = m_err_new(m, ME_CANCEL, KIN_ECANCELED, -1);
+    return j->self_err;
+}
+
+static bool m_cancelling(m_model *m, int job) {
+    return J(m, job)->state == KIN_STATE_CANCELLING;
+}
+
+/* ---- Cancellation and completion (rules 1-7, 12-14) ---------------------------------- */
+
+typedef struct m_fin {
+    int n;
+    int16_t ids[MP_MAX_NODES];
+} m_fin;
+
+static void m_finalize(m_model *m, int id);
+
+static bool m_claim_finalize(m_job *j) {
+    if (j->body_done && j->active == 0 && !j->finalizing) {
+        j->finalizing = true;
+        return true;
+    }
+    return false;
+}
+
+/* Makes j cancelling with cause e; true if it turned cancelling now. A lazy
+ * job that never started has no body left to run (rule 10). */
+static bool m_mark_cancelling(m_model *m, int id, int e) {
+    m_job *j = J(m, id);
+    if (m_final(j->state))
+        return false;
+    m_record_cause(m, j, e);
+    if (j->state == KIN_STATE_CANCELLING)
+        return false;
+    if (j->state == KIN_STATE_NEW) {
+        j->body_done = true;
+        j->never_ran = true;
+    }
+    j->state = KIN_STATE_CANCELLING;
+    return true;
+}
+
+/* The coroutine suspended in a cancellable wait of job id, if any: rule 2,
+ * its suspension point returns at once (it is queued). */
+static void m_wake_own(m_model *m, int id) {
+    int c = J(m, id)->co;
+    if (c < 0)
+        return;
+    m_co *co = &m->cos[c];
+    if (co->started && !co->done && !co->queued && co->wait != MW_NONE &&
+        co->cancellable && co->cur == id)
+        m_wake(m, c);
+}
+
+/* Rule 2: cancelling a job cancels all its descendants (those not yet
+ * completed), each with its parent's kids_err. */
+static void m_cancel_descendants(m_model *m, int id, m_fin *fin);
+
+static void m_after_mark(m_model *m, int id, m_fin *fin, bool wake) {
+    if (wake)
+        m_wake_own(m, id);
+    if (m_claim_finalize(J(m, id)))
+        fin->ids[fin->n++] = (int16_t)id;
+}
+
+static void m_cancel_descendants(m_model *m, int id, m_fin *fin) {
+    m_job *j = J(m, id);
+    for (int c = j->child_head; c >= 0;) {
+        int next = J(m, c)->sib_next;
+        if (m_mark_cancelling(m, c, m_kids_err(m, j))) {
+            bool kin_order = m->order == M_ORDER_KIN;
+            m_after_mark(m, c, fin, kin_order);
+            m_cancel_descendants(m, c, fin);
+            if (!kin_order)
+                m_wake_own(m, c);
+        }
+        c = next;
+    }
+}
+
+/* Cancels a job and its subtree; true if it turned cancelling now. */
+static bool m_cancel_tree(m_model *m, int id, int e, m_fin *fin) {
+    if (!m_mark_cancelling(m, id, e))
+        return false;
+    bool kin_order = m->order == M_ORDER_KIN;
+    m_after_mark(m, id, fin, kin_order);
+    m_cancel_descendants(m, id, fin);
+    if (!kin_order)
+        m_wake_own(m, id);
+    return true;
+}
+
+/* Rule 3: a failure cancels the parent at once, which cancels the other
+ * children, and so on up. It stops at a scope function (rule 14: the caller
+ * gets the failure as a return value), at a non-cancellable section, at a
+ * supervisor (rule 5), at the root, and at a parent that was already
+ * cancelling (it passes its final cause up when it completes). */
+static void m_propagate_up(m_model *m, int id, int e, m_fin *fin) {
+    for (;;) {
+        m_job *j = J(m, id);
+        if (j->scoped || j->noncancel)
+            return;
+        int p = j->parent;
+        if (p < 0 || J(m, p)->supervisor)
+            return;
+        if (!m_cancel_tree(m, p, e, fin))
+            return;
+        id = p;
+    }
+}
+
+/* Jobs whose bodies are done and that have no children left complete after
+ * the walk; DECISION: most recently found first, as kin does (the order is
+ * visible only through the wake-ups that those completions cause). */
+static void m_run_deferred(m_model *m, m_fin *fin) {
+    for (int i = fin->n - 1; i >= 0; i--)
+        m_finalize(m, fin->ids[i]);
+}
+
+static void m_cancel_job(m_model *m, int id, int e) {
+    m_fin fin = {0};
+    bool newly = m_cancel_tree(m, id, e, &fin);
+    if (newly && !m_is_cancel(m, e))
+        m_propagate_up(m, id, e, &fin);
+    m_run_deferred(m, &fin);
+}
+
+/* What a body's return code stands for: the current error when its code
+ * matches (so a body that returns what await gave it fails with the same
+ * object), else a new object. */
+static int m_cause_of_rc(m_model *m, int id, int rc, int err) {
+    if (rc == 0)
+        return -1;
+    if (err >= 0 && m->errs[err].code == rc)
+        return err;
+    if (rc == KIN_ECANCELED || rc == KIN_ETIMEDOUT) {
+        int own = m_root(J(m, id));
+        if (m_is_cancel(m, own))
+            return own;
+        return m_err_new(m, rc == KIN_ETIMEDOUT ? ME_TIMEOUT : ME_CANCEL, rc,
+                         -1);
+    }
+    return m_err_new(m, ME_MISUSE, rc, -1);
+}
+
+/* A body returned rc (with err as its current error). Rule 4: a
+ * cancellation code cancels only this job; rule 3: a failure also cancels
+ * the family. Rule 1: the job completes once its children have. */
+static void m_body_done(m_model *m, int id, int rc, int err) {
+    m_job *j = J(m, id);
+    int cause = m_cause_of_rc(m, id, rc, err);
+    m_fin fin = {0};
+    bool newly = false;
+    if (cause >= 0) {
+        newly = m_mark_cancelling(m, id, cause);
+        if (newly)
+            m_cancel_descendants(m, id, &fin);
+    } else if (j->state == KIN_STATE_ACTIVE) {
+        j->state = KIN_STATE_COMPLETING;
+    }
+    j->body_done = true;
+    bool now = m_claim_finalize(j);
+    if (newly && !m_is_cancel(m, cause))
+        m_propagate_up(m, id, cause, &fin);
+    m_run_deferred(m, &fin);
+    if (now)
+        m_finalize(m, id);
+}
+
+/* At completion a failure goes to exactly one place (rules 6, 7, 14):
+ * a scope function's caller (as its return value), the parent job (unless
+ * it is a supervisor), or else, for a launch (never an async), the
+ * exception handler in its context or the default handler. Returns true if
+ * somebody took it. */
+static bool m_offer_to_parent(m_model *m, int id, int e) {
+    m_job *j = J(m, id);
+    if (j->scoped || j->noncancel || j->blocking)
+        return true;
+    if (j->parent < 0 || J(m, j->parent)->supervisor)
+        return false;
+    m_cancel_job(m, j->parent, e);
+    return true;
+}
+
+static void m_unlink_child(m_model *m, int p, int c) {
+    m_job *pj = J(m, p), *cj = J(m, c);
+    if (cj->sib_prev >= 0)
+        J(m, cj->sib_prev)->sib_next = cj->sib_next;
+    else
+        pj->child_head = cj->sib_next;
+    if (cj->sib_next >= 0)
+        J(m, cj->sib_next)->sib_prev = cj->sib_prev;
+    else
+        pj->child_tail = cj->sib_prev;
+    cj->sib_next = cj->sib_prev = -1;
+    pj->active--;
+}
+
+/* Completes a job whose body is done and whose children have completed,
+ * then its parent if that completes in turn (rule 1, rule 12). */
+static void m_finalize(m_model *m, int id) {
+    while (id >= 0) {
+        m_job *j = J(m, id);
+        int cause = j->state == KIN_STATE_CANCELLING ? m_root(j) : -1;
+        if (cause >= 0 && !m_is_cancel(m, cause)) {
+            bool taken = m_offer_to_parent(m, id, cause);
+            if (!taken && j->kind == MJ_CORO && !j->async) {
+                j->handled_by = j->handler; /* rule 7 */
+                j->handled_err = cause;
+            }
+        }
+        j->state = cause >= 0 ? KIN_STATE_CANCELLED : KIN_STATE_COMPLETED;
+        j->final_cause = cause;
+        if (j->timer >= 0)
+            m->timers[j->timer].live = false; /* firing would do nothing */
+        for (int i = 0; i < j->nwait; i++) /* waiters, in registration order */
+            m_wake(m, j->waiters[i]);
+        j->nwait = 0;
+        int p = j->parent, up = -1;
+        if (p >= 0) {
+            m_unlink_child(m, p, id);
+            if (m_claim_finalize(J(m, p)))
+                up = p;
+        }
+        id = up;
+    }
+}
+
+/* Creates job id (a coroutine or a scope) as a child of parent (or none).
+ * A child of a cancelling parent is born cancelled (Kotlin). */
+static void m_job_create(m_model *m, int id, int kind, int parent, bool lazy) {
+    m_job *j = J(m, id);
+    memset(j, 0, sizeof *j);
+    j->exists = true;
+    j->kind = kind;
+    j->parent = parent;
+    j->child_head = j->child_tail = j->sib_next = j->sib_prev = -1;
+    j->state = lazy ? KIN_STATE_NEW : KIN_STATE_ACTIVE;
+    j->cause = j->failure = j->kids_err = j->self_err = -1;
+    j->timeout_err = j->timer = -1;
+    j->co = -1;
+    j->final_cause = -1;
+    j->handled_by = -2;
+    j->handled_err = -1;
+    j->handler = -1;
+    if (parent < 0)
+        return;
+    m_job *p = J(m, parent);
+    j->sib_prev = p->child_tail;
+    if (p->child_tail >= 0)
+        J(m, p->child_tail)->sib_next = id;
+    else
+        p->child_head = id;
+    p->child_tail = id;
+    p->active++;
+    if (p->state == KIN_STATE_CANCELLING)
+        m_mark_cancelling(m, id, m_kids_err(m, p));
+}
+
+/* ---- Running coroutines -------------------------------------------------------------------- */
+
+enum { ST_DONE, ST_SUSPENDED, ST_PUSHED };
+
+static void m_push_frame(m_co *c, int owner, int prev_cur) {
+    m_frame *f = &c->fr[c->sp++];
+    memset(f, 0, sizeof *f);
+    f->owner = owner;
+    f->prev_cur = prev_cur;
+    f->saved_err = -1;
+}
+
+static void m_suspend(m_model *m, m_co *c, int stmt, int wait, int target,
+                      bool cancellable) {
+    (void)m;
+    c->wait = wait;
+    c->wait_target = target;
+    c->cancellable = cancellable;
+    c->stmt = stmt;
+}
+
+/* kin_start / join / await of a LAZY job start it: queued (rule 10). */
+static bool m_start_lazy(m_model *m, int id) {
+    m_job *j = J(m, id);
+    if (j->state != KIN_STATE_NEW)
+        return false;
+    j->state = KIN_STATE_ACTIVE;
+    m_enqueue(m, id);
+    return true;
+}
+
+static void m_add_waiter(m_model *m, int job, int co) {
+    m_job *j = J(m, job);
+    if (j->nwait >= 64) {
+        fprintf(stderr, "model: too many waiters\n");
+        abort();
+    }
+    j->waiters[j->nwait++] = (int16_t)co;
+}
+
+static void m_remove_waiter(m_model *m, int job, int co) {
+    m_job *j = J(m, job);
+    for (int i = 0; i < j->nwait; i++) {
+        if (j->waiters[i] == co) {
+            memmove(&j->waiters[i], &j->waiters[i + 1],
+                    (size_t)(j->nwait - i - 1) * sizeof j->waiters[0]);
+            j->nwait--;
+            return;
+        }
+    }
+}
+
+/* The outcome of await on a completed async job (rule 6, rule 16): its
+ * failure, delivered even if the caller was cancelled meanwhile; else the
+ * caller's cancellation (prompt cancellation drops the value); else the
+ * job's cancellation; else its value. */
+static int m_await_outcome(m_model *m, m_co *c, int target, int *err,
+                           int *val) {
+    m_job *t = J(m, target);
+    int cause = t->final_cause;
+    if (cause >= 0 && !m_is_cancel(m, cause)) {
+        *err = cause;
+        return m->errs[cause].code;
+    }
+    if (m_cancelling(m, c->cur)) {
+        *err = m_cancel_err(m, J(m, c->cur));
+        return m->errs[*err].code;
+    }
+    if (cause >= 0) {
+        *err = cause;
+        return m->errs[cause].code;
+    }
+    *val = target; /* its value: the interpreter returns &value[node] */
+    return 0;
+}
+
+static int m_cancel_rc(m_model *m, m_co *c, int *err) {
+    *err = m_cancel_err(m, J(m, c->cur));
+    return m->errs[*err].code;
+}
+
+static const mp_node *m_stmt_node(m_model *m, int s) {
+    return N(m, s);
+}
+
+/* The result of a completed scope job for its caller (rules 9, 14, 15). */
+static int m_scope_result(m_model *m, int s, int *err) {
+    m_job *j = J(m, s);
+    int cause = j->final_cause;
+    if (cause < 0)
+        return 0;
+    if (mp_is_timeout(N(m, s)->op) && cause == j->timeout_err) {
+        /* its own timeout, even if the block swallowed it (rule 15) */
+        if (N(m, s)->op == OP_TIMEOUT_NULL)
+            return KIN_NULL;
+        *err = cause;
+        return KIN_ETIMEDOUT;
+    }
+    *err = cause;
+    return m->errs[cause].code;
+}
+
+static void m_result(m_model *m, int ci, int s, int rc, int err, int val);
+
+/* Starts statement s in coroutine ci. ST_DONE: its result is in *rc / *err
+ * / *val. ST_SUSPENDED: the coroutine waits. ST_PUSHED: a body to run. */
+static int m_stmt(m_model *m, int ci, int s, int *rc, int *err, int *val) {
+    m_co *c = &m->cos[ci];
+    const mp_node *n = m_stmt_node(m, s);
+    *rc = 0;
+    *err = -1;
+    *val = -1;
+    switch (n->op) {
+    case OP_LAUNCH:
+    case OP_ASYNC: {
+        m_job_create(m, s, MJ_CORO, c->cur, n->lazy);
+        m_job *j = J(m, s);
+        j->co = s;
+        j->async = n->op == OP_ASYNC;
+        /* rule 7: its own handler, else the one in its parent's context */
+        j->handler = n->handler ? s : J(m, c->cur)->handler;
+        m_co *nc = &m->cos[s];
+        memset(nc, 0, sizeof *nc);
+        nc->exists = true;
+        nc->err = -1;
+        if (!n->lazy) {
+            m_enqueue(m, s); /* rule 11: queued, runs when we suspend */
+        } else if (j->state == KIN_STATE_CANCELLING) {
+            /* born cancelled and lazy: it completes now, never runs */
+            if (m_claim_finalize(j))
+                m_finalize(m, s);
+        }
+        return ST_DONE;
+    }
+    case OP_SCOPE:
+    case OP_SUPERVISOR:
+    case OP_TIMEOUT:
+    case OP_TIMEOUT_NULL:
+    case OP_NONCANCEL: {
+        if (mp_is_timeout(n->op) && n->ticks == 0) {
+            /* a zero timeout never runs the block */
+            if (n->op == OP_TIMEOUT_NULL) {
+                *rc = KIN_NULL;
+            } else {
+                *err = m_err_new(m, ME_TIMEOUT, KIN_ETIMEDOUT, -1);
+                *rc = KIN_ETIMEDOUT;
+            }
+            return ST_DONE;
+        }
+        /* rule 8: a non-cancellable section hangs off no parent, so outer
+         * cancellation does not reach it */
+        int parent = n->op == OP_NONCANCEL ? -1 : c->cur;
+        m_job_create(m, s, MJ_SCOPE, parent, false);
+        m_job *j = J(m, s);
+        j->co = ci;
+        j->scoped = n->op != OP_NONCANCEL;
+        j->noncancel = n->op == OP_NONCANCEL;
+        j->supervisor = n->op == OP_SUPERVISOR;
+        j->handler = J(m, c->cur)->handler;
+        if (mp_is_timeout(n->op)) {
+            j->timeout_err = m_err_new(m, ME_TIMEOUT, KIN_ETIMEDOUT, s);
+            if (n->ticks != MP_INF)
+                j->timer = m_timer_add(m, n->ticks, true, s);
+        }
+        m_push_frame(c, s, c->cur);
+        c->cur = s; /* scope functions run their body in place (rule 11) */
+        return ST_PUSHED;
+    }
+    case OP_DELAY:
+        if (m_cancelling(m, c->cur)) { /* rule 2 */
+            *rc = m_cancel_rc(m, c, err);
+            return ST_DONE;
+        }
+        if (n->ticks == 0)
+            return ST_DONE; /* delay(0) does not suspend */
+        m_suspend(m, c, s, MW_DELAY, -1, true);
+        c->timer = n->ticks == MP_INF ? -1 : m_timer_add(m, n->ticks, false, ci);
+        return ST_SUSPENDED;
+    case OP_YIELD:
+        if (m_cancelling(m, c->cur)) {
+            *rc = m_cancel_rc(m, c, err);
+            return ST_DONE;
+        }
+        m_suspend(m, c, s, MW_YIELD, -1, false);
+        m_enqueue(m, ci); /* to the tail: the others run first */
+        return ST_SUSPENDED;
+    case OP_ENSURE_ACTIVE:
+        if (m_cancelling(m, c->cur))
+            *rc = m_cancel_rc(m, c, err);
+        return ST_DONE;
+    case OP_AWAIT:
+    case OP_JOIN: {
+        int t = n->target;
+        if (m_cancelling(m, c->cur)) { /* checked before anything else */
+            *rc = m_cancel_rc(m, c, err);
+            return ST_DONE;
+        }
+        m_start_lazy(m, t);
+        if (m_final(J(m, t)->state)) { /* no suspension */
+            if (n->op == OP_AWAIT)
+                *rc = m_await_outcome(m, c, t, err, val);
+            return ST_DONE;
+        }
+        m_add_waiter(m, t, ci);
+        m_suspend(m, c, s, n->op == OP_AWAIT ? MW_AWAIT : MW_JOIN, t, true);
+        return ST_SUSPENDED;
+    }
+    case OP_CANCEL:
+    case OP_CANCEL_SELF: {
+        int t = n->op == OP_CANCEL ? n->target : c->cur;
+        m_cancel_job(m, t, m_err_new(m, ME_CANCEL, KIN_ECANCELED, -1));
+        return ST_DONE;
+    }
+    case OP_START:
+        if (!m_start_lazy(m, n->target)) {
+            *rc = KIN_EALREADY;
+            *err = m_err_new(m, ME_MISUSE, KIN_EALREADY, -1);
+        }
+        return ST_DONE;
+    case OP_FAIL:
+        *err = m_err_new(m, ME_FAIL, KIN_EFAILED, s);
+        *rc = KIN_EFAILED;
+        return ST_DONE;
+    default:
+        fprintf(stderr, "model: bad op %d\n", n->op);
+        abort();
+    }
+}
+
+/* Applies a statement's result in the top frame: records it, then the
+ * body's policy (prog.h). */
+static void m_result(m_model *m, int ci, int s, int rc, int err, int val) {
+    m_co *c = &m->cos[ci];
+    m_frame *f = &c->fr[c->sp - 1];
+    const mp_node *n = N(m, s);
+    if (rc < 0)
+        c->err = err; /* kin_last_error */
+    if (n->op == OP_FAIL) {
+        f->ending = true;
+        f->ret = rc;
+        return;
+    }
+    m_emit(m, EV_RET, s, rc, val, err);
+    if (f->in_cleanup) { /* s was the cleanup section */
+        f->in_cleanup = false;
+        f->ending = true;
+        if (rc < 0) {
+            f->ret = rc; /* the cleanup's failure replaces the original */
+        } else {
+            c->err = f->saved_err; /* kin_fail_error(saved) */
+            f->ret = f->saved_rc;
+        }
+        return;
+    }
+    if (rc >= 0 || n->op == OP_START)
+        return;
+    const mp_node *o = N(m, f->owner);
+    switch (o->policy) {
+    case POL_PROPAGATE:
+        f->ending = true;
+        f->ret = rc;
+        break;
+    case POL_IGNORE:
+        break;
+    case POL_CLEANUP:
+        f->in_cleanup = true;
+        f->saved_rc = rc;
+        f->saved_err = err;
+        f->pc = o->nkids; /* no statement after the cleanup */
+        break;
+    }
+}
+
+/* Pops a finished scope frame and hands the result to the frame below. */
+static void m_scope_return(m_model *m, int ci) {
+    m_co *c = &m->cos[ci];
+    int s = c->fr[c->sp - 1].owner;
+    c->sp--;
+    int err = -1;
+    int rc = m_scope_result(m, s, &err);
+    m_result(m, ci, s, rc, err, -1);
+}
+
+/* Runs coroutine ci until it suspends or its body has ended. */
+static void m_exec(m_model *m, int ci) {
+    m_co *c = &m->cos[ci];
+    for (;;) {
+        m_frame *f = &c->fr[c->sp - 1];
+        if (f->ending) {
+            m_emit(m, EV_END, f->owner, f->ret, -1, c->err);
+            if (c->sp == 1) { /* the coroutine's body returned */
+                c->done = true;
+                c->sp = 0;
+                m_body_done(m, ci, f->ret, c->err);
+                return;
+            }
+            int s = f->owner;
+            c->cur = f->prev_cur;
+            m_body_done(m, s, f->ret, c->err);
+            if (!m_final(J(m, s)->state)) {
+                /* wait for the scope's children; not cancellable: they use
+                 * our stack (L5), they are cancelled with the scope instead */
+                m_add_waiter(m, s, ci);
+                m_suspend(m, c, s, MW_SCOPE, s, false);
+                return;
+            }
+            m_scope_return(m, ci);
+            continue;
+        }
+        const mp_node *o = N(m, f->owner);
+        int s;
+        if (f->in_cleanup) {
+            s = o->cleanup;
+        } else if (f->pc < o->nkids) {
+            s = o->kids[f->pc++];
+        } else {
+            f->ending = true;
+            f->ret = 0;
+            continue;
+        }
+        int rc, err, val;
+        int st = m_stmt(m, ci, s, &rc, &err, &val);
+        if (st == ST_SUSPENDED)
+            return;
+        if (st == ST_DONE)
+            m_result(m, ci, s, rc, err, val);
+        /* ST_PUSHED: the loop runs the new frame */
+    }
+}
+
+/* One turn of coroutine ci, picked from the queue. */
+static void m_turn(m_model *m, int ci) {
+    m_co *c = &m->cos[ci];
+    c->queued = false;
+    if (!c->started) {
+        c->started = true;
+        if (m_cancelling(m, ci)) {
+            /* cancelled before it ran: its body never runs (kin.h
+             * KIN_START_DEFAULT; Kotlin's cancellable start) */
+            c->done = true;
+            J(m, ci)->never_ran = true;
+            m_body_done(m, ci, KIN_ECANCELED, -1);
+            return;
+        }
+        m_emit(m, EV_START, ci, 0, -1, -1);
+        c->cur = ci;
+        m_push_frame(c, ci, -1);
+        m_exec(m, ci);
+        return;
+    }
+    /* resumed: what its suspension point returns */
+    int s = c->stmt, rc = 0, err = -1, val = -1;
+    int wait = c->wait;
+    c->wait = MW_NONE;
+    switch (wait) {
+    case MW_DELAY:
+        if (c->timer >= 0)
+            m->timers[c->timer].live = false;
+        c->timer = -1;
+        if (m_cancelling(m, c->cur))
+            rc = m_cancel_rc(m, c, &err);
+        break;
+    case MW_YIELD:
+        if (m_cancelling(m, c->cur))
+            rc = m_cancel_rc(m, c, &err);
+        break;
+    case MW_JOIN:
+        m_remove_waiter(m, c->wait_target, ci);
+        if (m_cancelling(m, c->cur))
+            rc = m_cancel_rc(m, c, &err);
+        break;
+    case MW_AWAIT:
+        m_remove_waiter(m, c->wait_target, ci);
+        if (m_final(J(m, c->wait_target)->state))
+            rc = m_await_outcome(m, c, c->wait_target, &err, &val);
+        else
+            rc = m_cancel_rc(m, c, &err);
+        break;
+    case MW_SCOPE:
+        m_scope_return(m, ci);
+        m_exec(m, ci);
+        return;
+    default:
+        fprintf(stderr, "model: resumed coroutine #%d not waiting\n", ci);
+        abort();
+    }
+    m_result(m, ci, s, rc, err, val);
+    m_exec(m, ci);
+}
+
+/* ---- The loop --------------------------------------------------------------------------------- */
+
+static void m_fire_timer(m_model *m, int t) {
+    m_timer *tm = &m->timers[t];
+    tm->live = false;
+    if (tm->is_timeout) {
+        /* rule 9: the block is cancelled with its own timeout */
+        m_cancel_job(m, tm->who, J(m, tm->who)->timeout_err);
+    } else {
+        m_wake(m, tm->who);
+    }
+}
+
+/* Runs the program; returns M_OK, M_STUCK, M_AMBIGUOUS or M_TOO_LONG. */
+MP_FN int m_run(m_model *m, const mp_prog *p, int order, int64_t max_ticks) {
+    memset(m, 0, offsetof(m_model, jobs));
+    m->p = p;
+    m->order = order;
+    m->max_ticks = max_ticks;
+    for (int i = 0; i < p->n; i++) {
+        m->jobs[i].exists = false;
+        m->cos[i].exists = false;
+    }
+    m_job_create(m, 0, MJ_CORO, -1, false);
+    J(m, 0)->blocking = true; /* run_blocking: its failure is its result */
+    J(m, 0)->co = 0;
+    m_co *root = &m->cos[0];
+    memset(root, 0, sizeof *root);
+    root->exists = true;
+    root->err = -1;
+    m_enqueue(m, 0);
+    for (;;) {
+        while (m->qhead != m->qtail && !m_final(J(m, 0)->state)) {
+            int ci = m->queue[m->qhead];
+            m->qhead = (m->qhead + 1) % (MP_MAX_NODES + 1);
+            if (++m->steps > 10000000)
+                return m->status = M_STUCK;
+            m_turn(m, ci);
+        }
+        if (m_final(J(m, 0)->state))
+            break;
+        /* Nothing runnable: the clock moves to the next live timer. */
+        int best = -1, ties = 0;
+        for (int t = 0; t < m->ntimers; t++) {
+            if (!m->timers[t].live)
+                continue;
+            if (best < 0 || m->timers[t].deadline < m->timers[best].deadline) {
+                best = t;
+                ties = 0;
+            } else if (m->timers[t].deadline == m->timers[best].deadline) {
+                ties++;
+            }
+        }
+        if (best < 0)
+            return m->status = M_STUCK;
+        if (ties)
+            return m->status = M_AMBIGUOUS;
+        m->now = m->timers[best].deadline;
+        if (m->now > m->max_ticks)
+            return m->status = M_TOO_LONG;
+        m_fire_timer(m, best);
+    }
+    int cause = J(m, 0)->final_cause;
+    m->rb_rc = cause < 0 ? 0 : m->errs[cause].code;
+    m->rb_err = cause;
+    return m->status = M_OK;
+}
+
+/* ---- Descriptions, for comparing with kin ---------------------------------------------------------- */
+
+static int m_cmp_int(const void *a, const void *b) {
+    return *(const int *)a - *(const int *)b;
+}
+
+/* "F12{F3,F7}" for a failure raised by FAIL node 12 with two suppressed
+ * failures (sorted), "CANCELLED" / "TIMEDOUT" for cancellations, "E<code>"
+ * otherwise. */
+MP_FN void m_desc(const m_model *m, int e, char *buf, size_t len) {
+    if (e < 0) {
+        snprintf(buf, len, "-");
+        return;
+    }
+    const m_err *x = &m->errs[e];
+    if (x->code == KIN_ECANCELED) {
+        snprintf(buf, len, "CANCELLED");
+        return;
+    }
+    if (x->code == KIN_ETIMEDOUT) {
+        snprintf(buf, len, "TIMEDOUT");
+        return;
+    }
+    if (x->kind != ME_FAIL) {
+        snprintf(buf, len, "E%d", x->code);
+        return;
+    }
+    int ids[64], n = 0;
+    for (int i = 0; i < x->nsupp; i++)
+        ids[n++] = m->errs[x->supp[i]].kind == ME_FAIL
+                       ? m->errs[x->supp[i]].node
+                       : -1;
+    qsort(ids, (size_t)n, sizeof ids[0], m_cmp_int);
+    size_t o = (size_t)snprintf(buf, len, "F%d", x->node);
+    for (int i = 0; i < n && o < len; i++)
+        o += (size_t)snprintf(buf + o, len - o, "%s%d", i ? ",F" : "{F",
+                              ids[i]);
+    if (n && o < len)
+        snprintf(buf + o, len - o, "}");
+}
+
+#endif
