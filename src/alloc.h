@@ -14,6 +14,9 @@
 #ifdef KIN_FAULT_INJECTION
 /* True if this allocation must fail (fault.c). */
 int kin__fault_hit(void);
+/* Arms the Nth allocation from now to fail (0: none); how many so far. */
+void kin__fault_arm(long nth);
+long kin__fault_count(void);
 #else
 #define kin__fault_hit() 0
 #endif

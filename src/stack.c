@@ -114,6 +114,9 @@ static void init_once(void) {
         fclose(f);
     }
     g_guard_limit = max_maps / 4;
+    /* Valgrind tracks far fewer mappings than the kernel allows. */
+    if (KIN__RUNNING_ON_VALGRIND() && g_guard_limit > 1000)
+        g_guard_limit = 1000;
     const char *g = getenv("KIN_STACK_GUARD");
     if (g && strcmp(g, "0") == 0)
         g_guard_limit = 0;

@@ -936,6 +936,10 @@ static void m_fire_timer(m_model *m, int t) {
 /* Runs the program; returns M_OK, M_STUCK, M_AMBIGUOUS or M_TOO_LONG. */
 MP_FN int m_run(m_model *m, const mp_prog *p, int order, int64_t max_ticks) {
     memset(m, 0, offsetof(m_model, jobs));
+    m->nerr = m->qhead = m->qtail = m->ntimers = m->nev = 0;
+    m->rb_rc = 0;
+    m->rb_err = -1;
+    m->steps = 0;
     m->p = p;
     m->order = order;
     m->max_ticks = max_ticks;
@@ -986,6 +990,25 @@ MP_FN int m_run(m_model *m, const mp_prog *p, int order, int64_t max_ticks) {
     m->rb_rc = cause < 0 ? 0 : m->errs[cause].code;
     m->rb_err = cause;
     return m->status = M_OK;
+}
+
+/* After M_STUCK: turns each "forever" delay that some coroutine is stuck in
+ * into delay(0) (or, in a timed program, a few ticks), so that the program
+ * can finish. Returns how many it changed (0: the program cannot be
+ * repaired this way). The caller runs the model again. */
+MP_FN int m_repair(const m_model *m, mp_prog *p, unsigned salt) {
+    int changed = 0;
+    for (int c = 0; c < p->n; c++) {
+        const m_co *co = &m->cos[c];
+        if (!co->exists || !co->started || co->done || co->wait != MW_DELAY)
+            continue;
+        mp_node *n = &p->nodes[co->stmt];
+        if (n->ticks != MP_INF)
+            continue;
+        n->ticks = (int16_t)(p->timed ? 1 + (int)((salt + (unsigned)c) % 6) : 0);
+        changed++;
+    }
+    return changed;
 }
 
 /* ---- Descriptions, for comparing with kin ---------------------------------------------------------- */

@@ -174,6 +174,7 @@ typedef struct mp_gen {
     int max_coro;
     int max_stmts; /* per body at depth 1; fewer deeper */
     bool timed;
+    int w_fail, w_sup, w_cancel; /* per-program weights of those ops */
 } mp_gen;
 
 /* Handles visible to a body: launched earlier by it or by an enclosing body
@@ -246,6 +247,11 @@ static int mp_pick_target(mp_gen *g, const mp_vis *v, int op) {
 
 static void mp_gen_body(mp_gen *g, int owner, int depth, const mp_vis *inherited,
                         bool cleanup);
+static bool mp_under_sup(const mp_prog *p, int owner) {
+    int par = p->nodes[owner].parent;
+    return par >= 0 && p->nodes[owner].op == OP_LAUNCH &&
+           p->nodes[par].op == OP_SUPERVISOR;
+}
 
 /* The cleanup of a POL_CLEANUP body: a short non-cancellable section that
  * suspends (finite waits only: nothing can cancel it) and may fail. */
@@ -287,7 +293,12 @@ static void mp_gen_body(mp_gen *g, int owner, int depth, const mp_vis *inherited
     if (max > MP_MAX_STMTS - 2)
         max = MP_MAX_STMTS - 2; /* room for the STARTs of lazy children */
     int want = 1 + (int)mp_rand(r, (unsigned)max);
+    if (depth == 1)
+        want = 3 + (int)mp_rand(r, (unsigned)max); /* the root does more */
+    if (want > MP_MAX_STMTS - 2)
+        want = MP_MAX_STMTS - 2;
     bool can_nest = depth < MP_MAX_DEPTH && p->n < MP_MAX_NODES - 40;
+    bool under_sup = mp_under_sup(p, owner);
 
     for (int i = 0; i < want; i++) {
         int w[W_N];
@@ -317,6 +328,24 @@ static void mp_gen_body(mp_gen *g, int owner, int depth, const mp_vis *inherited
                 if (!any)
                     x = 0;
             }
+            /* shape: launch more near the top, fail more deeper down,
+             * await whenever there is something to await */
+            if ((op == OP_LAUNCH || op == OP_ASYNC) && depth <= 2)
+                x *= 2;
+            if (op == OP_FAIL && depth == 1)
+                x /= 3;
+            if (op == OP_AWAIT)
+                x *= 2;
+            if (op == OP_FAIL && cleanup)
+                x = 4 + g->w_fail; /* a failing cleanup: suppressed failures */
+            else if (op == OP_FAIL)
+                x = i == 0 ? 0 : x * g->w_fail / 4; /* after some work */
+            if (op == OP_FAIL && under_sup)
+                x *= 3; /* a failing child of a supervisor: its handler */
+            if (op == OP_SUPERVISOR)
+                x = x * g->w_sup / 2;
+            if (op == OP_CANCEL || op == OP_CANCEL_SELF)
+                x = x * g->w_cancel / 2;
             w[k] = x;
             total += x;
         }
@@ -427,19 +456,23 @@ MP_FN void mp_generate(mp_prog *p, mp_rng *r, bool timed) {
     memset(p, 0, offsetof(mp_prog, nodes));
     mp_gen g = {.p = p, .r = r, .timed = timed};
     unsigned size = mp_rand(r, 100);
-    if (size < 40) {
-        g.max_coro = 5;
+    if (size < 25) {
+        g.max_coro = 8;
         g.max_stmts = 4;
-    } else if (size < 75) {
-        g.max_coro = 14;
+    } else if (size < 60) {
+        g.max_coro = 20;
         g.max_stmts = 5;
-    } else if (size < 95) {
-        g.max_coro = 45;
+    } else if (size < 90) {
+        g.max_coro = 60;
         g.max_stmts = 6;
     } else {
         g.max_coro = MP_MAX_COROS;
         g.max_stmts = 8;
     }
+    static const int fails[] = {0, 1, 1, 2, 4, 6};
+    g.w_fail = fails[mp_rand(r, 6)];
+    g.w_sup = 1 + (int)mp_rand(r, 6);
+    g.w_cancel = (int)mp_rand(r, 4);
     p->timed = timed;
     int root = mp_new_node(&g, OP_ROOT, -1);
     p->ncoro = 1;

@@ -1,0 +1,208 @@
+/* Failure injection: for N = 1, 2, ... the Nth allocation kin makes (malloc,
+ * a job record, a stack mapping) fails, in a child process each. The
+ * workload checks that every call returns 0 or its documented code
+ * (KIN_ENOMEM, or what the failure turns into: a scope whose child could not
+ * start fails with KIN_ENOMEM), nothing crashes or hangs, the job tree ends
+ * consistent (every root completes, kin_shutdown finishes), and, in the
+ * AddressSanitizer build this runs in, LeakSanitizer finds no leak at the
+ * child's exit. The sweep ends at the first N the workload never reaches. */
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "../check.h"
+#include "alloc.h"
+#include "registry.h"
+
+static int g_nomem_seen; /* calls that reported KIN_ENOMEM */
+
+#define CHECK_RC(rc, ...)                                                      \
+    do {                                                                       \
+        int rc_ = (rc), ok_ = 0, allowed_[] = {__VA_ARGS__};                   \
+        for (size_t i_ = 0; i_ < sizeof allowed_ / sizeof allowed_[0]; i_++)   \
+            ok_ |= rc_ == allowed_[i_];                                        \
+        if (rc_ == KIN_ENOMEM)                                                 \
+            g_nomem_seen++;                                                    \
+        if (!ok_) {                                                            \
+            fprintf(stderr, "%s:%d: %s returned %d (%s: %s)\n", __FILE__,      \
+                    __LINE__, #rc, rc_, kin_strerror(rc_),                     \
+                    kin_error_message(kin_last_error()));                      \
+            exit(1);                                                           \
+        }                                                                      \
+    } while (0)
+
+static int child_ok(void *arg) {
+    (void)arg;
+    KIN_TRY(kin_delay(1));
+    return 0;
+}
+
+static int child_fails(void *arg) {
+    (void)arg;
+    return kin_fail("Expected", "a failure of the workload");
+}
+
+static int value(void *arg, void **out) {
+    KIN_TRY(kin_yield());
+    *out = arg;
+    return 0;
+}
+
+static int scope_body(void *arg) {
+    (void)arg;
+    for (int i = 0; i < 3; i++)
+        KIN_TRY(kin_launch(NULL, NULL, child_ok, NULL));
+    kin_job a, b;
+    KIN_TRY(kin_async(&a, NULL, value, (void *)1));
+    KIN_TRY(
+        kin_async(&b, &(kin_launch_opts){.name = "named"}, value, (void *)2));
+    void *va, *vb;
+    KIN_TRY(kin_await(a, &va));
+    KIN_TRY(kin_await(b, &vb));
+    CHECK((long)va + (long)vb == 3);
+    return 0;
+}
+
+static void handler(kin_job job, const kin_error *e, void *arg) {
+    (void)job, (void)arg;
+    int code = kin_error_code(e);
+    CHECK(code == KIN_EFAILED || code == KIN_ENOMEM);
+}
+
+static int sup_body(void *arg) {
+    (void)arg;
+    kin_launch_opts o = {.handler = handler};
+    KIN_TRY(kin_launch(NULL, &o, child_fails, NULL));
+    KIN_TRY(kin_launch(NULL, &o, child_ok, NULL));
+    return 0;
+}
+
+static int slow(void *arg) {
+    (void)arg;
+    return kin_delay(1000);
+}
+
+static int on_default(void *arg) {
+    (void)arg;
+    return kin_yield();
+}
+
+static void noted(kin_job job, const kin_error *cause, void *arg) {
+    (void)job, (void)cause;
+    ++*(int *)arg;
+}
+
+static int many_body(void *arg) {
+    (void)arg;
+    kin_job js[40];
+    int n = 0;
+    for (int i = 0; i < 40; i++) {
+        int rc = kin_async(&js[n], NULL, value, (void *)(long)i);
+        CHECK_RC(rc, 0, KIN_ENOMEM);
+        if (rc == 0)
+            n++;
+    }
+    void *vals[40];
+    CHECK_RC(kin_await_all(js, (size_t)n, vals), 0, KIN_ENOMEM);
+    /* A child that failed (no stack) cancelled this scope: then cancelled. */
+    CHECK_RC(kin_join_all(js, (size_t)n), 0, KIN_ECANCELED);
+    return 0;
+}
+
+static int sleeper(void *arg) {
+    (void)arg;
+    return kin_delay(100000);
+}
+
+static int body(void *arg) {
+    (void)arg;
+    CHECK_RC(kin_coroutine_scope(scope_body, NULL), 0, KIN_ENOMEM);
+    CHECK_RC(kin_coroutine_scope(many_body, NULL), 0, KIN_ENOMEM);
+    CHECK_RC(kin_fail("Built", "an error object %d", 42), KIN_EFAILED);
+    kin_error *e =
+        kin_error_new(KIN_ECANCELED, "CancellationException", "a cause");
+    kin_job sl;
+    int rc0 =
+        kin_launch(&sl, &(kin_launch_opts){.name = "sleeper"}, sleeper, NULL);
+    CHECK_RC(rc0, 0, KIN_ENOMEM);
+    if (rc0 == 0) {
+        CHECK_RC(kin_yield(), 0);
+        CHECK_RC(kin_cancel(sl, e), 0); /* e may be NULL: the default */
+        CHECK_RC(kin_join(sl), 0);
+        CHECK(kin_job_is_cancelled(sl));
+    } else {
+        kin_error_release(e);
+    }
+    CHECK_RC(kin_supervisor_scope(sup_body, NULL), 0, KIN_ENOMEM);
+    CHECK_RC(kin_with_timeout(5, slow, NULL), KIN_ETIMEDOUT, KIN_ENOMEM);
+    CHECK_RC(kin_with_timeout_or_null(5, slow, NULL), KIN_NULL, KIN_ENOMEM);
+
+    kin_scope s;
+    int rc = kin_scope_new(
+        &s, &(kin_scope_opts){.name = "faulty",
+                              .handler = handler,
+                              .dispatcher = kin_dispatcher_main()});
+    CHECK_RC(rc, 0, KIN_ENOMEM);
+    if (rc == 0) {
+        kin_job j = {0};
+        CHECK_RC(kin_scope_launch(s, &j, NULL, child_ok, NULL), 0, KIN_ENOMEM);
+        int calls = 0;
+        if (j.id) {
+            int r2 = kin_invoke_on_completion(j, noted, &calls);
+            CHECK_RC(r2, 0, KIN_ENOMEM);
+            CHECK_RC(kin_join(j), 0);
+            CHECK_EQ(calls, r2 == 0 ? 1 : 0);
+        }
+        CHECK_RC(kin_scope_close(s), 0);
+    }
+    CHECK_RC(kin_with_context(kin_dispatcher_default(), on_default, NULL), 0,
+             KIN_ENOMEM);
+    return 0;
+}
+
+/* One run with the Nth allocation failing. Exit 0: done and fault hit;
+ * 3: the workload made fewer than N allocations (the sweep is over). */
+static int child(long n) {
+    kin__fault_arm(n);
+    int rc = kin_run_test(body, NULL);
+    if (getenv("KIN_FAULT_VERBOSE"))
+        fprintf(stderr, "fault %ld: kin_run_test -> %s (%s)\n", n,
+                kin_strerror(rc),
+                rc ? kin_error_message(kin_last_error()) : "");
+    CHECK_RC(rc, 0, KIN_ENOMEM);
+    long made = kin__fault_count();
+    kin__fault_arm(0); /* shutdown itself must not fail here */
+    CHECK_EQ(kin_shutdown(), 0);
+    CHECK_EQ(kin__registry_count(), 0);
+    return made < n ? 3 : 0;
+}
+
+int main(int argc, char **argv) {
+    if (argc == 3 && strcmp(argv[1], "child") == 0)
+        return child(atol(argv[2]));
+    long n;
+    for (n = 1; n < 100000; n++) {
+        pid_t pid = fork();
+        CHECK(pid >= 0);
+        if (pid == 0) {
+            char buf[32];
+            snprintf(buf, sizeof buf, "%ld", n);
+            execl(argv[0], argv[0], "child", buf, (char *)NULL);
+            _exit(99);
+        }
+        int status;
+        CHECK_EQ(waitpid(pid, &status, 0), pid);
+        if (WIFEXITED(status) && WEXITSTATUS(status) == 3)
+            break;
+        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+            fprintf(stderr, "fault at allocation %ld: %s %d\n", n,
+                    WIFSIGNALED(status) ? "killed by signal" : "exit",
+                    WIFSIGNALED(status) ? WTERMSIG(status)
+                                        : WEXITSTATUS(status));
+            return 1;
+        }
+    }
+    fprintf(stderr, "%ld allocation failures injected, each reported\n", n - 1);
+    CHECK(n > 20);
+    return 0;
+}

@@ -1,0 +1,507 @@
+/*
+ * interp.h — runs a program from prog.h on kin (public API only), records
+ * what happens, and checks invariants that do not need the model:
+ *
+ *   I1 (rule 1)  a job completes only after all its child jobs; nobody's
+ *                completion comes before its children's, and no job
+ *                completes twice;
+ *   I2 (L5)      nothing runs after its scope returned or its job completed:
+ *                every event in a coroutine finds all enclosing scopes not
+ *                yet returned and all enclosing jobs not yet completed;
+ *   I3 (rule 2)  cancellation reaches every descendant: a job that completes
+ *                successfully has no cancelling or cancelled ancestor (up to
+ *                a non-cancellable section, rule 8);
+ *   I4 (rules 3, 6, 7, 14) every failure reaches exactly one place: a
+ *                failing job's failure is returned by its scope function, or
+ *                is (or is suppressed in) its parent's final failure, or goes
+ *                to one handler call (a launch under a supervisor); async
+ *                never calls a handler; no other handler calls; a failure a
+ *                body returned is its job's final failure or suppressed in it;
+ *                a suppressed list never holds its own failure or one twice;
+ *   I5 (L1, L2)  every handle the program kept is stale once its owner has
+ *                completed (kin_run_blocking returned): nothing leaks.
+ *
+ * Events are recorded in the order they happen on the one thread, as the
+ * model records them (model.h): START, RET (a statement returned), END (a
+ * body returned), with error objects retained until the comparison.
+ */
+#ifndef KIN_MODEL_INTERP_H
+#define KIN_MODEL_INTERP_H
+
+#include <kin.h>
+#include <stdarg.h>
+#include <stdlib.h>
+
+#include "model.h"
+#include "prog.h"
+
+#define KI_FOREVER_MS 1000000000LL /* 11 days: never fires in a test */
+
+typedef struct k_ev {
+    uint8_t kind;
+    int16_t node;
+    int rc;
+    int val;
+    kin_error *err; /* retained */
+} k_ev;
+
+typedef struct k_run {
+    const mp_prog *p;
+    int64_t tick_ms;
+    kin_job handle[MP_MAX_NODES];     /* kept launch handles (L2) */
+    uint64_t launch_id[MP_MAX_NODES]; /* every launch handle's id */
+    kin_job self[MP_MAX_NODES];       /* kin_current_job() in its body (L3) */
+    bool created[MP_MAX_NODES];
+    bool completed[MP_MAX_NODES];
+    bool returned[MP_MAX_NODES]; /* scope calls */
+    int ncomplete[MP_MAX_NODES];
+    int final_state[MP_MAX_NODES];
+    kin_error *final_cause[MP_MAX_NODES];
+    int nhandled[MP_MAX_NODES];
+    int handled_by[MP_MAX_NODES];
+    kin_error *handled_err[MP_MAX_NODES];
+    int value[MP_MAX_NODES]; /* an async's value is &value[node] */
+    int nev;
+    k_ev evs[8 * MP_MAX_NODES];
+    int rb_rc;
+    kin_error *rb_err;
+    int nviol;
+    char viol[8][256];
+} k_run;
+
+static k_run *KR;
+
+static void ki_violation(const char *fmt, ...) KIN_PRINTF(1, 2);
+static void ki_violation(const char *fmt, ...) {
+    if (KR->nviol < 8) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(KR->viol[KR->nviol], sizeof KR->viol[0], fmt, ap);
+        va_end(ap);
+    }
+    KR->nviol++;
+}
+
+static const mp_node *ki_node(int id) {
+    return &KR->p->nodes[id];
+}
+
+/* I2: an event in the body of `owner` finds all enclosing scopes running
+ * and all enclosing jobs not completed. */
+static void ki_check_alive(int owner, const char *what, int node) {
+    for (int a = owner; a >= 0; a = ki_node(a)->parent) {
+        if (KR->completed[a])
+            ki_violation("I2: %s #%d after job #%d completed", what, node, a);
+        if (mp_is_scope(ki_node(a)->op) && KR->returned[a])
+            ki_violation("I2: %s #%d after scope #%d returned", what, node,
+                         a);
+    }
+}
+
+static void ki_ev(int kind, int owner, int node, int rc, int val,
+                  const kin_error *err) {
+    static const char *const names[] = {"start", "return of", "end of body"};
+    ki_check_alive(owner, names[kind], node);
+    if (KR->nev >= (int)(sizeof KR->evs / sizeof KR->evs[0])) {
+        ki_violation("too many events");
+        return;
+    }
+    KR->evs[KR->nev++] = (k_ev){(uint8_t)kind, (int16_t)node, rc, val,
+                                rc < 0 ? kin_error_retain(err) : NULL};
+}
+
+static int ki_node_of_job(kin_job job) {
+    for (int i = 0; i < KR->p->n; i++)
+        if (KR->launch_id[i] == job.id && job.id != 0)
+            return i;
+    return -1;
+}
+
+static void ki_handled(kin_job job, const kin_error *failure, int installer) {
+    int s = ki_node_of_job(job);
+    if (s < 0) {
+        ki_violation("I4: a handler was called for an unknown job");
+        return;
+    }
+    if (KR->nhandled[s]++ == 0) {
+        KR->handled_by[s] = installer;
+        KR->handled_err[s] = kin_error_retain(failure);
+    }
+}
+
+/* An exception handler installed by the LAUNCH node (arg - 1). */
+static void ki_handler(kin_job job, const kin_error *failure, void *arg) {
+    ki_handled(job, failure, (int)(intptr_t)arg - 1);
+}
+
+static void ki_default_handler(kin_job job, const kin_error *failure,
+                               void *arg) {
+    (void)arg;
+    ki_handled(job, failure, -1);
+}
+
+/* Completion of job node s (I1, I3). */
+static void ki_on_complete(kin_job job, const kin_error *cause, void *arg) {
+    (void)job;
+    int s = (int)(intptr_t)arg;
+    const mp_node *n = ki_node(s);
+    if (KR->ncomplete[s]++) {
+        ki_violation("I1: job #%d completed twice", s);
+        return;
+    }
+    KR->completed[s] = true;
+    KR->final_state[s] = cause ? KIN_STATE_CANCELLED : KIN_STATE_COMPLETED;
+    KR->final_cause[s] = kin_error_retain(cause);
+    /* I1: its children first */
+    for (int i = 0; i <= n->nkids; i++) {
+        int k = i < n->nkids ? n->kids[i] : n->cleanup;
+        if (k < 0 || !mp_owns_body(ki_node(k)->op))
+            continue;
+        if (KR->created[k] && !KR->completed[k])
+            ki_violation("I1: job #%d completed before its child #%d", s, k);
+    }
+    if (n->parent >= 0 && KR->completed[n->parent])
+        ki_violation("I1: job #%d completed after its parent #%d", s,
+                     n->parent);
+    /* I3: success means no enclosing job was cancelled */
+    if (!cause && n->op != OP_NONCANCEL) {
+        for (int a = n->parent; a >= 0; a = ki_node(a)->parent) {
+            if (kin_job_is_cancelled(KR->self[a]))
+                ki_violation("I3: job #%d completed successfully inside "
+                             "cancelled job #%d",
+                             s, a);
+            if (ki_node(a)->op == OP_NONCANCEL)
+                break;
+        }
+    }
+}
+
+static int ki_run_body(int owner);
+
+static int ki_co(void *arg) {
+    int s = (int)(intptr_t)arg;
+    ki_ev(EV_START, s, s, 0, -1, NULL);
+    KR->self[s] = kin_current_job();
+    int rc = ki_run_body(s);
+    ki_ev(EV_END, s, s, rc, -1, kin_last_error());
+    return rc;
+}
+
+static int ki_async(void *arg, void **out) {
+    int s = (int)(intptr_t)arg;
+    int rc = ki_co(arg);
+    if (rc == 0)
+        *out = &KR->value[s];
+    return rc;
+}
+
+static int ki_root(void *arg) {
+    (void)arg;
+    KR->created[0] = true;
+    KR->self[0] = kin_current_job();
+    if (kin_invoke_on_completion(KR->self[0], ki_on_complete, (void *)0) != 0)
+        ki_violation("kin_invoke_on_completion failed on the root");
+    return ki_co((void *)0);
+}
+
+static int ki_scope(void *arg) {
+    int s = (int)(intptr_t)arg;
+    KR->created[s] = true;
+    KR->self[s] = kin_current_job();
+    if (kin_invoke_on_completion(KR->self[s], ki_on_complete, arg) != 0)
+        ki_violation("kin_invoke_on_completion failed on scope #%d", s);
+    int rc = ki_run_body(s);
+    ki_ev(EV_END, s, s, rc, -1, kin_last_error());
+    return rc;
+}
+
+static int64_t ki_ms(int ticks) {
+    return ticks == MP_INF ? KI_FOREVER_MS : (int64_t)ticks * KR->tick_ms;
+}
+
+/* Runs statement s of owner's body; returns its result. */
+static int ki_stmt(int owner, int s) {
+    const mp_node *n = ki_node(s);
+    void *arg = (void *)(intptr_t)s;
+    int rc = 0, val = -1;
+    switch (n->op) {
+    case OP_LAUNCH:
+    case OP_ASYNC: {
+        kin_launch_opts o = {.start =
+                                 n->lazy ? KIN_START_LAZY : KIN_START_DEFAULT};
+        if (n->handler) {
+            o.handler = ki_handler;
+            o.handler_arg = (void *)(intptr_t)(s + 1);
+        }
+        kin_job h = {0};
+        KR->created[s] = true;
+        rc = n->op == OP_LAUNCH ? kin_launch(&h, &o, ki_co, arg)
+                                : kin_async(&h, &o, ki_async, arg);
+        if (rc != 0) {
+            ki_violation("kin_launch/async #%d returned %d", s, rc);
+            break;
+        }
+        KR->launch_id[s] = h.id;
+        if (kin_invoke_on_completion(h, ki_on_complete, arg) != 0)
+            ki_violation("kin_invoke_on_completion failed on #%d", s);
+        if (n->keep)
+            KR->handle[s] = h;
+        else if (kin_job_release(h) != 0)
+            ki_violation("kin_job_release failed on #%d", s);
+        break;
+    }
+    case OP_SCOPE:
+        rc = kin_coroutine_scope(ki_scope, arg);
+        KR->returned[s] = true;
+        break;
+    case OP_SUPERVISOR:
+        rc = kin_supervisor_scope(ki_scope, arg);
+        KR->returned[s] = true;
+        break;
+    case OP_TIMEOUT:
+        rc = kin_with_timeout(ki_ms(n->ticks), ki_scope, arg);
+        KR->returned[s] = true;
+        break;
+    case OP_TIMEOUT_NULL:
+        rc = kin_with_timeout_or_null(ki_ms(n->ticks), ki_scope, arg);
+        KR->returned[s] = true;
+        break;
+    case OP_NONCANCEL:
+        rc = kin_non_cancellable(ki_scope, arg);
+        KR->returned[s] = true;
+        break;
+    case OP_DELAY:
+        rc = kin_delay(n->ticks == 0 ? 0 : ki_ms(n->ticks));
+        break;
+    case OP_YIELD:
+        rc = kin_yield();
+        break;
+    case OP_ENSURE_ACTIVE:
+        rc = kin_ensure_active();
+        break;
+    case OP_AWAIT: {
+        void *v = NULL;
+        rc = kin_await(KR->handle[n->target], &v);
+        if (rc == 0) {
+            int *iv = v;
+            val = iv >= KR->value && iv < KR->value + MP_MAX_NODES
+                      ? (int)(iv - KR->value)
+                      : -2;
+        }
+        break;
+    }
+    case OP_JOIN:
+        rc = kin_join(KR->handle[n->target]);
+        break;
+    case OP_CANCEL:
+        rc = kin_cancel(KR->handle[n->target], NULL);
+        break;
+    case OP_CANCEL_SELF:
+        rc = kin_cancel(kin_current_job(), NULL);
+        break;
+    case OP_START:
+        rc = kin_start(KR->handle[n->target]);
+        break;
+    default:
+        ki_violation("bad statement #%d", s);
+        break;
+    }
+    ki_ev(EV_RET, owner, s, rc, val, kin_last_error());
+    return rc;
+}
+
+/* A body: its statements in order, with its policy for negative results
+ * (prog.h). */
+static int ki_run_body(int owner) {
+    const mp_node *o = ki_node(owner);
+    for (int i = 0; i < o->nkids; i++) {
+        int s = o->kids[i];
+        if (ki_node(s)->op == OP_FAIL)
+            return kin_fail("ModelFailure", "F%d", s);
+        int rc = ki_stmt(owner, s);
+        if (rc >= 0 || ki_node(s)->op == OP_START)
+            continue;
+        if (o->policy == POL_PROPAGATE)
+            return rc;
+        if (o->policy == POL_CLEANUP) {
+            kin_error *saved = kin_error_retain(kin_last_error());
+            int c = o->cleanup;
+            int crc = kin_non_cancellable(ki_scope, (void *)(intptr_t)c);
+            KR->returned[c] = true;
+            ki_ev(EV_RET, owner, c, crc, -1, kin_last_error());
+            if (crc < 0) {
+                kin_error_release(saved);
+                return crc;
+            }
+            if (!saved) {
+                ki_violation("no current error after code %d", rc);
+                return rc;
+            }
+            return kin_fail_error(saved); /* the original error again */
+        }
+        /* POL_IGNORE: carry on */
+    }
+    return 0;
+}
+
+/* ---- After the run ------------------------------------------------------------ */
+
+static bool ki_in_suppressed(const kin_error *root, const kin_error *e) {
+    size_t n = kin_error_suppressed_count(root);
+    for (size_t i = 0; i < n; i++)
+        if (kin_error_suppressed(root, i) == e)
+            return true;
+    return false;
+}
+
+/* I4 and I5. */
+static void ki_check_after(void) {
+    const mp_prog *p = KR->p;
+    for (int s = 0; s < p->n; s++) {
+        const mp_node *n = ki_node(s);
+        if (!mp_owns_body(n->op) || !KR->created[s])
+            continue;
+        if (KR->ncomplete[s] != 1) {
+            ki_violation("I1: job #%d completed %d times", s,
+                         KR->ncomplete[s]);
+            continue;
+        }
+        const kin_error *f = KR->final_cause[s];
+        /* a suppressed list never holds the failure itself or one twice */
+        size_t ns = kin_error_suppressed_count(f);
+        for (size_t i = 0; i < ns; i++) {
+            const kin_error *x = kin_error_suppressed(f, i);
+            if (x == f)
+                ki_violation("I4: #%d's failure is suppressed in itself", s);
+            for (size_t k = 0; k < i; k++)
+                if (kin_error_suppressed(f, k) == x)
+                    ki_violation("I4: a failure suppressed twice in #%d's", s);
+            if (kin_error_is_cancellation(x))
+                ki_violation("I4: a cancellation suppressed in #%d's", s);
+        }
+        bool failed = f && !kin_error_is_cancellation(f);
+        bool to_handler = false;
+        if (!failed) {
+        } else if (s == 0) {
+            if (KR->rb_err != f)
+                ki_violation("I4: run_blocking did not return the root's "
+                             "failure");
+        } else if (mp_is_scope(n->op)) {
+            /* rule 14: the scope function returns it */
+            bool found = false;
+            for (int e = 0; e < KR->nev; e++)
+                if (KR->evs[e].kind == EV_RET && KR->evs[e].node == s)
+                    found = KR->evs[e].err == f;
+            if (!found)
+                ki_violation("I4: scope #%d did not return its failure", s);
+        } else {
+            int par = n->parent;
+            if (ki_node(par)->op == OP_SUPERVISOR) {
+                to_handler = n->op == OP_LAUNCH; /* rule 7; never async */
+                if (to_handler &&
+                    (KR->nhandled[s] != 1 || KR->handled_err[s] != f))
+                    ki_violation("I4: the failure of #%d (under a supervisor) "
+                                 "did not reach its handler once",
+                                 s);
+            } else {
+                const kin_error *pf = KR->final_cause[par];
+                if (!pf || (pf != f && !ki_in_suppressed(pf, f)))
+                    ki_violation("I4: the failure of #%d did not reach its "
+                                 "parent #%d",
+                                 s, par);
+            }
+        }
+        if (!to_handler && KR->nhandled[s])
+            ki_violation("I4: handler called %d times for #%d",
+                         KR->nhandled[s], s);
+        /* I5 */
+        if ((n->op == OP_LAUNCH || n->op == OP_ASYNC) && n->keep &&
+            kin_job_state(KR->handle[s]) != KIN_ESTALE)
+            ki_violation("I5: the handle of #%d is not stale after its "
+                         "owner completed",
+                         s);
+    }
+    /* A failure a body returned is its job's failure or suppressed in it. */
+    for (int e = 0; e < KR->nev; e++) {
+        const k_ev *ev = &KR->evs[e];
+        if (ev->kind != EV_END || !ev->err ||
+            kin_error_is_cancellation(ev->err) || !KR->created[ev->node])
+            continue;
+        const kin_error *f = KR->final_cause[ev->node];
+        if (f != ev->err && !(f && ki_in_suppressed(f, ev->err)))
+            ki_violation("I4: the failure body #%d returned is not its job's",
+                         ev->node);
+    }
+}
+
+/* Runs p on kin. The results are in *r (kept until ki_free). */
+MP_FN void ki_run(k_run *r, const mp_prog *p, int64_t tick_ms) {
+    memset(r, 0, sizeof *r);
+    for (int i = 0; i < MP_MAX_NODES; i++)
+        r->handled_by[i] = -2;
+    r->p = p;
+    r->tick_ms = tick_ms;
+    KR = r;
+    kin_set_default_handler(ki_default_handler, NULL);
+    r->rb_rc = kin_run_blocking(ki_root, NULL);
+    r->rb_err = kin_error_retain(r->rb_rc < 0 ? kin_last_error() : NULL);
+    kin_clear_error();
+    ki_check_after();
+    kin_clear_error();
+    KR = NULL;
+}
+
+MP_FN void ki_free(k_run *r) {
+    for (int i = 0; i < r->nev; i++)
+        kin_error_release(r->evs[i].err);
+    for (int i = 0; i < MP_MAX_NODES; i++) {
+        kin_error_release(r->final_cause[i]);
+        kin_error_release(r->handled_err[i]);
+    }
+    kin_error_release(r->rb_err);
+    r->nev = 0;
+    memset(r->final_cause, 0, sizeof r->final_cause);
+    memset(r->handled_err, 0, sizeof r->handled_err);
+    r->rb_err = NULL;
+}
+
+/* Describes a kin error the way m_desc describes a model one. */
+MP_FN void ki_desc(const kin_error *e, char *buf, size_t len) {
+    if (!e) {
+        snprintf(buf, len, "-");
+        return;
+    }
+    int code = kin_error_code(e);
+    if (code == KIN_ECANCELED) {
+        snprintf(buf, len, "CANCELLED");
+        return;
+    }
+    if (code == KIN_ETIMEDOUT) {
+        snprintf(buf, len, "TIMEDOUT");
+        return;
+    }
+    int id;
+    if (code != KIN_EFAILED ||
+        sscanf(kin_error_message(e), "F%d", &id) != 1) {
+        snprintf(buf, len, "E%d", code);
+        return;
+    }
+    int ids[64], n = 0;
+    size_t ns = kin_error_suppressed_count(e);
+    for (size_t i = 0; i < ns && n < 64; i++) {
+        int x;
+        if (sscanf(kin_error_message(kin_error_suppressed(e, i)), "F%d", &x) !=
+            1)
+            x = -1;
+        ids[n++] = x;
+    }
+    qsort(ids, (size_t)n, sizeof ids[0], m_cmp_int);
+    size_t o = (size_t)snprintf(buf, len, "F%d", id);
+    for (int i = 0; i < n && o < len; i++)
+        o += (size_t)snprintf(buf + o, len - o, "%s%d", i ? ",F" : "{F",
+                              ids[i]);
+    if (n && o < len)
+        snprintf(buf + o, len - o, "}");
+}
+
+#endif

@@ -1,0 +1,196 @@
+/*
+ * test_model — a randomized model test: random structured programs (launch,
+ * async + await, coroutine_scope, supervisor_scope, with_timeout[_or_null],
+ * delay, yield, failures, cancellation of handles and of the current job,
+ * cleanup that suspends in kin_non_cancellable) run on kin's Main loop and
+ * compared with an independent model of DESIGN.md's rules (model/model.h),
+ * plus invariants checked on kin's run alone (model/interp.h).
+ *
+ *   test_model              runs KIN_MODEL_PROGRAMS programs (default 10000,
+ *                           divided like check.h's test_scale)
+ *   test_model SEED         replays one program and prints it, with the
+ *                           expected and the actual events
+ *
+ * Environment:
+ *   KIN_MODEL_PROGRAMS  programs per run (before test_scale)
+ *   KIN_MODEL_SEED      first seed (default 1); program i has seed SEED+i
+ *   KIN_MODEL_TIMED     timed programs per thousand (default 25); the others
+ *                       use only delay(0), "forever" and zero timeouts, so
+ *                       their order of events does not depend on the clock
+ *   KIN_MODEL_TICK_MS   one tick of a timed program (default 10 ms; 20 under
+ *                       sanitizers; x4 when KIN_TEST_SCALE is set)
+ *   KIN_MODEL_ORDER     "kin" (default) or "kotlin": the order in which a
+ *                       cancellation resumes a family (see model.h)
+ */
+#include <signal.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "model/compare.h"
+#include "model/interp.h"
+#include "model/model.h"
+#include "model/prog.h"
+
+typedef struct cfg {
+    long programs;
+    uint64_t base;
+    int timed_permille;
+    int64_t tick_ms;
+    int order;
+    int64_t max_ticks;
+} cfg;
+
+static mp_prog g_prog;
+static m_model g_model;
+static k_run g_run;
+static long g_rejected[4];
+
+static volatile sig_atomic_t g_watch_armed;
+static char g_watch_msg[128];
+
+static void on_alarm(int sig) {
+    (void)sig;
+    if (g_watch_armed) {
+        ssize_t w = write(2, g_watch_msg, strlen(g_watch_msg));
+        (void)w;
+        _exit(1);
+    }
+}
+
+static uint64_t mix(uint64_t x) {
+    x += 0x9e3779b97f4a7c15ull;
+    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
+    x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
+    return x ^ (x >> 31);
+}
+
+static bool seed_is_timed(uint64_t seed, const cfg *c) {
+    return (int)(mix(seed ^ 0x7133) % 1000) < c->timed_permille;
+}
+
+/* The program of a seed: the first of a few candidates drawn from it that
+ * the model can run deterministically (no wait that nothing ends, no two
+ * timers due at the same instant). Returns the attempt, or -1. */
+static int build(uint64_t seed, const cfg *c) {
+    bool timed = seed_is_timed(seed, c);
+    for (int attempt = 0; attempt < 12; attempt++) {
+        mp_rng r;
+        mp_rng_seed(&r, mix(seed) ^ mix((uint64_t)attempt + 1000));
+        mp_generate(&g_prog, &r, timed && attempt < 10);
+        g_prog.seed = seed;
+        int st = m_run(&g_model, &g_prog, c->order, c->max_ticks);
+        for (int fix = 0; st == M_STUCK && fix < 16; fix++) {
+            if (!m_repair(&g_model, &g_prog, (unsigned)fix))
+                break;
+            st = m_run(&g_model, &g_prog, c->order, c->max_ticks);
+        }
+        if (st == M_OK)
+            return attempt;
+        g_rejected[st]++;
+    }
+    return -1;
+}
+
+/* Runs one seed: 0 passed, 1 failed, 2 no program. */
+static int run_seed(uint64_t seed, const cfg *c, bool verbose) {
+    int attempt = build(seed, c);
+    if (attempt < 0) {
+        if (verbose)
+            printf("seed %llu: no deterministic program\n",
+                   (unsigned long long)seed);
+        return 2;
+    }
+    if (verbose)
+        mp_dump(stdout, &g_prog);
+    snprintf(g_watch_msg, sizeof g_watch_msg,
+             "test_model: the program of seed %llu hangs on kin (replay: "
+             "test_model %llu)\n",
+             (unsigned long long)seed, (unsigned long long)seed);
+    g_watch_armed = 1;
+    alarm(120);
+    ki_run(&g_run, &g_prog, c->tick_ms);
+    alarm(0);
+    g_watch_armed = 0;
+
+    char *text = NULL;
+    size_t len = 0;
+    FILE *mem = open_memstream(&text, &len);
+    CHECK(mem);
+    int bad = mc_compare(&g_model, &g_run, mem, verbose);
+    bad += mc_violations(&g_run, mem);
+    fclose(mem);
+    if (bad || verbose) {
+        FILE *out = verbose ? stdout : stderr;
+        if (bad)
+            fprintf(out,
+                    "test_model: seed %llu: kin differs from the model "
+                    "(replay: test_model %llu)\n%s",
+                    (unsigned long long)seed, (unsigned long long)seed, text);
+        if (verbose)
+            mc_dump_traces(&g_model, &g_run, out);
+        if (verbose && !bad)
+            fprintf(out, "seed %llu: kin matches the model\n",
+                    (unsigned long long)seed);
+    }
+    free(text);
+    ki_free(&g_run);
+    return bad ? 1 : 0;
+}
+
+static long env_long(const char *name, long dflt) {
+    const char *v = getenv(name);
+    return v && *v ? strtol(v, NULL, 10) : dflt;
+}
+
+int main(int argc, char **argv) {
+    cfg c = {0};
+    c.programs = test_scale(env_long("KIN_MODEL_PROGRAMS", 10000));
+    const char *base = getenv("KIN_MODEL_SEED");
+    c.base = base && *base ? strtoull(base, NULL, 10) : 1;
+    c.timed_permille = (int)env_long("KIN_MODEL_TIMED", 25);
+    c.tick_ms = CHECK_TOOL_DIVISOR > 1 ? 20 : 10;
+    if (getenv("KIN_TEST_SCALE"))
+        c.tick_ms *= 4;
+    c.tick_ms = env_long("KIN_MODEL_TICK_MS", c.tick_ms);
+    const char *order = getenv("KIN_MODEL_ORDER");
+    c.order =
+        order && strcmp(order, "kotlin") == 0 ? M_ORDER_KOTLIN : M_ORDER_KIN;
+    c.max_ticks = 40;
+    signal(SIGALRM, on_alarm);
+
+    if (argc > 1) { /* replay one seed */
+        uint64_t seed = strtoull(argv[1], NULL, 10);
+        int rc = run_seed(seed, &c, true);
+        return rc == 1 ? 1 : 0;
+    }
+
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    long passed = 0, failed = 0, none = 0, timed = 0;
+    for (long i = 0; i < c.programs; i++) {
+        uint64_t seed = c.base + (uint64_t)i;
+        int rc = run_seed(seed, &c, false);
+        if (rc == 0)
+            passed++;
+        else if (rc == 1)
+            failed++;
+        else
+            none++;
+        if (rc != 2 && g_prog.timed)
+            timed++;
+        if (failed >= 3)
+            break;
+    }
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    double secs = (double)(t1.tv_sec - t0.tv_sec) +
+                  (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+    printf("test_model: %ld programs (%ld timed, tick %lld ms), %ld passed, "
+           "%ld failed, %ld without a deterministic variant; candidates "
+           "rejected: %ld stuck, %ld simultaneous timers, %ld too long; "
+           "%.1f s\n",
+           passed + failed, timed, (long long)c.tick_ms, passed, failed, none,
+           g_rejected[M_STUCK], g_rejected[M_AMBIGUOUS], g_rejected[M_TOO_LONG],
+           secs);
+    return failed ? 1 : 0;
+}
