@@ -243,7 +243,11 @@ int kin_start(kin_job job) {
     int err;
     kin__job *j = kin__job_acquire(job, &err);
     if (!j)
-        return kin__misuse(err, "kin_start: %s", kin_strerror(err));
+        return kin__misuse(err, err == KIN_ESTALE
+                                    ? "kin_start: stale handle (the job "
+                                      "completed and its record was "
+                                      "reclaimed)"
+                                    : "kin_start: invalid handle");
     int rc = 0;
     if (j->kind != KIN__COROUTINE || !kin__job_start(j))
         rc =
