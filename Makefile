@@ -10,7 +10,7 @@ PREFIX ?= /usr/local
 
 BENCH_DIR ?= build-bench
 
-.PHONY: all build run test bench install clean
+.PHONY: all build run test bench install docs check-docs clean
 
 all: build
 
@@ -34,6 +34,15 @@ bench:
 
 install: build
 	cmake --install $(BUILD_DIR) --prefix $(PREFIX)
+
+# The API reference: doxygen renders include/kin.h, README.md and
+# docs/guide.md to $(BUILD_DIR)/docs/html; fails on undocumented symbols.
+docs:
+	sh scripts/docs.sh $(BUILD_DIR)
+
+# The guide's snippets: each compiles, runs and prints what the guide shows.
+check-docs: build
+	sh docs/check_snippets.sh $(BUILD_DIR)
 
 clean:
 	rm -rf $(BUILD_DIR) $(BENCH_DIR)

@@ -1,8 +1,11 @@
-/*
+/** @file
  * kin — structured concurrency for C, after kotlinx.coroutines.
  *
  * This header is the whole public API. Everything kin exports starts with
  * kin_ or KIN_.
+ *
+ * "DESIGN rule N" below cites the semantics contract, docs/semantics.md in
+ * kin's source tree (the rules of kotlinx.coroutines that kin keeps).
  *
  * The model in one paragraph: a coroutine is a C function running on its own
  * stack. Every coroutine belongs to a job, and jobs form a tree: a coroutine
@@ -18,6 +21,7 @@
  * ---------------------------------------------------------------------------
  * Lifetime rules (numbered so the rest of this header can cite them)
  * ---------------------------------------------------------------------------
+ * @code{.unparsed}
  * L1. A kin_job or kin_scope is a small value (an index and a generation).
  *     It never dangles: once the record it names has been reclaimed, every
  *     function given it returns KIN_ESTALE (or false / NULL where the
@@ -26,11 +30,15 @@
  *     record readable — state, cause, async result — until the first of:
  *       a. kin_job_release(handle);
  *       b. the completion of the job that was current when you launched
- *          (inside a coroutine: the innermost coroutine_scope / coroutine;
- *          from plain code through a scope object: that scope's close).
+ *          (inside a coroutine, also with kin_scope_launch: the innermost
+ *          coroutine_scope / coroutine of the caller; from plain code
+ *          through a scope object: that scope's close; from plain code into
+ *          the global scope: never, release it yourself).
  *     This is structured lifetime, like rule L5: the code that launched can
- *     use the handle for as long as it runs. Pass out == NULL when you do not
- *     need a handle; the job is then reclaimed as soon as it completes.
+ *     use the handle for as long as it runs. After that the handle works
+ *     like a lent one (L3): usable while the job runs, stale once its record
+ *     is reclaimed. Pass out == NULL when you do not need a handle; the job
+ *     is then reclaimed as soon as it completes.
  * L3. Handles kin lends you (kin_current_job, kin_job_children, the job passed
  *     to handlers) are valid while that job is running; afterwards they may
  *     become stale at any moment (L1 keeps that safe).
@@ -45,12 +53,16 @@
  *     directly from a body must not keep pointers into that body's frame
  *     unless the body joins the child (or wraps the launches in a
  *     kin_coroutine_scope) before returning.
- * L6. Error objects returned as "borrowed" (kin_last_error, kin_job_cause,
+ * L6. (A "call that can set an error" below is one that returns a negative
+ *     code, or kin_fail* / kin_clear_error; accessors such as
+ *     kin_error_message, kin_job_state's success or kin_is_active do not.)
+ *     Error objects returned as "borrowed" (kin_last_error, kin_job_cause,
  *     handler arguments) are valid until the next kin call in the same
  *     coroutine or thread that can set an error, or for kin_job_cause while
  *     the handle is valid; kin_error_retain keeps one longer.
  * L7. When a function that takes a callback returns an error, the callback is
  *     never called (kin_launch, kin_invoke_on_completion, ...).
+ * @endcode
  *
  * ---------------------------------------------------------------------------
  * Threads
@@ -81,10 +93,13 @@ extern "C" {
 
 /* ---- Version ------------------------------------------------------------ */
 
+/** The version of this header; kin_version() gives the library's. */
+/**@{*/
 #define KIN_VERSION_MAJOR 0
 #define KIN_VERSION_MINOR 1
 #define KIN_VERSION_PATCH 0
 #define KIN_VERSION_STRING "0.1.0"
+/**@}*/
 
 /* The one export macro: the library is built with hidden visibility and only
  * the declarations below are visible. */
@@ -102,7 +117,7 @@ extern "C" {
 #define KIN_PRINTF(fmt, args)
 #endif
 
-/* Returns the version of the library linked in, "MAJOR.MINOR.PATCH". */
+/** Returns the version of the library linked in, "MAJOR.MINOR.PATCH". */
 KIN_EXPORT const char *kin_version(void);
 
 /* ---- Result codes ---------------------------------------------------------
@@ -112,49 +127,49 @@ KIN_EXPORT const char *kin_version(void);
  */
 enum {
     KIN_OK = 0,
-    /* The calling coroutine (or the job awaited) was cancelled. Cancellation
+    /** The calling coroutine (or the job awaited) was cancelled. Cancellation
      * is not a failure: returned from a body it ends that coroutine as
      * cancelled without cancelling its parent (DESIGN rule 4). */
     KIN_ECANCELED = -4001,
-    /* kin_with_timeout's deadline passed. A cancellation too: returned from
+    /** kin_with_timeout's deadline passed. A cancellation too: returned from
      * a body it cancels that coroutine, it does not fail its parent. */
     KIN_ETIMEDOUT = -4002,
-    /* A failure raised with kin_fail(); the error object says more. */
+    /** A failure raised with kin_fail(); the error object says more. */
     KIN_EFAILED = -4003,
-    /* A bad argument: NULL function, negative time, unknown option. */
+    /** A bad argument: NULL function, negative time, unknown option. */
     KIN_EINVAL = -4004,
-    /* Out of memory (job record, error object, coroutine stack). */
+    /** Out of memory (job record, error object, coroutine stack). */
     KIN_ENOMEM = -4005,
-    /* The handle names a job or scope whose record was reclaimed (L1). */
+    /** The handle names a job or scope whose record was reclaimed (L1). */
     KIN_ESTALE = -4006,
-    /* A suspending function was called outside any coroutine. */
+    /** A suspending function was called outside any coroutine. */
     KIN_ENOTCORO = -4007,
-    /* The wait could never end: joining or awaiting yourself or an ancestor,
+    /** The wait could never end: joining or awaiting yourself or an ancestor,
      * or blocking on a scope from the thread that must run its children. */
     KIN_EDEADLK = -4008,
-    /* kin_start on a job that has already started. */
+    /** kin_start on a job that has already started. */
     KIN_EALREADY = -4009,
-    /* The scope object was closed; it accepts no new coroutines. */
+    /** The scope object was closed; it accepts no new coroutines. */
     KIN_ECLOSED = -4010,
-    /* kin_await on a job that was not created by kin_async. */
+    /** kin_await on a job that was not created by kin_async. */
     KIN_ENOTASYNC = -4011,
-    /* The call is not allowed from this context (for example
+    /** The call is not allowed from this context (for example
      * kin_run_blocking from inside a coroutine). */
     KIN_EPERM = -4012,
-    /* Too late or in use: configuring a pool that has started, shutting
+    /** Too late or in use: configuring a pool that has started, shutting
      * down while a kin_run_blocking is running. */
     KIN_EBUSY = -4013,
 };
 
-/* kin_with_timeout_or_null's result when its own deadline passed: no value.
+/** kin_with_timeout_or_null's result when its own deadline passed: no value.
  * Positive, because it is not an error. */
 #define KIN_NULL 1
 
-/* A readable name for a result code: kin's own codes, or strerror(-code)
+/** A readable name for a result code: kin's own codes, or strerror(-code)
  * for negative errno values. Never NULL; the string is static. */
 KIN_EXPORT const char *kin_strerror(int code);
 
-/* Propagates a failure: evaluates expr once and, if it is negative, returns
+/** Propagates a failure: evaluates expr once and, if it is negative, returns
  * it from the calling function. The only control-flow macro in kin. */
 #define KIN_TRY(expr)                                                          \
     do {                                                                       \
@@ -163,106 +178,122 @@ KIN_EXPORT const char *kin_strerror(int code);
             return kin_try_rc_;                                                \
     } while (0)
 
-/* ---- Error objects --------------------------------------------------------
- * A failure or a cancellation carries an error object: a code, a type name
- * (what Kotlin shows as the exception's class, "RuntimeException"), a
- * message, an optional payload with its destructor, an optional underlying
- * cause, and the failures suppressed while it was being handled (DESIGN rule
- * 3). Error objects are immutable once raised, except that kin appends
- * suppressed failures while a family is cancelling. They are reference
- * counted and may be read from any thread.
- */
+/* ---- Error objects ------------------------------------------------------- */
+
+/** An error object. A failure or a cancellation carries an error object: a
+ * code, a type name (what Kotlin shows as the exception's class,
+ * "RuntimeException"), a message, an optional payload with its destructor,
+ * an optional underlying cause, and the failures suppressed while it was
+ * being handled (DESIGN rule 3). Error objects are immutable once raised,
+ * except that kin appends suppressed failures while a family is cancelling.
+ * They are reference counted and may be read from any thread. */
 typedef struct kin_error kin_error;
 
-/* Makes a new error object with one reference owned by the caller. code must
+/** Makes a new error object with one reference owned by the caller. code must
  * be negative (KIN_EFAILED, -errno, or the application's own). type may be
  * NULL ("Failure"). Returns NULL if out of memory or code >= 0. Any thread. */
+/**@{*/
 KIN_EXPORT kin_error *kin_error_new(int code, const char *type, const char *fmt,
                                     ...) KIN_PRINTF(3, 4);
 KIN_EXPORT kin_error *kin_error_newv(int code, const char *type,
                                      const char *fmt, va_list ap);
+/**@}*/
 
-/* Attaches a payload to an error that has not been raised yet; free_fn (may be
+/** Attaches a payload to an error that has not been raised yet; free_fn (may be
  * NULL) runs when the last reference goes. Returns KIN_EINVAL if e is NULL or
  * already has a payload. */
 KIN_EXPORT int kin_error_set_payload(kin_error *e, void *payload,
                                      void (*free_fn)(void *));
 
-/* Adds / drops a reference. Both accept NULL. Any thread. */
+/** Adds / drops a reference. Both accept NULL. Any thread. */
+/**@{*/
 KIN_EXPORT kin_error *kin_error_retain(const kin_error *e);
 KIN_EXPORT void kin_error_release(kin_error *e);
+/**@}*/
 
-/* Accessors. They accept NULL (returning 0 / "" / NULL). */
+/** Accessors. They accept NULL (returning 0 / "" / NULL). */
+/**@{*/
 KIN_EXPORT int kin_error_code(const kin_error *e);
 KIN_EXPORT const char *kin_error_type(const kin_error *e);
 KIN_EXPORT const char *kin_error_message(const kin_error *e);
 KIN_EXPORT void *kin_error_payload(const kin_error *e);
-/* The underlying cause: for "Parent job is Cancelling", the parent's cause. */
+/**@}*/
+/** The underlying cause. A child cancelled because its parent failed sees a
+ * cancellation with the message "Parent job is Cancelling" (and a coroutine
+ * whose own child failed sees "Job is cancelling"); its cause is that
+ * failure. NULL for other errors. */
 KIN_EXPORT const kin_error *kin_error_cause(const kin_error *e);
-/* True for cancellations (KIN_ECANCELED and KIN_ETIMEDOUT). */
+/** True for cancellations (KIN_ECANCELED and KIN_ETIMEDOUT). */
 KIN_EXPORT bool kin_error_is_cancellation(const kin_error *e);
-/* Failures that happened while this one was being handled, each once. */
+/** Failures that happened while this one was being handled, each once. */
+/**@{*/
 KIN_EXPORT size_t kin_error_suppressed_count(const kin_error *e);
 KIN_EXPORT const kin_error *kin_error_suppressed(const kin_error *e, size_t i);
+/**@}*/
 
-/* Raises a failure in the calling coroutine (or thread): makes an error
+/** Raises a failure in the calling coroutine (or thread): makes an error
  * object, makes it the current error (kin_last_error) and returns its code,
  * so a body can write `return kin_fail("IllegalStateException", "bad %d", x)`.
  * kin_fail uses KIN_EFAILED; kin_fail_code a negative code of your choice.
  * If the error object cannot be allocated a shared static one with the
  * message "out of memory" is used; the code is returned either way. */
+/**@{*/
 KIN_EXPORT int kin_fail(const char *type, const char *fmt, ...)
     KIN_PRINTF(2, 3);
 KIN_EXPORT int kin_fail_code(int code, const char *type, const char *fmt, ...)
     KIN_PRINTF(3, 4);
-/* Raises a prepared error object, taking over the caller's reference.
+/**@}*/
+/** Raises a prepared error object, taking over the caller's reference.
  * Returns its code, or KIN_EINVAL for NULL. */
 KIN_EXPORT int kin_fail_error(kin_error *e);
 
-/* The current error of the calling coroutine (or of the calling thread in
+/** The current error of the calling coroutine (or of the calling thread in
  * plain code): the object behind the last negative code a kin call returned
  * there. Borrowed (L6). NULL if there is none. When a body returns a negative
  * code equal to its current error's code, that object is the body's failure;
  * otherwise kin makes a new one for the code. */
 KIN_EXPORT const kin_error *kin_last_error(void);
-/* Forgets the current error ("caught and handled"). */
+/** Forgets the current error ("caught and handled"). */
 KIN_EXPORT void kin_clear_error(void);
 
 /* ---- Handles and callbacks ----------------------------------------------- */
 
-/* A job: a coroutine, a scope, or a scope object's root. See L1-L3. */
+/** A job: a coroutine, a scope, or a scope object's root. See L1-L3. */
 typedef struct kin_job {
-    uint64_t id;
+    uint64_t id; /**< opaque: an index and a generation (L1); 0: no job */
 } kin_job;
 
-/* A scope object: Kotlin's CoroutineScope(Job() or SupervisorJob() + handler).
+/** A scope object: Kotlin's CoroutineScope(Job() or SupervisorJob() + handler).
  * Plain C code launches coroutines into it. */
 typedef struct kin_scope {
-    uint64_t id;
+    uint64_t id; /**< opaque: an index and a generation (L1) */
 } kin_scope;
 
-/* A coroutine body: returns 0, or a negative code (a failure, or a
+/** A coroutine body: returns 0, or a negative code (a failure, or a
  * cancellation code to end as cancelled). */
 typedef int (*kin_fn)(void *arg);
 
-/* The body of an async coroutine: stores its value in *result (it starts out
+/** The body of an async coroutine: stores its value in *result (it starts out
  * NULL) and returns 0, or returns a negative code. */
 typedef int (*kin_async_fn)(void *arg, void **result);
 
-/* An exception handler (Kotlin's CoroutineExceptionHandler), called with the
+/** An exception handler (Kotlin's CoroutineExceptionHandler), called with the
  * uncaught failure of a launched coroutine (DESIGN rule 7), on the thread that
  * completed it, after all its children finished. failure is borrowed (L6). It
  * must not suspend. */
 typedef void (*kin_handler_fn)(kin_job job, const kin_error *failure,
                                void *arg);
 
-/* A completion handler: cause is NULL on success, the failure or the
+/** A completion handler: cause is NULL on success, the failure or the
  * cancellation otherwise (borrowed, L6). Called once, on the thread that
  * completed the job, without kin locks held. It must not suspend. */
 typedef void (*kin_completion_fn)(kin_job job, const kin_error *cause,
                                   void *arg);
 
-/* ---- Job states (DESIGN.md section 1) ---------------------------------------
+/* ---- Job states (DESIGN.md section 1) ------------------------------------ */
+
+/** A job's state, with the flags each state shows:
+ * @code{.unparsed}
  *   state        is_active  is_completed  is_cancelled
  *   NEW          false      false         false   lazy, not started
  *   ACTIVE       true       false         false
@@ -270,6 +301,7 @@ typedef void (*kin_completion_fn)(kin_job job, const kin_error *cause,
  *   CANCELLING   false      false         true
  *   CANCELLED    false      true          true    final: cancelled or failed
  *   COMPLETED    false      true          false   final: success
+ * @endcode
  */
 typedef enum kin_state {
     KIN_STATE_NEW = 0,
@@ -280,51 +312,55 @@ typedef enum kin_state {
     KIN_STATE_COMPLETED = 5,
 } kin_state;
 
-/* How a launched coroutine starts (Kotlin's CoroutineStart). */
+/** How a launched coroutine starts (Kotlin's CoroutineStart). */
 typedef enum kin_start_mode {
-    /* Queued on its dispatcher; runs when the launching coroutine suspends
+    /** Queued on its dispatcher; runs when the launching coroutine suspends
      * or yields, in FIFO order. Cancelled before it runs, its body never
      * runs. */
     KIN_START_DEFAULT = 0,
-    /* Created NEW; starts on kin_start, kin_join or kin_await. Cancelled
+    /** Created NEW; starts on kin_start, kin_join or kin_await. Cancelled
      * before that, it completes as cancelled without running. */
     KIN_START_LAZY = 1,
-    /* Like DEFAULT, but its body runs even if it is cancelled before it
+    /** Like DEFAULT, but its body runs even if it is cancelled before it
      * starts (the cancellation shows at its first suspension point). */
     KIN_START_ATOMIC = 2,
-    /* Runs at once on the caller's thread, inside kin_launch, until its first
+    /** Runs at once on the caller's thread, inside kin_launch, until its first
      * suspension; then kin_launch returns. */
     KIN_START_UNDISPATCHED = 3,
 } kin_start_mode;
 
-/* A dispatcher decides which thread runs a coroutine (see "Dispatchers"). */
+/** A dispatcher decides which thread runs a coroutine (see "Dispatchers"). */
 typedef struct kin_dispatcher kin_dispatcher;
 
-/* Options for kin_launch / kin_async; all-zero (or a NULL pointer) means the
- * defaults:  &(kin_launch_opts){ .start = KIN_START_LAZY, .name = "sync" } */
+/** Options for kin_launch / kin_async; all-zero (or a NULL pointer) means the
+ * defaults. Set only what you need, for example
+ *   &(kin_launch_opts){ .start = KIN_START_LAZY, .name = "sync" } */
 typedef struct kin_launch_opts {
+    /** How it starts; 0 is KIN_START_DEFAULT. */
     kin_start_mode start;
-    /* Where it runs; NULL inherits the parent's (a scope object's, for
+    /** Where it runs; NULL inherits the parent's (a scope object's, for
      * kin_scope_launch; Default for the global scope). */
     kin_dispatcher *dispatcher;
-    /* For messages and the dump; copied (up to 63 bytes). Default
+    /** For messages and the dump; copied (up to 63 bytes). Default
      * "coroutine". Messages show it as name#id. */
     const char *name;
-    /* Stack size in bytes, rounded up to whole pages; 0 means the default
+    /** Stack size in bytes, rounded up to whole pages; 0 means the default
      * (128 KiB, or the environment variable KIN_STACK_SIZE). */
     size_t stack_size;
-    /* Exception handler for this coroutine and, inherited, its children.
+    /** Exception handler for this coroutine and, inherited, its children.
      * NULL inherits the parent's. */
+    /**@{*/
     kin_handler_fn handler;
     void *handler_arg;
-    /* kin_async only: destructor for the result value, run when the job's
+    /**@}*/
+    /** kin_async only: destructor for the result value, run when the job's
      * record is reclaimed (L2). */
     void (*result_free)(void *result);
 } kin_launch_opts;
 
 /* ---- Running ------------------------------------------------------------- */
 
-/* Runs fn(arg) as a coroutine on the calling thread, which becomes the event
+/** Runs fn(arg) as a coroutine on the calling thread, which becomes the event
  * loop (Kotlin's runBlocking), and returns when it and all its children have
  * completed. Returns fn's result: 0, or its failure or cancellation code, with
  * the error object in kin_last_error() on this thread.
@@ -333,7 +369,7 @@ typedef struct kin_launch_opts {
  * KIN_ENOMEM. Blocks the calling thread; may be called again afterwards. */
 KIN_EXPORT int kin_run_blocking(kin_fn fn, void *arg);
 
-/* Like kin_run_blocking, with virtual time on this thread's loop (Kotlin's
+/** Like kin_run_blocking, with virtual time on this thread's loop (Kotlin's
  * runTest): when no coroutine of the loop can run, its clock jumps to the
  * next timer at once, so delays and timeouts take no real time and fire in
  * order (deadline, then arming order); kin_current_time reads that clock.
@@ -344,14 +380,14 @@ KIN_EXPORT int kin_run_blocking(kin_fn fn, void *arg);
  * programs. Same errors as kin_run_blocking. */
 KIN_EXPORT int kin_run_test(kin_fn fn, void *arg);
 
-/* The current time of the calling coroutine's clock in milliseconds: the
+/** The current time of the calling coroutine's clock in milliseconds: the
  * virtual time since kin_run_test began inside one, else the monotonic
  * clock. Any thread. */
 KIN_EXPORT int64_t kin_current_time(void);
 
 /* ---- Builders ------------------------------------------------------------ */
 
-/* Launches fn(arg) as a new coroutine, a child of the current job (Kotlin's
+/** Launches fn(arg) as a new coroutine, a child of the current job (Kotlin's
  * launch). It is queued (see kin_start_mode) on its dispatcher: the one in
  * opts, else the parent's. If out
  * is not NULL it receives a handle (L2). Does not suspend (except with
@@ -363,32 +399,33 @@ KIN_EXPORT int64_t kin_current_time(void);
 KIN_EXPORT int kin_launch(kin_job *out, const kin_launch_opts *opts, kin_fn fn,
                           void *arg);
 
-/* Like kin_launch, for a coroutine that produces a value (Kotlin's async).
+/** Like kin_launch, for a coroutine that produces a value (Kotlin's async).
  * Its failure is kept for kin_await and, in a non-supervisor parent, also
  * cancels the parent (DESIGN rule 6); it never reaches a handler. */
 KIN_EXPORT int kin_async(kin_job *out, const kin_launch_opts *opts,
                          kin_async_fn fn, void *arg);
 
-/* Starts a LAZY job. Returns 0, or KIN_EALREADY if it had already started
+/** Starts a LAZY job. Returns 0, or KIN_EALREADY if it had already started
  * (or completed), KIN_EINVAL / KIN_ESTALE for a bad handle. Any thread. */
 KIN_EXPORT int kin_start(kin_job job);
 
-/* ---- Waiting ---------------------------------------------------------------
+/** @name Waiting
  * Every wait is a suspension point: if the calling coroutine is cancelled it
  * returns KIN_ECANCELED at once, and after resuming it returns KIN_ECANCELED
  * if it was cancelled meanwhile, even when what it waited for is ready
  * (prompt cancellation, DESIGN rule 16). Each suspends; inside a coroutine
  * only.
  */
+/**@{*/
 
-/* Waits until job completes, however it ends; starts it if it is LAZY.
+/** Waits until job completes, however it ends; starts it if it is LAZY.
  * Returns 0 (also when the job failed or was cancelled: read the outcome with
  * kin_job_cause), KIN_ECANCELED if the caller is cancelled, KIN_EDEADLK for
  * the caller's own job or an ancestor, KIN_ESTALE / KIN_EINVAL for bad
  * handles, KIN_ENOTCORO outside a coroutine. */
 KIN_EXPORT int kin_join(kin_job job);
 
-/* Waits for an async job and gives its value: returns 0 and stores the value
+/** Waits for an async job and gives its value: returns 0 and stores the value
  * in *result (result may be NULL); or returns the job's failure code with the
  * failure as the current error; or KIN_ECANCELED if the job was cancelled or
  * the caller is cancelled. Every awaiter gets the same value or the same error
@@ -397,44 +434,49 @@ KIN_EXPORT int kin_join(kin_job job);
  * plus KIN_ENOTASYNC for a job not made by kin_async. */
 KIN_EXPORT int kin_await(kin_job job, void **result);
 
-/* kin_cancel(job, NULL) then kin_join(job). */
+/** kin_cancel(job, NULL) then kin_join(job). */
 KIN_EXPORT int kin_cancel_and_join(kin_job job);
 
-/* Waits for all n jobs. Returns 0, KIN_ECANCELED, or the first handle error
+/** Waits for all n jobs. Returns 0, KIN_ECANCELED, or the first handle error
  * (checked before waiting, nothing waited on then). jobs may be NULL if n==0. */
 KIN_EXPORT int kin_join_all(const kin_job *jobs, size_t n);
 
-/* Waits for n async jobs and stores their values in results[0..n) (results
+/** Waits for n async jobs and stores their values in results[0..n) (results
  * may be NULL). Returns as soon as one of them fails, with that failure (the
  * first to fail in time); does not cancel the others. */
 KIN_EXPORT int kin_await_all(const kin_job *jobs, size_t n, void **results);
+/**@}*/
 
 /* ---- Cancellation -------------------------------------------------------- */
 
-/* Requests cancellation of job and all its descendants (cooperative: each
+/** Requests cancellation of job and all its descendants (cooperative: each
  * sees it at its next suspension point or kin_is_active check). cause may be
  * NULL ("Job was cancelled"); otherwise it must be a cancellation
  * (kin_error_is_cancellation) and kin takes over the caller's reference, even
- * on error. Returns 0 (also if the job had already completed), KIN_EINVAL,
- * KIN_ESTALE. Does not suspend; any thread. */
+ * on error. Returns 0 (also if the job had already completed), KIN_EINVAL
+ * (a bad handle, or a cause that is not a cancellation), KIN_ESTALE. Does
+ * not suspend; any thread. */
 KIN_EXPORT int kin_cancel(kin_job job, kin_error *cause);
 
-/* True while the current job is active (not cancelling, not completed).
+/** True while the current job is active (not cancelling, not completed).
  * Outside a coroutine: false. Does not suspend. */
 KIN_EXPORT bool kin_is_active(void);
 
-/* Returns KIN_ECANCELED if the current job is cancelling (with the
+/** Returns KIN_ECANCELED if the current job is cancelling (with the
  * cancellation as the current error), else 0; KIN_ENOTCORO outside a
  * coroutine. Does not suspend. */
 KIN_EXPORT int kin_ensure_active(void);
 
-/* Runs fn(arg) in place in a section that cancellation does not reach
+/** Runs fn(arg) in place in a section that cancellation does not reach
  * (Kotlin's withContext(NonCancellable)): suspension points inside it work
  * even if the calling coroutine is cancelled, so cleanup can wait. Children
  * launched inside are waited for. Returns fn's result. Suspends. */
 KIN_EXPORT int kin_non_cancellable(kin_fn fn, void *arg);
 
-/* ---- Dispatchers ------------------------------------------------------------
+/* ---- Dispatchers --------------------------------------------------------- */
+
+/** The four dispatchers:
+ * @code{.unparsed}
  * Default     one worker thread per core (KIN_DEFAULT_THREADS or
  *             kin_dispatcher_set_threads), each with its own run queue; idle
  *             workers steal coroutines that have not started yet. For CPU
@@ -450,30 +492,33 @@ KIN_EXPORT int kin_non_cancellable(kin_fn fn, void *arg);
  *             in the thread that resumed it (if that thread runs kin; while a
  *             timer of its own is pending, as in kin_delay or
  *             kin_with_timeout, it stays where the timer is).
+ * @endcode
  * A coroutine that has started stays on its thread (except Unconfined), so
  * thread-locals and errno stay valid across suspension points.
  * The dispatchers are process-wide objects: the pointers stay valid for the
  * life of the process. The pools start on first use.
  */
+/**@{*/
 KIN_EXPORT kin_dispatcher *kin_dispatcher_default(void);
 KIN_EXPORT kin_dispatcher *kin_dispatcher_io(void);
 KIN_EXPORT kin_dispatcher *kin_dispatcher_main(void);
 KIN_EXPORT kin_dispatcher *kin_dispatcher_unconfined(void);
+/**@}*/
 
-/* The dispatcher of the calling coroutine; NULL in plain code. Inside a
+/** The dispatcher of the calling coroutine; NULL in plain code. Inside a
  * kin_run_blocking on a thread other than Main, a dispatcher of that loop. */
 KIN_EXPORT kin_dispatcher *kin_dispatcher_current(void);
 
-/* "Default", "IO", "Main", "Unconfined" or "run_blocking" (another thread's
+/** "Default", "IO", "Main", "Unconfined" or "run_blocking" (another thread's
  * loop); "" for NULL. */
 KIN_EXPORT const char *kin_dispatcher_name(const kin_dispatcher *d);
 
-/* Sets the size of Default (before it starts: else KIN_EBUSY; overrides
+/** Sets the size of Default (before it starts: else KIN_EBUSY; overrides
  * KIN_DEFAULT_THREADS) or the thread limit of IO (any time). n from 1 to
  * 1024, else KIN_EINVAL; other dispatchers: KIN_EINVAL. Any thread. */
 KIN_EXPORT int kin_dispatcher_set_threads(kin_dispatcher *d, int n);
 
-/* Runs fn(arg) on dispatcher d as a child of the current job and returns its
+/** Runs fn(arg) on dispatcher d as a child of the current job and returns its
  * result (Kotlin's withContext): 0, or its failure or cancellation code with
  * the error object as the current error. Cancelling the caller cancels the
  * block; the block's failure comes back as the return value (DESIGN rule
@@ -483,7 +528,7 @@ KIN_EXPORT int kin_dispatcher_set_threads(kin_dispatcher *d, int n);
  * KIN_ENOTCORO, KIN_ECLOSED (d shut down), KIN_ENOMEM. */
 KIN_EXPORT int kin_with_context(kin_dispatcher *d, kin_fn fn, void *arg);
 
-/* Shuts kin's thread pools down: cancels every root (scope objects not yet
+/** Shuts kin's thread pools down: cancels every root (scope objects not yet
  * closed, global-scope coroutines), waits for them to complete, then stops
  * and joins the Default and IO threads and frees what they held. Afterwards
  * dispatching to Default or IO fails with KIN_ECLOSED. Plain code only
@@ -495,15 +540,15 @@ KIN_EXPORT int kin_shutdown(void);
 
 /* ---- Suspension ---------------------------------------------------------- */
 
-/* Suspends the calling coroutine for ms milliseconds (0: returns at once).
+/** Suspends the calling coroutine for ms milliseconds (0: returns at once).
  * Returns 0, KIN_ECANCELED, KIN_EINVAL (ms < 0), KIN_ENOTCORO. */
 KIN_EXPORT int kin_delay(int64_t ms);
 
-/* Lets the other queued coroutines of this thread run, then continues.
+/** Lets the other queued coroutines of this thread run, then continues.
  * Returns 0, KIN_ECANCELED, KIN_ENOTCORO. */
 KIN_EXPORT int kin_yield(void);
 
-/* ---- Scope functions --------------------------------------------------------
+/** @name Scope functions
  * Each runs fn(arg) in place, in the calling coroutine, inside a new job that
  * is a child of the current one, and returns only when fn has returned and
  * every coroutine launched inside has completed (L5). They hand their failure
@@ -511,73 +556,81 @@ KIN_EXPORT int kin_yield(void);
  * current error) instead of cancelling the caller (DESIGN rule 14). All
  * suspend; inside a coroutine only (KIN_ENOTCORO), fn non-NULL (KIN_EINVAL).
  */
+/**@{*/
 
-/* A child failure cancels the scope and its other children; returns the
+/** A child failure cancels the scope and its other children; returns the
  * first failure (a real failure beats a cancellation, rule 13). */
 KIN_EXPORT int kin_coroutine_scope(kin_fn fn, void *arg);
 
-/* A child failure cancels only that child (it goes to the child's handler);
+/** A child failure cancels only that child (it goes to the child's handler);
  * the scope returns fn's own result. */
 KIN_EXPORT int kin_supervisor_scope(kin_fn fn, void *arg);
 
-/* Like kin_coroutine_scope, but the block is cancelled after ms milliseconds
+/** Like kin_coroutine_scope, but the block is cancelled after ms milliseconds
  * and then KIN_ETIMEDOUT is returned, with an error of type
  * "TimeoutCancellationException" and message "Timed out waiting for <ms> ms"
  * — even if the block swallowed the cancellation and returned 0 (rule 15).
  * A timeout is a cancellation of the block, distinct from a cancellation of
- * the caller (which gives KIN_ECANCELED). ms <= 0 never runs the block. */
+ * the caller (which gives KIN_ECANCELED). ms <= 0 never runs the block and
+ * returns KIN_ETIMEDOUT ("Timed out immediately"). */
 KIN_EXPORT int kin_with_timeout(int64_t ms, kin_fn fn, void *arg);
 
-/* Like kin_with_timeout but its own timeout returns KIN_NULL ("no value")
- * instead of KIN_ETIMEDOUT. A timeout of a nested kin_with_timeout that
- * reaches it is returned as KIN_ETIMEDOUT, never turned into KIN_NULL. */
+/** Like kin_with_timeout but its own timeout returns KIN_NULL ("no value")
+ * instead of KIN_ETIMEDOUT (also for ms <= 0, without running the block). A
+ * timeout of a nested kin_with_timeout that reaches it is returned as
+ * KIN_ETIMEDOUT, never turned into KIN_NULL. */
 KIN_EXPORT int kin_with_timeout_or_null(int64_t ms, kin_fn fn, void *arg);
+/**@}*/
 
-/* ---- Scope objects ----------------------------------------------------------
- * Kotlin's CoroutineScope(Job() or SupervisorJob() + handler + dispatcher): a
- * root job that plain C code (or a coroutine) launches into. Its coroutines
- * are not children of the caller; they run on the scope's dispatcher
- * (Default unless kin_scope_opts.dispatcher says otherwise).
- */
+/* ---- Scope objects ------------------------------------------------------- */
+
+/** Options for kin_scope_new; all-zero (or a NULL pointer) means the
+ * defaults. A scope object is Kotlin's CoroutineScope(Job() or
+ * SupervisorJob() + handler + dispatcher): a root job that plain C code (or
+ * a coroutine) launches into. Its coroutines are not children of the caller;
+ * they run on the scope's dispatcher (Default unless
+ * kin_scope_opts.dispatcher says otherwise). */
 typedef struct kin_scope_opts {
-    bool supervisor;            /* SupervisorJob() instead of Job() */
-    kin_dispatcher *dispatcher; /* for its coroutines; NULL: Default */
-    kin_handler_fn handler;     /* inherited by every coroutine of the scope */
-    void *handler_arg;
-    const char *name; /* copied (up to 63 bytes); default "scope" */
+    bool supervisor;            /**< SupervisorJob() instead of Job() */
+    kin_dispatcher *dispatcher; /**< for its coroutines; NULL: Default */
+    kin_handler_fn handler; /**< inherited by every coroutine of the scope */
+    void *handler_arg;      /**< passed to handler */
+    const char *name;       /**< copied (up to 63 bytes); default "scope" */
 } kin_scope_opts;
 
-/* Makes a scope object; opts may be NULL. Returns 0, KIN_EINVAL (out NULL),
+/** Makes a scope object; opts may be NULL. Returns 0, KIN_EINVAL (out NULL),
  * KIN_ENOMEM. The scope stays usable until kin_scope_close. Any thread. */
 KIN_EXPORT int kin_scope_new(kin_scope *out, const kin_scope_opts *opts);
 
-/* The global scope (Kotlin's GlobalScope): never cancelled or closed. Its
+/** The global scope (Kotlin's GlobalScope): never cancelled or closed. Its
  * coroutines are roots on Default (unless launched with a dispatcher);
  * handles taken from plain code must be released. */
 KIN_EXPORT kin_scope kin_global_scope(void);
 
-/* Launch / async into a scope object; as kin_launch / kin_async otherwise.
+/** Launch / async into a scope object; as kin_launch / kin_async otherwise.
  * Errors: KIN_ESTALE / KIN_ECLOSED for a closed scope or a dispatcher that
  * was shut down, plus those of kin_launch. A cancelled (not closed) scope
  * creates the coroutine cancelled, as Kotlin does. Any thread. */
+/**@{*/
 KIN_EXPORT int kin_scope_launch(kin_scope scope, kin_job *out,
                                 const kin_launch_opts *opts, kin_fn fn,
                                 void *arg);
 KIN_EXPORT int kin_scope_async(kin_scope scope, kin_job *out,
                                const kin_launch_opts *opts, kin_async_fn fn,
                                void *arg);
+/**@}*/
 
-/* The scope's root job, for kin_join, kin_job_children, the flags (L3). */
+/** The scope's root job, for kin_join, kin_job_children, the flags (L3). */
 KIN_EXPORT kin_job kin_scope_job(kin_scope scope);
 
-/* True while the scope is active (not cancelled). False for bad handles. */
+/** True while the scope is active (not cancelled). False for bad handles. */
 KIN_EXPORT bool kin_scope_is_active(kin_scope scope);
 
-/* Cancels the scope and every coroutine in it; cause as kin_cancel. The scope
+/** Cancels the scope and every coroutine in it; cause as kin_cancel. The scope
  * stays valid (new launches are created cancelled) until closed. Any thread.*/
 KIN_EXPORT int kin_scope_cancel(kin_scope scope, kin_error *cause);
 
-/* Cancels the scope (if not yet), waits for all its coroutines to complete
+/** Cancels the scope (if not yet), waits for all its coroutines to complete
  * and releases it and every handle owned by it (L2); afterwards the handle is
  * stale. From a coroutine it suspends (uncancellably: the children must
  * finish); from plain code it blocks, running this thread's loop meanwhile
@@ -588,47 +641,51 @@ KIN_EXPORT int kin_scope_close(kin_scope scope);
 
 /* ---- Jobs ------------------------------------------------------------------ */
 
-/* The current job: the innermost scope or coroutine of the calling coroutine
+/** The current job: the innermost scope or coroutine of the calling coroutine
  * (L3). A zero handle outside coroutines. */
 KIN_EXPORT kin_job kin_current_job(void);
 
-/* The job's state (kin_state, >= 0), or KIN_EINVAL / KIN_ESTALE. Any thread.*/
+/** The job's state (kin_state, >= 0), or KIN_EINVAL / KIN_ESTALE. Any thread.*/
 KIN_EXPORT int kin_job_state(kin_job job);
 
-/* The flags of the state table above; false for bad handles. Any thread. */
+/** The flags of the state table above; false for bad handles. Any thread. */
+/**@{*/
 KIN_EXPORT bool kin_job_is_active(kin_job job);
 KIN_EXPORT bool kin_job_is_completed(kin_job job);
 KIN_EXPORT bool kin_job_is_cancelled(kin_job job);
+/**@}*/
 
-/* The final cause of a completed job: NULL on success, the failure or the
+/** The final cause of a completed job: NULL on success, the failure or the
  * cancellation otherwise. NULL too while it has not completed, and for bad
  * handles. Borrowed: valid while the handle is (L2). Any thread. */
 KIN_EXPORT const kin_error *kin_job_cause(kin_job job);
 
-/* Copies the job's display name ("name#id") into buf (always terminated).
+/** Copies the job's display name ("name#id") into buf (always terminated).
  * Returns the full length, or KIN_EINVAL / KIN_ESTALE. Any thread. */
 KIN_EXPORT int kin_job_name(kin_job job, char *buf, size_t len);
 
-/* Stores up to cap handles (L3) of the job's children that have not yet
+/** Stores up to cap handles (L3) of the job's children that have not yet
  * completed into out, in launch order, and returns how many there are (which
  * may exceed cap); KIN_EINVAL / KIN_ESTALE for bad handles. Any thread. */
 KIN_EXPORT int kin_job_children(kin_job job, kin_job *out, size_t cap);
 
-/* Calls fn(job, cause, arg) once when job completes (at once, in the caller,
+/** Calls fn(job, cause, arg) once when job completes (at once, in the caller,
  * if it already has). Returns 0, KIN_EINVAL, KIN_ESTALE, KIN_ENOMEM (L7).
  * Any thread. */
 KIN_EXPORT int kin_invoke_on_completion(kin_job job, kin_completion_fn fn,
                                         void *arg);
 
-/* Gives up a handle from kin_launch / kin_async before its owner completes
+/** Gives up a handle from kin_launch / kin_async before its owner completes
  * (L2). Returns 0, KIN_EINVAL, KIN_ESTALE (already released, or not a handle
  * you own). The job itself keeps running. Any thread. */
 KIN_EXPORT int kin_job_release(kin_job job);
 
 /* ---- Exception handlers -------------------------------------------------- */
 
-/* Replaces the default handler, which prints one line to stderr:
+/** Replaces the default handler, which prints one line to stderr:
+ * @code{.unparsed}
  *   kin: uncaught failure in coroutine 'NAME#ID': TYPE: MESSAGE
+ * @endcode
  * fn NULL restores it. Any thread; takes effect for failures reported after
  * it returns. */
 KIN_EXPORT void kin_set_default_handler(kin_handler_fn fn, void *arg);
