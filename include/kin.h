@@ -84,6 +84,7 @@
 
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -689,6 +690,44 @@ KIN_EXPORT int kin_job_release(kin_job job);
  * fn NULL restores it. Any thread; takes effect for failures reported after
  * it returns. */
 KIN_EXPORT void kin_set_default_handler(kin_handler_fn fn, void *arg);
+
+/* ---- Debugging ----------------------------------------------------------- */
+
+/** Prints the tree of live jobs to out (Kotlin's dumpCoroutines): each root
+ * (scope objects, global-scope coroutines, kin_run_blocking) and below it
+ * every job not yet completed, one line each, indented by depth: kind, name
+ * and id, state, dispatcher and thread, what it is suspended on (a delay and
+ * when it ends, the job it joins or awaits, its children), how much of its
+ * stack is in use and the most it has touched, and, in builds of your
+ * program without NDEBUG, where it was launched (file:line). It streams: a
+ * tree of a million jobs needs no memory beyond the FILE's buffer. Safe at
+ * any time from any thread, inside or outside coroutines, while others
+ * launch and complete: it holds each job's lock while printing its line,
+ * so completions under the job being printed wait for it. Returns the
+ * number of jobs printed, or KIN_EINVAL (out NULL). */
+KIN_EXPORT int kin_dump(FILE *out);
+
+/** Makes the signal signo print a dump to the file descriptor fd (for
+ * example SIGUSR1 and 2 for stderr). The handler only writes a byte to a
+ * pipe; a thread that kin starts does the dump, so it is safe whatever the
+ * signal interrupts. Returns 0, KIN_EINVAL (a signal that cannot be caught,
+ * or fd < 0), KIN_ENOMEM. Any thread; the last call wins. */
+KIN_EXPORT int kin_dump_on_signal(int signo, int fd);
+
+/** Notes where the next launch on this thread comes from: used by the
+ * macros below, which a build of your program without NDEBUG gets. */
+KIN_EXPORT void kin_launch_site(const char *file, int line);
+
+#if !defined(NDEBUG) && !defined(KIN_NO_LAUNCH_SITES)
+#define kin_launch(...)                                                        \
+    (kin_launch_site(__FILE__, __LINE__), kin_launch(__VA_ARGS__))
+#define kin_async(...)                                                         \
+    (kin_launch_site(__FILE__, __LINE__), kin_async(__VA_ARGS__))
+#define kin_scope_launch(...)                                                  \
+    (kin_launch_site(__FILE__, __LINE__), kin_scope_launch(__VA_ARGS__))
+#define kin_scope_async(...)                                                   \
+    (kin_launch_site(__FILE__, __LINE__), kin_scope_async(__VA_ARGS__))
+#endif
 
 #ifdef __cplusplus
 }

@@ -418,6 +418,9 @@ void kin__job_body_done(kin__job *j, int rc, kin_error *err) {
                               memory_order_release);
     }
     j->body_done = true;
+    /* kin_dump reads the stack under this lock while this is set; the
+     * stack goes back to a pool only after the switch away from it. */
+    atomic_store_explicit(&j->dbg_stack, NULL, memory_order_relaxed);
     bool fin_now = claim_finalize_locked(j);
     if (fin_now && !cause && !fin) {
         /* The common case: success, no children left. One lock round. */

@@ -84,6 +84,20 @@ enum kin__kind {
     KIN__ROOT = 2,
 };
 
+/* What a suspended coroutine waits for (kin_dump). */
+enum kin__wait_kind {
+    KIN__W_NONE = 0,
+    KIN__W_DELAY,     /* dbg_until */
+    KIN__W_JOIN,      /* dbg_target */
+    KIN__W_AWAIT,     /* dbg_target */
+    KIN__W_JOIN_ALL,
+    KIN__W_AWAIT_ALL,
+    KIN__W_CHILDREN,  /* a scope function waiting for its children */
+    KIN__W_CONTEXT,   /* with_context: the block on another dispatcher */
+    KIN__W_CLOSE,     /* kin_scope_close */
+    KIN__W_YIELD,
+};
+
 enum kin__flag {
     KIN__F_SUPERVISOR = 1u << 0, /* children's failures don't cancel it */
     KIN__F_ASYNC = 1u << 1,      /* keeps a result; never calls a handler */
@@ -180,6 +194,18 @@ struct kin__job {
     bool zombie_owns_tree;         /* finalized on its own stack: the zombie
                                release drops the tree reference too */
     char *name;                    /* [immutable] malloc'd copy, or NULL */
+    const char *site_file; /* [immutable] where it was launched (debug) */
+    int site_line;
+
+    /* ---- for kin_dump (dump.c): set by the coroutine, read by anyone;
+     * relaxed atomics, since a dump is a snapshot ---- */
+    _Atomic uint8_t dbg_wait;    /* enum kin__wait_kind */
+    _Atomic int64_t dbg_until;   /* delay: the deadline, ns */
+    _Atomic uint64_t dbg_target; /* the job waited for (a kin_job id) */
+    _Atomic uintptr_t dbg_sp;    /* stack pointer when it last parked */
+    _Atomic(struct kin__worker *) dbg_home; /* set when it starts */
+    _Atomic(kin__stack *) dbg_stack; /* set at start; cleared under the
+                                      * lock when the body returns */
 #if KIN__TSAN
     void *tsan_fiber; /* [coro] */
 #endif
@@ -187,6 +213,14 @@ struct kin__job {
     void *asan_fake; /* [coro] */
 #endif
 };
+
+/* Notes what co is about to wait for, for kin_dump (three plain stores). */
+static inline void kin__dbg_wait(kin__job *co, int kind, uint64_t target,
+                                 int64_t until) {
+    atomic_store_explicit(&co->dbg_target, target, memory_order_relaxed);
+    atomic_store_explicit(&co->dbg_until, until, memory_order_relaxed);
+    atomic_store_explicit(&co->dbg_wait, (uint8_t)kind, memory_order_relaxed);
+}
 
 /* ---- slot.c ---- */
 

@@ -13,6 +13,20 @@
 #include "registry.h"
 #include "scheduler.h"
 
+void kin_launch_site(const char *file, int line) {
+    kin__t_self.site_file = file;
+    kin__t_self.site_line = line;
+}
+
+/* Gives j the launch site the header's debug macros noted, if any. */
+static inline void take_site(kin__job *j) {
+    if (KIN__UNLIKELY(kin__t_self.site_file != NULL)) {
+        j->site_file = kin__t_self.site_file;
+        j->site_line = kin__t_self.site_line;
+        kin__t_self.site_file = NULL;
+    }
+}
+
 static void dispatch_or_fail(kin__job *j, const char *who);
 
 /* May this thread start co at once (UNDISPATCHED)? Only if it runs on co's
@@ -86,6 +100,7 @@ int kin__spawn(const kin__spawn_req *rq, kin_job *out,
         j->body.fn = fn;
     j->arg = arg;
     j->result_free = o.result_free;
+    take_site(j);
 
     rc = kin__job_attach(j, parent, o.start == KIN_START_LAZY);
     if (rc < 0) {
@@ -167,6 +182,7 @@ static int spawn_fast(kin__job *co, kin_job *out, kin_fn fn, kin_async_fn afn,
     else
         j->body.fn = fn;
     j->arg = arg;
+    take_site(j);
     kin__job_attach(j, parent, false); /* cannot fail: parent is running */
     if (out) {
         kin__job_own(j, parent);

@@ -1,7 +1,8 @@
 /*
- * registry.c — the list of live roots (see registry.h). Guarded by g_mu, a
- * leaf lock: no job lock is taken while holding it (roots are collected with
- * references under it and cancelled after it is released).
+ * registry.c — the list of live roots (see registry.h). Guarded by g_mu.
+ * Lock order: g_mu before job locks (kin_dump walks trees under it); no
+ * code takes g_mu while holding a job lock (roots are removed from finalize
+ * with no lock held, and collected with references for cancellation).
  */
 #include <pthread.h>
 
@@ -105,4 +106,13 @@ int kin__registry_drain(void) {
     if (!empty)
         kin__run_loop(w, &done);
     return 0;
+}
+
+size_t kin__registry_visit(void (*fn)(kin__job *root, void *arg), void *arg) {
+    pthread_mutex_lock(&g_mu);
+    size_t n = 0;
+    for (kin__job *r = g_head; r; r = r->reg_next, n++)
+        fn(r, arg);
+    pthread_mutex_unlock(&g_mu);
+    return n;
 }

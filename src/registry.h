@@ -17,6 +17,12 @@ void kin__registry_add(kin__job *root);
 void kin__registry_remove(kin__job *root);
 size_t kin__registry_count(void);
 
+/* Calls fn for each root, oldest first is not promised, with the registry
+ * lock held (roots cannot complete meanwhile; fn may take job locks: the
+ * registry lock comes before them, and nothing takes it under a job lock).
+ * Returns the number of roots. */
+size_t kin__registry_visit(void (*fn)(kin__job *root, void *arg), void *arg);
+
 /* kin_shutdown's first half: cancels every root and waits until none is
  * left. KIN_EBUSY if a kin_run_blocking is running. */
 int kin__registry_drain(void);

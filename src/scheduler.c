@@ -379,6 +379,8 @@ static bool prepare_start(kin__worker *w, kin__job *co) {
     co->home = w;
     if (w->pool && w->pool->disp->kind == KIN__DISP_IO)
         w->live++; /* an IO thread may leave only with nothing alive */
+    atomic_store_explicit(&co->dbg_stack, s, memory_order_release);
+    atomic_store_explicit(&co->dbg_home, w, memory_order_relaxed);
     kin__ctx_make(&co->ctx, s->lo, s->usable, coro_entry, co);
 #if KIN__TSAN
     co->tsan_fiber = __tsan_create_fiber(0);
@@ -499,8 +501,10 @@ static void wake_push(kin__job *co) {
         kin__worker *me = t_self.worker;
         if (me && me != co->home && (me->in_loop || me->current) &&
             !(me->pool && me->pool->disp->kind == KIN__DISP_IO) &&
-            !(co->home->pool && co->home->pool->disp->kind == KIN__DISP_IO))
+            !(co->home->pool && co->home->pool->disp->kind == KIN__DISP_IO)) {
             co->home = me;
+            atomic_store_explicit(&co->dbg_home, me, memory_order_relaxed);
+        }
     }
     kin__worker_push(co->home, co);
 }
@@ -537,6 +541,8 @@ void kin__park(kin__job *co) {
     }
     if (unconfined)
         w->parking = co; /* finish_park, after the switch */
+    atomic_store_explicit(&co->dbg_sp, (uintptr_t)__builtin_frame_address(0),
+                          memory_order_relaxed);
     kin__job *next = pick_next(w, false);
     if (next != co)
         transfer(w, co, next);

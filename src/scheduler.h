@@ -84,6 +84,8 @@ typedef struct kin__thread {
     kin__worker *worker;
     kin_error *error; /* current error of plain code on this thread */
     bool registered;
+    const char *site_file; /* kin_launch_site: for the next launch */
+    int site_line;
 } kin__thread;
 extern __thread kin__thread kin__t_self
     __attribute__((tls_model("initial-exec")));

@@ -208,8 +208,11 @@ int kin_scope_close(kin_scope scope) {
     if (co) {
         close_waiter cw = {.co = co};
         cw.node.fire = close_waiter_fire;
-        if (kin__job_add_node(root, &cw.node))
+        if (kin__job_add_node(root, &cw.node)) {
+            kin__dbg_wait(co, KIN__W_CLOSE, kin__job_handle(root).id, 0);
             kin__wait(co, &cw.node.fired, false);
+            kin__dbg_wait(co, KIN__W_NONE, 0, 0);
+        }
     } else {
         kin__node until;
         kin__loop_node_init(&until, w);

@@ -103,8 +103,11 @@ static int run_scope(const char *who, kin_fn fn, void *arg, uint8_t flags,
 
     scope_waiter sw = {.co = co};
     sw.node.fire = scope_waiter_fire;
-    if (kin__job_add_node(j, &sw.node))
+    if (kin__job_add_node(j, &sw.node)) {
+        kin__dbg_wait(co, KIN__W_CHILDREN, kin__job_handle(j).id, 0);
         kin__wait(co, &sw.node.fired, false);
+        kin__dbg_wait(co, KIN__W_NONE, 0, 0);
+    }
     if (mode != PLAIN) {
         kin__timer_remove(&co->home->timers, &timer);
         co->timers_armed--;
@@ -179,7 +182,10 @@ int kin_with_context(kin_dispatcher *d, kin_fn fn, void *arg) {
         return rc;
     scope_waiter sw = {.co = co};
     sw.node.fire = scope_waiter_fire;
-    if (kin__job_add_node(b, &sw.node))
+    if (kin__job_add_node(b, &sw.node)) {
+        kin__dbg_wait(co, KIN__W_CONTEXT, kin__job_handle(b).id, 0);
         kin__wait(co, &sw.node.fired, false);
+        kin__dbg_wait(co, KIN__W_NONE, 0, 0);
+    }
     return scope_result(b, PLAIN, NULL, 0);
 }

@@ -114,6 +114,11 @@ static void init_once(void) {
         fclose(f);
     }
     g_guard_limit = max_maps / 4;
+#if KIN__TSAN
+    /* ThreadSanitizer maps a shadow stack per fiber (one per coroutine):
+     * leave it a quarter of the limit as well. */
+    g_guard_limit = max_maps / 8;
+#endif
     /* Valgrind tracks far fewer mappings than the kernel allows. */
     if (KIN__RUNNING_ON_VALGRIND() && g_guard_limit > 1000)
         g_guard_limit = 1000;

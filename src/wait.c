@@ -71,7 +71,10 @@ static bool wait_for_job(kin__job *co, kin__job *j, bool cancellable) {
     w.node.fire = job_waiter_fire;
     if (!kin__job_add_node(j, &w.node))
         return true; /* completed meanwhile */
+    kin__dbg_wait(co, (j->flags & KIN__F_ASYNC) ? KIN__W_AWAIT : KIN__W_JOIN,
+                  kin__job_handle(j).id, 0);
     kin__wait(co, &w.node.fired, cancellable);
+    kin__dbg_wait(co, KIN__W_NONE, 0, 0);
     if (!atomic_load_explicit(&w.node.fired, memory_order_acquire))
         kin__job_remove_node(j, &w.node); /* then nobody touches w again */
     return atomic_load_explicit(&w.node.fired, memory_order_acquire);
@@ -290,7 +293,9 @@ int kin_await_all(const kin_job *jobs, size_t n, void **results) {
                 atomic_store(&m.done, true);
         }
     }
+    kin__dbg_wait(co, KIN__W_AWAIT_ALL, 0, 0);
     kin__wait(co, &m.done, true);
+    kin__dbg_wait(co, KIN__W_NONE, 0, 0);
     for (size_t i = 0; i < n; i++)
         if (!atomic_load(&nodes[i].node.fired))
             kin__job_remove_node(js[i], &nodes[i].node);
@@ -353,7 +358,9 @@ int kin_delay(int64_t ms) {
     if (kin__timer_add(&w->timers, &t, now + ns, now) < 0)
         return kin__misuse(KIN_ENOMEM, "kin_delay: out of memory");
     co->timers_armed++; /* keeps an Unconfined coroutine on w meanwhile */
+    kin__dbg_wait(co, KIN__W_DELAY, 0, now + ns);
     kin__wait(co, &d.fired, true);
+    kin__dbg_wait(co, KIN__W_NONE, 0, 0);
     kin__timer_remove(&w->timers, &t);
     co->timers_armed--;
     if (kin__job_is_cancelling(co->cur))

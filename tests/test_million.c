@@ -2,7 +2,7 @@
  * (vm.max_map_count 65530): kin switches from guard pages to canaries past
  * the mapping budget. All of them wake and complete. Virtual time, so the
  * one-second delay costs nothing; under tools the count shrinks
- * (test_scale). */
+ * (test_scale_parked). */
 #include <sys/resource.h>
 
 #include "check.h"
@@ -33,7 +33,7 @@ static int body(void *arg) {
 }
 
 int main(void) {
-    long n = test_scale(1000000);
+    long n = test_scale_parked(1000000);
     CHECK_EQ(kin_run_test(body, &n), 0);
     CHECK_EQ(woke, n);
     kin__stack_stats st;
