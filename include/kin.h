@@ -226,7 +226,13 @@ KIN_EXPORT void *kin_error_payload(const kin_error *e);
 KIN_EXPORT const kin_error *kin_error_cause(const kin_error *e);
 /** True for cancellations (KIN_ECANCELED and KIN_ETIMEDOUT). */
 KIN_EXPORT bool kin_error_is_cancellation(const kin_error *e);
-/** Failures that happened while this one was being handled, each once. */
+/** Failures that happened while this one was being handled, each once.
+ * Error objects are reference counted, so their graph must stay acyclic:
+ * when a failure that already holds this one (among its causes or
+ * suppressed failures) arrives here, a copy of it is listed instead, with
+ * the same code, type and message, without the payload and without the
+ * edges that lead back (kotlinx.coroutines would list the object itself and
+ * make a cycle). */
 /**@{*/
 KIN_EXPORT size_t kin_error_suppressed_count(const kin_error *e);
 KIN_EXPORT const kin_error *kin_error_suppressed(const kin_error *e, size_t i);

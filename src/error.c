@@ -170,29 +170,133 @@ const kin_error *kin_error_suppressed(const kin_error *ce, size_t i) {
     return r;
 }
 
+/* Suppressed lists are only appended to under this one lock. Failures
+ * rarely pile up, so a single lock costs nothing measurable, and it makes
+ * the cycle check below exact: nobody adds an edge while it walks. */
+static kin__lock suppress_lock = KIN__LOCK_INIT;
+static unsigned suppress_epoch; /* guarded by suppress_lock */
+
+/* True if `target` is reachable from `from` through causes and suppressed
+ * lists. Error objects are reference counted, so attaching an error to one
+ * of its own descendants would make a cycle that is never freed: the same
+ * failure object can reach two jobs in opposite orders (one rethrows an
+ * awaited failure that another already suppressed). An iterative walk with
+ * visit marks keeps it linear in the graph, whatever its depth. Returns
+ * true (refuse) if it cannot allocate its stack. */
+static bool reaches_locked(kin_error *from, kin_error *target) {
+    KIN__ASSERT_HELD(&suppress_lock);
+    unsigned epoch = ++suppress_epoch;
+    if (epoch == 0) /* wrapped: marks from 2^32 walks ago could collide */
+        epoch = ++suppress_epoch;
+    size_t cap = 16, n = 0;
+    kin_error **todo = kin__malloc(cap * sizeof *todo);
+    if (!todo)
+        return true;
+    bool found = false;
+    todo[n++] = from;
+    while (n && !found) {
+        kin_error *x = todo[--n];
+        if (x == target) {
+            found = true;
+            break;
+        }
+        if (atomic_load_explicit(&x->refs, memory_order_relaxed) < 0 ||
+            x->walk_mark == epoch)
+            continue; /* static objects have no edges */
+        x->walk_mark = epoch;
+        size_t need = n + x->nsup + 1;
+        if (need > cap) {
+            while (cap < need)
+                cap *= 2;
+            kin_error **v = kin__realloc(todo, cap * sizeof *v);
+            if (!v) {
+                found = true;
+                break;
+            }
+            todo = v;
+        }
+        if (x->cause)
+            todo[n++] = x->cause;
+        for (size_t i = 0; i < x->nsup; i++)
+            todo[n++] = x->suppressed[i];
+    }
+    kin__free(todo);
+    return found;
+}
+
+/* Appends e (retained) to root's list; readers hold only root->lock, so the
+ * array grows under it. Out of memory drops e. */
+static void append_suppressed_locked(kin_error *root, kin_error *e) {
+    KIN__ASSERT_HELD(&suppress_lock);
+    kin__lock_acquire(&root->lock);
+    if (root->nsup == root->capsup) {
+        size_t cap = root->capsup ? root->capsup * 2 : 4;
+        kin_error **v = kin__realloc(root->suppressed, cap * sizeof *v);
+        if (v) {
+            root->suppressed = v;
+            root->capsup = cap;
+        }
+    }
+    if (root->nsup < root->capsup)
+        root->suppressed[root->nsup++] = kin_error_retain(e);
+    kin__lock_release(&root->lock);
+}
+
+/* A serial number that names e for the duplicate check of its copies
+ * (addresses can be reused once an object is freed; serials are not). */
+static uint64_t serial_locked(kin_error *e) {
+    static uint64_t next_serial; /* guarded by suppress_lock */
+    if (!e->serial)
+        e->serial = ++next_serial;
+    return e->serial;
+}
+
+/* A copy of e to attach to root when e itself would close a cycle (root is
+ * already among e's causes or suppressed failures: the same failure object
+ * reached two jobs in opposite orders). Kotlin attaches e anyway and lets
+ * the garbage collector cope; here the copy keeps e's code, type, message
+ * and every edge that does not lead back to root, so the failure is still
+ * reported where it belongs and the graph stays acyclic. The payload stays
+ * with e, whose destructor is its only owner. NULL when out of memory. */
+static kin_error *acyclic_copy_locked(kin_error *e, kin_error *root) {
+    kin_error *cause =
+        e->cause && !reaches_locked(e->cause, root) ? e->cause : NULL;
+    kin_error *c = kin__error_make(e->code, e->type, cause, "%s", e->message);
+    if (atomic_load_explicit(&c->refs, memory_order_relaxed) < 0)
+        return NULL;
+    c->copy_of = serial_locked(e);
+    for (size_t i = 0; i < e->nsup; i++) /* e's writers hold our lock */
+        if (!reaches_locked(e->suppressed[i], root))
+            append_suppressed_locked(c, e->suppressed[i]);
+    return c;
+}
+
+static bool is_attached_locked(kin_error *root, kin_error *e) {
+    for (size_t i = 0; i < root->nsup; i++) {
+        kin_error *s = root->suppressed[i];
+        if (s == e || (s->copy_of && s->copy_of == serial_locked(e)))
+            return true;
+    }
+    return false;
+}
+
 void kin__error_add_suppressed(kin_error *root, kin_error *e) {
     if (!root || !e || root == e || kin__is_cancel_code(e->code) ||
         atomic_load_explicit(&root->refs, memory_order_relaxed) < 0)
         return;
-    kin__lock_acquire(&root->lock);
-    for (size_t i = 0; i < root->nsup; i++) {
-        if (root->suppressed[i] == e) {
-            kin__lock_release(&root->lock);
-            return;
+    kin__lock_acquire(&suppress_lock);
+    if (!is_attached_locked(root, e)) {
+        if (!reaches_locked(e, root)) {
+            append_suppressed_locked(root, e);
+        } else {
+            kin_error *copy = acyclic_copy_locked(e, root);
+            if (copy) {
+                append_suppressed_locked(root, copy);
+                kin_error_release(copy);
+            }
         }
     }
-    if (root->nsup == root->capsup) {
-        size_t cap = root->capsup ? root->capsup * 2 : 4;
-        kin_error **v = kin__realloc(root->suppressed, cap * sizeof *v);
-        if (!v) {
-            kin__lock_release(&root->lock);
-            return;
-        }
-        root->suppressed = v;
-        root->capsup = cap;
-    }
-    root->suppressed[root->nsup++] = kin_error_retain(e);
-    kin__lock_release(&root->lock);
+    kin__lock_release(&suppress_lock);
 }
 
 /* ---- Current error -------------------------------------------------------*/

@@ -24,7 +24,8 @@
 struct kin_error {
     atomic_int refs; /* < 0: a static object that is never freed */
     int code;
-    kin__lock lock; /* guards suppressed/nsup/capsup */
+    kin__lock lock; /* readers' guard of suppressed/nsup/capsup; writers also
+                     * hold error.c's suppress_lock */
     const char *type;
     const char *message;
     void *payload;
@@ -32,6 +33,10 @@ struct kin_error {
     kin_error *cause;
     kin_error **suppressed;
     size_t nsup, capsup;
+    unsigned walk_mark; /* cycle check's visit mark (suppress_lock) */
+    uint64_t serial;    /* 0, or this object's name for copy_of */
+    uint64_t copy_of;   /* a copy made to break a cycle: the serial of the
+                         * original (both guarded by suppress_lock) */
 };
 
 static inline bool kin__is_cancel_code(int code) {
@@ -48,7 +53,11 @@ kin_error *kin__error_makev(int code, const char *type, kin_error *cause,
                             const char *fmt, va_list ap);
 
 /* Attaches `e` to `root` as suppressed, unless it is root itself, a
- * cancellation, or already attached (identity). Out of memory drops it. */
+ * cancellation, or already attached (identity, or a copy of it). If e
+ * already holds root among its causes and suppressed failures, attaching
+ * it would make a reference cycle that is never freed: a copy of e without
+ * the edges that lead back to root is attached instead. Out of memory
+ * drops it. */
 void kin__error_add_suppressed(kin_error *root, kin_error *e);
 
 /* The current-error slot of the calling coroutine or thread (scheduler.c). */

@@ -82,14 +82,14 @@ static void mc_event_str(const mp_prog *p, int kind, int node, int rc, int val,
 
 static void mc_model_event(const m_model *m, int i, char *buf, size_t len) {
     const m_ev *e = &m->evs[i];
-    char d[256];
+    char d[2048];
     m_desc(m, e->err, d, sizeof d);
     mc_event_str(m->p, e->kind, e->node, e->rc, e->val, d, buf, len);
 }
 
 static void mc_kin_event(const k_run *k, int i, char *buf, size_t len) {
     const k_ev *e = &k->evs[i];
-    char d[256];
+    char d[2048];
     ki_desc(e->err, d, sizeof d);
     mc_event_str(k->p, e->kind, e->node, e->rc, e->val, d, buf, len);
 }
@@ -101,7 +101,7 @@ MP_FN int mc_compare(const m_model *m, const k_run *k, FILE *out,
     int diffs = 0;
     const mp_prog *p = m->p;
     int limit = verbose ? 1000000 : 6;
-    char a[512], b[512];
+    char a[4096], b[4096];
 
     /* the trace, event by event */
     int n = m->nev > k->nev ? m->nev : k->nev;
@@ -175,7 +175,7 @@ MP_FN int mc_compare(const m_model *m, const k_run *k, FILE *out,
 
 /* Both traces side by side (the model's, then kin's where they differ). */
 MP_FN void mc_dump_traces(const m_model *m, const k_run *k, FILE *out) {
-    char a[512], b[512];
+    char a[4096], b[4096];
     int n = m->nev > k->nev ? m->nev : k->nev;
     fprintf(out, "trace (expected | kin, '=' where kin did the same):\n");
     for (int i = 0; i < n; i++) {
@@ -208,13 +208,34 @@ MP_FN void mc_dump_traces(const m_model *m, const k_run *k, FILE *out) {
     }
 }
 
-/* The invariant violations kin's run showed (interp.h); 0 if none. */
+/* True if msg contains one of the '|'-separated texts of KIN_MODEL_IGNORE. */
+static bool mc_ignored(const char *msg) {
+    const char *ignore = getenv("KIN_MODEL_IGNORE");
+    while (ignore && *ignore) {
+        const char *bar = strchr(ignore, '|');
+        size_t n = bar ? (size_t)(bar - ignore) : strlen(ignore);
+        for (const char *p = msg; n && *p; p++)
+            if (strncmp(p, ignore, n) == 0)
+                return true;
+        ignore = bar ? bar + 1 : NULL;
+    }
+    return false;
+}
+
+/* Prints the invariant violations kin's run showed (interp.h) and returns
+ * how many count: all, except those whose message contains one of the
+ * '|'-separated texts in KIN_MODEL_IGNORE (for known open bugs). */
 MP_FN int mc_violations(const k_run *k, FILE *out) {
-    for (int i = 0; i < k->nviol && i < 8; i++)
-        fprintf(out, "  invariant: %s\n", k->viol[i]);
+    int counted = k->nviol > 8 ? k->nviol - 8 : 0;
+    for (int i = 0; i < k->nviol && i < 8; i++) {
+        bool ignored = mc_ignored(k->viol[i]);
+        fprintf(out, "  invariant: %s%s\n", k->viol[i],
+                ignored ? " (ignored: KIN_MODEL_IGNORE)" : "");
+        counted += !ignored;
+    }
     if (k->nviol > 8)
         fprintf(out, "  ... and %d more\n", k->nviol - 8);
-    return k->nviol;
+    return counted;
 }
 
 #endif

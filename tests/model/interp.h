@@ -24,13 +24,22 @@
  * Events are recorded in the order they happen on the one thread, as the
  * model records them (model.h): START, RET (a statement returned), END (a
  * body returned), with error objects retained until the comparison.
+ *
+ * Multi-threaded mode (ki_run's mt): the program's root body runs in
+ * kin_with_context(Default), so every coroutine runs on the Default pool;
+ * the recording is under a mutex, "forever" and ticks are short real
+ * delays, and I3 is not checked (another thread may cancel an ancestor
+ * between a job's completion and its completion handler).
  */
 #ifndef KIN_MODEL_INTERP_H
 #define KIN_MODEL_INTERP_H
 
 #include <kin.h>
+#include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdlib.h>
+#include <time.h>
 
 #include "model.h"
 #include "prog.h"
@@ -48,8 +57,11 @@ typedef struct k_ev {
 typedef struct k_run {
     const mp_prog *p;
     int64_t tick_ms;
+    bool mt;              /* on the Default pool */
+    int64_t forever_ms;   /* "forever" in ms */
+    pthread_mutex_t mu;   /* guards everything below in mt mode */
+    atomic_int root_done; /* node 0's completion handler has returned */
     kin_job handle[MP_MAX_NODES];     /* kept launch handles (L2) */
-    uint64_t launch_id[MP_MAX_NODES]; /* every launch handle's id */
     kin_job self[MP_MAX_NODES];       /* kin_current_job() in its body (L3) */
     bool created[MP_MAX_NODES];
     bool completed[MP_MAX_NODES];
@@ -70,6 +82,16 @@ typedef struct k_run {
 } k_run;
 
 static k_run *KR;
+
+static void ki_lock(void) {
+    if (KR->mt)
+        pthread_mutex_lock(&KR->mu);
+}
+
+static void ki_unlock(void) {
+    if (KR->mt)
+        pthread_mutex_unlock(&KR->mu);
+}
 
 static void ki_violation(const char *fmt, ...) KIN_PRINTF(1, 2);
 static void ki_violation(const char *fmt, ...) {
@@ -101,32 +123,36 @@ static void ki_check_alive(int owner, const char *what, int node) {
 static void ki_ev(int kind, int owner, int node, int rc, int val,
                   const kin_error *err) {
     static const char *const names[] = {"start", "return of", "end of body"};
+    ki_lock();
     ki_check_alive(owner, names[kind], node);
-    if (KR->nev >= (int)(sizeof KR->evs / sizeof KR->evs[0])) {
+    if (KR->nev >= (int)(sizeof KR->evs / sizeof KR->evs[0]))
         ki_violation("too many events");
-        return;
-    }
-    KR->evs[KR->nev++] = (k_ev){(uint8_t)kind, (int16_t)node, rc, val,
-                                rc < 0 ? kin_error_retain(err) : NULL};
+    else
+        KR->evs[KR->nev++] = (k_ev){(uint8_t)kind, (int16_t)node, rc, val,
+                                    rc < 0 ? kin_error_retain(err) : NULL};
+    ki_unlock();
 }
 
+/* Every coroutine is launched with the name "n<node>". */
 static int ki_node_of_job(kin_job job) {
-    for (int i = 0; i < KR->p->n; i++)
-        if (KR->launch_id[i] == job.id && job.id != 0)
-            return i;
-    return -1;
+    char name[64];
+    int s;
+    if (kin_job_name(job, name, sizeof name) < 0 ||
+        sscanf(name, "n%d#", &s) != 1 || s < 0 || s >= KR->p->n)
+        return -1;
+    return s;
 }
 
 static void ki_handled(kin_job job, const kin_error *failure, int installer) {
     int s = ki_node_of_job(job);
+    ki_lock();
     if (s < 0) {
         ki_violation("I4: a handler was called for an unknown job");
-        return;
-    }
-    if (KR->nhandled[s]++ == 0) {
+    } else if (KR->nhandled[s]++ == 0) {
         KR->handled_by[s] = installer;
         KR->handled_err[s] = kin_error_retain(failure);
     }
+    ki_unlock();
 }
 
 /* An exception handler installed by the LAUNCH node (arg - 1). */
@@ -145,8 +171,10 @@ static void ki_on_complete(kin_job job, const kin_error *cause, void *arg) {
     (void)job;
     int s = (int)(intptr_t)arg;
     const mp_node *n = ki_node(s);
+    ki_lock();
     if (KR->ncomplete[s]++) {
         ki_violation("I1: job #%d completed twice", s);
+        ki_unlock();
         return;
     }
     KR->completed[s] = true;
@@ -158,13 +186,19 @@ static void ki_on_complete(kin_job job, const kin_error *cause, void *arg) {
         if (k < 0 || !mp_owns_body(ki_node(k)->op))
             continue;
         if (KR->created[k] && !KR->completed[k])
-            ki_violation("I1: job #%d completed before its child #%d", s, k);
+            ki_violation("I1: job #%d completed before its child #%d%s", s, k,
+                         mp_is_scope(ki_node(k)->op)
+                             ? " (the scope's completion handler ran late)"
+                             : "");
     }
     if (n->parent >= 0 && KR->completed[n->parent])
-        ki_violation("I1: job #%d completed after its parent #%d", s,
-                     n->parent);
+        ki_violation("I1: job #%d completed after its parent #%d%s", s,
+                     n->parent,
+                     mp_is_scope(n->op)
+                         ? " (the scope's completion handler ran late)"
+                         : "");
     /* I3: success means no enclosing job was cancelled */
-    if (!cause && n->op != OP_NONCANCEL) {
+    if (!cause && n->op != OP_NONCANCEL && !KR->mt) {
         for (int a = n->parent; a >= 0; a = ki_node(a)->parent) {
             if (kin_job_is_cancelled(KR->self[a]))
                 ki_violation("I3: job #%d completed successfully inside "
@@ -174,6 +208,9 @@ static void ki_on_complete(kin_job job, const kin_error *cause, void *arg) {
                 break;
         }
     }
+    ki_unlock();
+    if (s == 0)
+        atomic_store(&KR->root_done, 1);
 }
 
 static int ki_run_body(int owner);
@@ -181,7 +218,10 @@ static int ki_run_body(int owner);
 static int ki_co(void *arg) {
     int s = (int)(intptr_t)arg;
     ki_ev(EV_START, s, s, 0, -1, NULL);
-    KR->self[s] = kin_current_job();
+    kin_job me = kin_current_job();
+    ki_lock();
+    KR->self[s] = me;
+    ki_unlock();
     int rc = ki_run_body(s);
     ki_ev(EV_END, s, s, rc, -1, kin_last_error());
     return rc;
@@ -197,26 +237,58 @@ static int ki_async(void *arg, void **out) {
 
 static int ki_root(void *arg) {
     (void)arg;
+    kin_job me = kin_current_job();
+    ki_lock();
     KR->created[0] = true;
-    KR->self[0] = kin_current_job();
-    if (kin_invoke_on_completion(KR->self[0], ki_on_complete, (void *)0) != 0)
+    KR->self[0] = me;
+    ki_unlock();
+    if (kin_invoke_on_completion(me, ki_on_complete, (void *)0) != 0) {
+        ki_lock();
         ki_violation("kin_invoke_on_completion failed on the root");
+        ki_unlock();
+    }
     return ki_co((void *)0);
+}
+
+/* Multi-threaded mode: the program's root runs on Default. */
+static int ki_root_mt(void *arg) {
+    return kin_with_context(kin_dispatcher_default(), ki_root, arg);
 }
 
 static int ki_scope(void *arg) {
     int s = (int)(intptr_t)arg;
+    kin_job me = kin_current_job();
+    ki_lock();
     KR->created[s] = true;
-    KR->self[s] = kin_current_job();
-    if (kin_invoke_on_completion(KR->self[s], ki_on_complete, arg) != 0)
+    KR->self[s] = me;
+    ki_unlock();
+    if (kin_invoke_on_completion(me, ki_on_complete, arg) != 0) {
+        ki_lock();
         ki_violation("kin_invoke_on_completion failed on scope #%d", s);
+        ki_unlock();
+    }
     int rc = ki_run_body(s);
     ki_ev(EV_END, s, s, rc, -1, kin_last_error());
     return rc;
 }
 
 static int64_t ki_ms(int ticks) {
-    return ticks == MP_INF ? KI_FOREVER_MS : (int64_t)ticks * KR->tick_ms;
+    return ticks == MP_INF ? KR->forever_ms : (int64_t)ticks * KR->tick_ms;
+}
+
+/* The kept handle of launch node t (stored by another coroutine). */
+static kin_job ki_handle(int t) {
+    ki_lock();
+    kin_job h = KR->handle[t];
+    ki_unlock();
+    return h;
+}
+
+/* Records that scope s returned (I2). */
+static void ki_returned(int s) {
+    ki_lock();
+    KR->returned[s] = true;
+    ki_unlock();
 }
 
 /* Runs statement s of owner's body; returns its result. */
@@ -227,48 +299,53 @@ static int ki_stmt(int owner, int s) {
     switch (n->op) {
     case OP_LAUNCH:
     case OP_ASYNC: {
-        kin_launch_opts o = {.start =
-                                 n->lazy ? KIN_START_LAZY : KIN_START_DEFAULT};
+        char name[16];
+        snprintf(name, sizeof name, "n%d", s);
+        kin_launch_opts o = {
+            .start = n->lazy ? KIN_START_LAZY : KIN_START_DEFAULT,
+            .name = name};
         if (n->handler) {
             o.handler = ki_handler;
             o.handler_arg = (void *)(intptr_t)(s + 1);
         }
         kin_job h = {0};
+        ki_lock();
         KR->created[s] = true;
+        ki_unlock();
         rc = n->op == OP_LAUNCH ? kin_launch(&h, &o, ki_co, arg)
                                 : kin_async(&h, &o, ki_async, arg);
-        if (rc != 0) {
-            ki_violation("kin_launch/async #%d returned %d", s, rc);
-            break;
-        }
-        KR->launch_id[s] = h.id;
-        if (kin_invoke_on_completion(h, ki_on_complete, arg) != 0)
-            ki_violation("kin_invoke_on_completion failed on #%d", s);
+        const char *bad = rc != 0 ? "kin_launch/async"
+                          : kin_invoke_on_completion(h, ki_on_complete, arg)
+                              ? "kin_invoke_on_completion"
+                          : !n->keep && kin_job_release(h) ? "kin_job_release"
+                                                           : NULL;
+        ki_lock();
+        if (bad)
+            ki_violation("%s failed on #%d", bad, s);
         if (n->keep)
             KR->handle[s] = h;
-        else if (kin_job_release(h) != 0)
-            ki_violation("kin_job_release failed on #%d", s);
+        ki_unlock();
         break;
     }
     case OP_SCOPE:
         rc = kin_coroutine_scope(ki_scope, arg);
-        KR->returned[s] = true;
+        ki_returned(s);
         break;
     case OP_SUPERVISOR:
         rc = kin_supervisor_scope(ki_scope, arg);
-        KR->returned[s] = true;
+        ki_returned(s);
         break;
     case OP_TIMEOUT:
         rc = kin_with_timeout(ki_ms(n->ticks), ki_scope, arg);
-        KR->returned[s] = true;
+        ki_returned(s);
         break;
     case OP_TIMEOUT_NULL:
         rc = kin_with_timeout_or_null(ki_ms(n->ticks), ki_scope, arg);
-        KR->returned[s] = true;
+        ki_returned(s);
         break;
     case OP_NONCANCEL:
         rc = kin_non_cancellable(ki_scope, arg);
-        KR->returned[s] = true;
+        ki_returned(s);
         break;
     case OP_DELAY:
         rc = kin_delay(n->ticks == 0 ? 0 : ki_ms(n->ticks));
@@ -281,7 +358,7 @@ static int ki_stmt(int owner, int s) {
         break;
     case OP_AWAIT: {
         void *v = NULL;
-        rc = kin_await(KR->handle[n->target], &v);
+        rc = kin_await(ki_handle(n->target), &v);
         if (rc == 0) {
             int *iv = v;
             val = iv >= KR->value && iv < KR->value + MP_MAX_NODES
@@ -291,20 +368,20 @@ static int ki_stmt(int owner, int s) {
         break;
     }
     case OP_JOIN:
-        rc = kin_join(KR->handle[n->target]);
+        rc = kin_join(ki_handle(n->target));
         break;
     case OP_CANCEL:
-        rc = kin_cancel(KR->handle[n->target], NULL);
+        rc = kin_cancel(ki_handle(n->target), NULL);
         break;
     case OP_CANCEL_SELF:
         rc = kin_cancel(kin_current_job(), NULL);
         break;
     case OP_START:
-        rc = kin_start(KR->handle[n->target]);
+        rc = kin_start(ki_handle(n->target));
         break;
     default:
-        ki_violation("bad statement #%d", s);
-        break;
+        fprintf(stderr, "bad statement #%d\n", s);
+        abort();
     }
     ki_ev(EV_RET, owner, s, rc, val, kin_last_error());
     return rc;
@@ -327,14 +404,16 @@ static int ki_run_body(int owner) {
             kin_error *saved = kin_error_retain(kin_last_error());
             int c = o->cleanup;
             int crc = kin_non_cancellable(ki_scope, (void *)(intptr_t)c);
-            KR->returned[c] = true;
+            ki_returned(c);
             ki_ev(EV_RET, owner, c, crc, -1, kin_last_error());
             if (crc < 0) {
                 kin_error_release(saved);
                 return crc;
             }
             if (!saved) {
+                ki_lock();
                 ki_violation("no current error after code %d", rc);
+                ki_unlock();
                 return rc;
             }
             return kin_fail_error(saved); /* the original error again */
@@ -346,11 +425,33 @@ static int ki_run_body(int owner) {
 
 /* ---- After the run ------------------------------------------------------------ */
 
+/* e itself, or the copy kin attaches where e would close a cycle (same
+ * code, type and message; kin.h, kin_error_suppressed). */
+static bool ki_same_failure(const kin_error *x, const kin_error *e) {
+    return x == e || (kin_error_code(x) == kin_error_code(e) &&
+                      strcmp(kin_error_type(x), kin_error_type(e)) == 0 &&
+                      strcmp(kin_error_message(x), kin_error_message(e)) == 0);
+}
+
 static bool ki_in_suppressed(const kin_error *root, const kin_error *e) {
     size_t n = kin_error_suppressed_count(root);
     for (size_t i = 0; i < n; i++)
-        if (kin_error_suppressed(root, i) == e)
+        if (ki_same_failure(kin_error_suppressed(root, i), e))
             return true;
+    return false;
+}
+
+/* True if e can reach target through suppressed lists (depth-limited). */
+static bool ki_reaches(const kin_error *e, const kin_error *target,
+                       int depth) {
+    if (depth > 16)
+        return false;
+    size_t n = kin_error_suppressed_count(e);
+    for (size_t i = 0; i < n; i++) {
+        const kin_error *x = kin_error_suppressed(e, i);
+        if (x == target || ki_reaches(x, target, depth + 1))
+            return true;
+    }
     return false;
 }
 
@@ -379,6 +480,12 @@ static void ki_check_after(void) {
             if (kin_error_is_cancellation(x))
                 ki_violation("I4: a cancellation suppressed in #%d's", s);
         }
+        /* Error objects are reference counted: a failure that is (through
+         * suppressed lists) suppressed in itself is a cycle that leaks. */
+        if (f && ki_reaches(f, f, 0))
+            ki_violation("I4: #%d's failure %s is suppressed in one of its "
+                         "own suppressed failures (a reference cycle)",
+                         s, kin_error_message(f));
         bool failed = f && !kin_error_is_cancellation(f);
         bool to_handler = false;
         if (!failed) {
@@ -406,16 +513,23 @@ static void ki_check_after(void) {
             } else {
                 const kin_error *pf = KR->final_cause[par];
                 if (!pf || (pf != f && !ki_in_suppressed(pf, f)))
-                    ki_violation("I4: the failure of #%d did not reach its "
-                                 "parent #%d",
-                                 s, par);
+                    ki_violation("I4: failure %s of #%d did not reach its "
+                                 "parent #%d (whose failure is %s%s)",
+                                 kin_error_message(f), s, par,
+                                 pf ? kin_error_message(pf) : "none",
+                                 pf && ki_reaches(f, pf, 0)
+                                     ? ", already suppressed in it: not "
+                                       "attached, it would make a cycle"
+                                     : "");
             }
         }
         if (!to_handler && KR->nhandled[s])
             ki_violation("I4: handler called %d times for #%d",
                          KR->nhandled[s], s);
-        /* I5 */
-        if ((n->op == OP_LAUNCH || n->op == OP_ASYNC) && n->keep &&
+        /* I5. Not on Default: a worker keeps the last coroutine it ran
+         * (its zombie) until it runs another, and L2 promises readability
+         * until the owner completes, not staleness at once. */
+        if ((n->op == OP_LAUNCH || n->op == OP_ASYNC) && n->keep && !KR->mt &&
             kin_job_state(KR->handle[s]) != KIN_ESTALE)
             ki_violation("I5: the handle of #%d is not stale after its "
                          "owner completed",
@@ -429,25 +543,53 @@ static void ki_check_after(void) {
             continue;
         const kin_error *f = KR->final_cause[ev->node];
         if (f != ev->err && !(f && ki_in_suppressed(f, ev->err)))
-            ki_violation("I4: the failure body #%d returned is not its job's",
-                         ev->node);
+            ki_violation("I4: failure %s, which body #%d returned, is lost: "
+                         "its job's failure is %s%s",
+                         kin_error_message(ev->err), ev->node,
+                         f ? kin_error_message(f) : "none",
+                         f && ki_reaches(ev->err, f, 0)
+                             ? ", already suppressed in it (not attached: "
+                               "it would make a cycle)"
+                             : "");
     }
 }
 
+/* How a program runs: with virtual time on the Main loop (kin_run_test),
+ * on the wall clock on the Main loop (kin_run_blocking), or on the Default
+ * pool (multi-threaded; "forever" is forever_ms of real time there). */
+enum { KI_VIRTUAL, KI_WALLCLOCK, KI_DEFAULT_POOL };
+
 /* Runs p on kin. The results are in *r (kept until ki_free). */
-MP_FN void ki_run(k_run *r, const mp_prog *p, int64_t tick_ms) {
+MP_FN void ki_run(k_run *r, const mp_prog *p, int mode, int64_t tick_ms,
+                  int64_t forever_ms) {
     memset(r, 0, sizeof *r);
     for (int i = 0; i < MP_MAX_NODES; i++)
         r->handled_by[i] = -2;
     r->p = p;
     r->tick_ms = tick_ms;
+    r->mt = mode == KI_DEFAULT_POOL;
+    r->forever_ms = r->mt ? forever_ms : KI_FOREVER_MS;
+    pthread_mutex_init(&r->mu, NULL);
     KR = r;
     kin_set_default_handler(ki_default_handler, NULL);
-    r->rb_rc = kin_run_blocking(ki_root, NULL);
+    if (mode == KI_VIRTUAL)
+        r->rb_rc = kin_run_test(ki_root, NULL);
+    else if (mode == KI_WALLCLOCK)
+        r->rb_rc = kin_run_blocking(ki_root, NULL);
+    else
+        r->rb_rc = kin_run_blocking(ki_root_mt, NULL);
     r->rb_err = kin_error_retain(r->rb_rc < 0 ? kin_last_error() : NULL);
+    /* On Default, node 0's completion handler may still be running on a
+     * worker (its waiter is woken first): wait for it. */
+    for (int i = 0; i < 10000 && r->created[0] && !atomic_load(&r->root_done);
+         i++) {
+        struct timespec ms = {0, 1000000};
+        nanosleep(&ms, NULL);
+    }
     kin_clear_error();
     ki_check_after();
     kin_clear_error();
+    pthread_mutex_destroy(&r->mu);
     KR = NULL;
 }
 
@@ -486,9 +628,9 @@ MP_FN void ki_desc(const kin_error *e, char *buf, size_t len) {
         snprintf(buf, len, "E%d", code);
         return;
     }
-    int ids[64], n = 0;
+    int ids[MP_MAX_COROS + 1], n = 0;
     size_t ns = kin_error_suppressed_count(e);
-    for (size_t i = 0; i < ns && n < 64; i++) {
+    for (size_t i = 0; i < ns && n <= MP_MAX_COROS; i++) {
         int x;
         if (sscanf(kin_error_message(kin_error_suppressed(e, i)), "F%d", &x) !=
             1)

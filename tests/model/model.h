@@ -18,12 +18,33 @@
  * earlier plain cancellation" (rule 13).
  *
  * Time: virtual, in ticks. It advances only when the run queue is empty, to
- * the next timer; programs in which two live timers would fire at the same
- * virtual instant are rejected (M_AMBIGUOUS), since on a real clock their
- * order would be down to noise. So are programs that cannot finish
- * (M_STUCK: a wait that nothing ends), which kin would run forever.
+ * the next timer. When kin also runs with virtual time (kin_run_test),
+ * timers due at the same instant all fire, in arming order, before anything
+ * runs; on the wall clock such a program is rejected (M_AMBIGUOUS), since
+ * their order would be down to noise. Programs that cannot finish (M_STUCK:
+ * a wait that nothing ends, which kin would run forever) are rejected too.
  *
- * Model decisions where DESIGN.md is silent are marked "DECISION".
+ * Where each rule of DESIGN.md is implemented:
+ *   rule 1, 12   m_claim_finalize / m_finalize: a job completes when its
+ *                body is done and its last child completed, then its parent
+ *   rule 2       m_cancel_tree / m_cancel_descendants; every suspension point
+ *                in m_stmt and m_turn returns m_cancel_err at once
+ *   rule 3, 13   m_record_cause (first failure, suppressed failures, a
+ *                failure beats a cancellation), m_propagate_up
+ *   rule 4       m_body_done: a cancellation code cancels only its job
+ *   rule 5       m_propagate_up and m_offer_to_parent stop at a supervisor
+ *   rule 6, 16   m_await_outcome (and OP_ASYNC is an ordinary child)
+ *   rule 7       m_finalize / m_offer_to_parent: the handler of a launch
+ *   rule 8       OP_NONCANCEL in m_stmt: a job with no parent
+ *   rule 9, 15   OP_TIMEOUT* in m_stmt, m_fire_timer, m_scope_result
+ *   rule 10      m_start_lazy, m_mark_cancelling (a NEW job completes)
+ *   rule 11      m_enqueue, m_wake, m_run's loop; scope bodies run in place
+ *   rule 14      m_offer_to_parent (scoped), m_scope_result
+ *
+ * Model decisions where DESIGN.md is silent or open to reading are marked
+ * "DECISION": the order in which a cancellation wakes a family (below),
+ * the order of completions found during one cancellation (m_run_deferred),
+ * and what "a wait that ends in a failure" means (m_await_outcome).
  */
 #ifndef KIN_MODEL_MODEL_H
 #define KIN_MODEL_MODEL_H
@@ -56,7 +77,7 @@ typedef struct m_err {
     int code;      /* KIN_EFAILED, KIN_ECANCELED, KIN_ETIMEDOUT, ... */
     int node;      /* ME_FAIL: the FAIL node that raised it */
     int nsupp;
-    int16_t supp[64]; /* suppressed failures (m_err indices), in order */
+    int16_t supp[MP_MAX_COROS]; /* suppressed failures, in order */
 } m_err;
 
 /* ---- Jobs ------------------------------------------------------------------------- */
@@ -136,6 +157,7 @@ typedef struct m_ev {
 typedef struct m_model {
     const mp_prog *p;
     int order;
+    bool virtual_time; /* kin_run_test: timers due together fire in order */
     int status;
     int64_t now;
     m_job jobs[MP_MAX_NODES];
@@ -224,7 +246,13 @@ static int m_root(m_job *j) {
 
 /* Rule 3 / 13: the first cancellation and the first failure are kept; a
  * later failure is attached to the first as suppressed, once (by identity);
- * cancellations are never attached. */
+ * cancellations are never attached, nor a failure to itself.
+ * As in Kotlin, a failure is attached even where it makes a cycle (the
+ * same failure object can reach two jobs in opposite orders: one rethrows
+ * an awaited failure that another already holds). kin's error objects are
+ * reference counted, so there it attaches a copy without the edges that
+ * lead back (src/error.c); descriptions show one level of suppressed
+ * failures by name, so the two read the same. */
 static void m_add_suppressed(m_model *m, int root, int e) {
     m_err *r = &m->errs[root];
     if (root == e)
@@ -232,8 +260,11 @@ static void m_add_suppressed(m_model *m, int root, int e) {
     for (int i = 0; i < r->nsupp; i++)
         if (r->supp[i] == e)
             return;
-    if (r->nsupp < 64)
-        r->supp[r->nsupp++] = (int16_t)e;
+    if (r->nsupp >= MP_MAX_COROS) {
+        fprintf(stderr, "model: too many suppressed failures\n");
+        abort();
+    }
+    r->supp[r->nsupp++] = (int16_t)e;
 }
 
 static void m_record_cause(m_model *m, m_job *j, int e) {
@@ -585,7 +616,13 @@ static void m_remove_waiter(m_model *m, int job, int co) {
 /* The outcome of await on a completed async job (rule 6, rule 16): its
  * failure, delivered even if the caller was cancelled meanwhile; else the
  * caller's cancellation (prompt cancellation drops the value); else the
- * job's cancellation; else its value. */
+ * job's cancellation; else its value.
+ * DECISION (rule 16, as kin.h words it for kin_await): the failure counts
+ * if the awaited job has failed by the time the awaiter runs again, even if
+ * the awaiter was cancelled (and queued) first. kotlinx.coroutines decides
+ * when the awaiter is cancelled: once its continuation is cancelled it gets
+ * the CancellationException even if the job fails before it runs (see the
+ * report). */
 static int m_await_outcome(m_model *m, m_co *c, int target, int *err,
                            int *val) {
     m_job *t = J(m, target);
@@ -933,9 +970,13 @@ static void m_fire_timer(m_model *m, int t) {
     }
 }
 
-/* Runs the program; returns M_OK, M_STUCK, M_AMBIGUOUS or M_TOO_LONG. */
-MP_FN int m_run(m_model *m, const mp_prog *p, int order, int64_t max_ticks) {
+/* Runs the program; returns M_OK, M_STUCK, M_AMBIGUOUS or M_TOO_LONG.
+ * virtual_time: kin runs it with kin_run_test (timers due at the same
+ * instant are fine), else on the wall clock (they are not: M_AMBIGUOUS). */
+MP_FN int m_run(m_model *m, const mp_prog *p, int order, bool virtual_time,
+                int64_t max_ticks) {
     memset(m, 0, offsetof(m_model, jobs));
+    m->virtual_time = virtual_time;
     m->nerr = m->qhead = m->qtail = m->ntimers = m->nev = 0;
     m->rb_rc = 0;
     m->rb_err = -1;
@@ -979,12 +1020,18 @@ MP_FN int m_run(m_model *m, const mp_prog *p, int order, int64_t max_ticks) {
         }
         if (best < 0)
             return m->status = M_STUCK;
-        if (ties)
+        if (ties && !m->virtual_time)
             return m->status = M_AMBIGUOUS;
         m->now = m->timers[best].deadline;
         if (m->now > m->max_ticks)
             return m->status = M_TOO_LONG;
-        m_fire_timer(m, best);
+        /* Every timer due now fires before anything runs, in the order
+         * they were armed (kin.h kin_run_test; kotlinx-coroutines-test
+         * orders its events by time, then by arming order, too). On a real
+         * clock there is no such tie: the program was rejected above. */
+        for (int t = best; t < m->ntimers; t++)
+            if (m->timers[t].live && m->timers[t].deadline == m->now)
+                m_fire_timer(m, t);
     }
     int cause = J(m, 0)->final_cause;
     m->rb_rc = cause < 0 ? 0 : m->errs[cause].code;
@@ -1038,7 +1085,7 @@ MP_FN void m_desc(const m_model *m, int e, char *buf, size_t len) {
         snprintf(buf, len, "E%d", x->code);
         return;
     }
-    int ids[64], n = 0;
+    int ids[MP_MAX_COROS], n = 0;
     for (int i = 0; i < x->nsupp; i++)
         ids[n++] = m->errs[x->supp[i]].kind == ME_FAIL
                        ? m->errs[x->supp[i]].node
