@@ -480,10 +480,11 @@ static void unlink_child_locked(kin__job *p, kin__job *j) {
 }
 
 /* Publishes j's final state and fires its waiters. Called with j locked;
- * returns with it unlocked, with j's completion handlers and owned handles
- * (to run and release after) in *handlers / *owned. */
+ * returns with it unlocked, with j's completion handlers, the waiters that
+ * fire after them, and owned handles (to run, fire and release after) in
+ * *handlers, *late and *owned. */
 static void publish_locked(kin__job *j, kin_error *cause, kin__node **handlers,
-                           kin__job **owned) {
+                           kin__node **late, kin__job **owned) {
     KIN__ASSERT_HELD(&j->lock);
     /* release: readers of the final state (acquire) see cause, failure and
      * result; no Dekker pairing needs seq_cst here (only CANCELLING does). */
@@ -491,12 +492,16 @@ static void publish_locked(kin__job *j, kin_error *cause, kin__node **handlers,
                           cause ? KIN_STATE_CANCELLED : KIN_STATE_COMPLETED,
                           memory_order_release);
     kin__node *list = NULL, **tail = &list;
+    *late = NULL;
     kin__node *n = j->nodes_head;
     j->nodes_head = j->nodes_tail = NULL;
     while (n) {
         kin__node *next = n->next;
         n->linked = false;
-        if (n->fire) {
+        if (n->fire && n->after_handlers) {
+            n->next = *late; /* at most one: the scope's caller */
+            *late = n;
+        } else if (n->fire) {
             n->fire(n, j); /* waiters: under the lock (see kin__node) */
         } else {
             n->next = NULL;
@@ -547,9 +552,9 @@ static void finalize_from(kin__job *j, bool locked, bool own_stack) {
             kin__lock_acquire(&j->lock);
         }
         bool never_ran = j->never_ran;
-        kin__node *handlers;
+        kin__node *handlers, *late;
         kin__job *owned;
-        publish_locked(j, cause, &handlers, &owned);
+        publish_locked(j, cause, &handlers, &late, &owned);
 
         if (KIN__UNLIKELY(handlers != NULL)) {
             kin_job h = kin__job_handle(j);
@@ -559,6 +564,11 @@ static void finalize_from(kin__job *j, bool locked, bool own_stack) {
                 kin__free(handlers);
                 handlers = next;
             }
+        }
+        while (late) {
+            kin__node *next = late->next; /* late may vanish once fired */
+            late->fire(late, j);
+            late = next;
         }
         while (owned) {
             kin__job *next = owned->own_next;

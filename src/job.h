@@ -119,6 +119,10 @@ struct kin__node {
     void (*fire)(kin__node *n, kin__job *job);
     atomic_bool fired;
     bool linked;
+    /* Fire after the job's completion handlers, outside its lock, as Kotlin
+     * resumes a scope's caller after them. Only for a waiter that nobody
+     * else unlinks (a scope's caller waits without cancellation). */
+    bool after_handlers;
     kin_completion_fn fn; /* user completion handler */
     void *arg;
 };

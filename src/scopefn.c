@@ -103,6 +103,7 @@ static int run_scope(const char *who, kin_fn fn, void *arg, uint8_t flags,
 
     scope_waiter sw = {.co = co};
     sw.node.fire = scope_waiter_fire;
+    sw.node.after_handlers = true; /* resumed after them, as in Kotlin */
     if (kin__job_add_node(j, &sw.node)) {
         kin__dbg_wait(co, KIN__W_CHILDREN, kin__job_handle(j).id, 0);
         kin__wait(co, &sw.node.fired, false);
@@ -182,6 +183,7 @@ int kin_with_context(kin_dispatcher *d, kin_fn fn, void *arg) {
         return rc;
     scope_waiter sw = {.co = co};
     sw.node.fire = scope_waiter_fire;
+    sw.node.after_handlers = true; /* resumed after them, as in Kotlin */
     if (kin__job_add_node(b, &sw.node)) {
         kin__dbg_wait(co, KIN__W_CONTEXT, kin__job_handle(b).id, 0);
         kin__wait(co, &sw.node.fired, false);
