@@ -125,20 +125,30 @@ static bool mark_cancelling_locked(kin__job *j, kin_error *cause) {
     return true;
 }
 
-static void after_mark_locked(kin__job *j, kin__job **fin) {
+/* A job just marked cancelling whose body is done completes after the walk
+ * (not queued: there is nothing left to run). */
+static void defer_finalize_locked(kin__job *j, kin__job **fin) {
+    if (claim_finalize_locked(j)) {
+        j->run_next = *fin;
+        *fin = j;
+    }
+}
+
+/* Queues j's coroutine if it is suspended in j (cancellable). Called once
+ * j's subtree is marked: a family resumes its children first and itself
+ * last, in Kotlin's order (a job's completion list holds its children,
+ * attached when launched, before its own continuation, attached when it
+ * suspended; the list is notified in order, depth first). */
+static void wake_own_locked(kin__job *j) {
     kin__job *co = j->coro;
     if (co && atomic_load(&co->cancel_wake) == j)
         kin__wake(co);
-    if (claim_finalize_locked(j)) {
-        j->run_next = *fin; /* not queued: its body is done */
-        *fin = j;
-    }
 }
 
 /* root is locked and was just marked: cancel every descendant, iteratively
  * (trees can be deep and this may run on a small coroutine stack). Holds the
  * locks along the current path, parent before child; returns with root
- * still locked. */
+ * still locked. Marks in pre-order, wakes in post-order (wake_own_locked). */
 static void cancel_descendants_locked(kin__job *root, kin__job **fin) {
     kin__job *node = root;
     kin__job *child = root->child_head;
@@ -146,7 +156,7 @@ static void cancel_descendants_locked(kin__job *root, kin__job **fin) {
         if (child) {
             kin__lock_acquire(&child->lock);
             if (mark_cancelling_locked(child, kids_cause_locked(node))) {
-                after_mark_locked(child, fin);
+                defer_finalize_locked(child, fin);
                 node = child;
                 child = node->child_head;
                 continue;
@@ -158,6 +168,7 @@ static void cancel_descendants_locked(kin__job *root, kin__job **fin) {
         }
         if (node == root)
             return;
+        wake_own_locked(node);
         kin__job *next = node->sib_next; /* guarded by the parent's lock */
         kin__job *up = node->parent;
         kin__lock_release(&node->lock);
@@ -172,8 +183,9 @@ static bool cancel_tree(kin__job *j, kin_error *cause, kin__job **fin) {
     kin__lock_acquire(&j->lock);
     bool newly = mark_cancelling_locked(j, cause);
     if (newly) {
-        after_mark_locked(j, fin);
+        defer_finalize_locked(j, fin);
         cancel_descendants_locked(j, fin);
+        wake_own_locked(j);
     }
     kin__lock_release(&j->lock);
     return newly;
@@ -334,7 +346,8 @@ int kin__job_disown(kin__job *j) {
 bool kin__job_add_node(kin__job *j, kin__node *n) {
     kin__lock_acquire(&j->lock);
     if (kin__state_final(
-            atomic_load_explicit(&j->state, memory_order_relaxed))) {
+            atomic_load_explicit(&j->state, memory_order_relaxed)) &&
+        !(n->after_handlers && j->handlers_running)) {
         kin__lock_release(&j->lock);
         return false;
     }
@@ -449,10 +462,8 @@ static bool offer_failure_to_parent(kin__job *j, kin_error *failure) {
     kin__job *p = j->parent;
     if (!p || (p->flags & KIN__F_SUPERVISOR))
         return false;
-    kin__job *fin = NULL;
     kin_error_retain(failure);
     kin__job_cancel(p, failure); /* records it; no-op if already there */
-    (void)fin;
     /* Kotlin's handlesException: a scope object's root Job() is cancelled
      * but does not handle the failure, so the child reports it too. */
     return !(p->flags & KIN__F_SCOPE_OBJ);
@@ -511,6 +522,7 @@ static void publish_locked(kin__job *j, kin_error *cause, kin__node **handlers,
         n = next;
     }
     *handlers = list;
+    j->handlers_running = list != NULL;
     *owned = j->owned_head;
     j->owned_head = NULL;
     for (kin__job *o = *owned; o; o = o->own_next)
@@ -563,6 +575,19 @@ static void finalize_from(kin__job *j, bool locked, bool own_stack) {
                 handlers->fn(h, cause, handlers->arg);
                 kin__free(handlers);
                 handlers = next;
+            }
+            /* after_handlers nodes added while the handlers ran */
+            kin__lock_acquire(&j->lock);
+            j->handlers_running = false;
+            kin__node *more = j->nodes_head;
+            j->nodes_head = j->nodes_tail = NULL;
+            kin__lock_release(&j->lock);
+            while (more) {
+                kin__node *next = more->next;
+                more->linked = false;
+                more->next = late;
+                late = more;
+                more = next;
             }
         }
         while (late) {

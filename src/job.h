@@ -142,6 +142,8 @@ struct kin__job {
     bool body_done;   /* [lock] */
     bool finalizing;  /* [lock] finalize() has been claimed */
     bool never_ran;   /* [lock] cancelled while NEW: drop coro ref */
+    bool handlers_running; /* [lock] final, completion handlers not yet run:
+                            * after_handlers nodes still wait */
     bool started;     /* [coro] */
     uint32_t active;  /* [lock] children not yet completed */
     atomic_int park;  /* KIN__RUNNING / PARKED / ... (scheduler.h) */

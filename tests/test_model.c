@@ -34,8 +34,6 @@
  *   KIN_MODEL_TICK_MS   one tick (default 10 ms; on the wall clock 20 under
  *                       sanitizers and x4 when KIN_TEST_SCALE is set; 1 ms
  *                       on Default)
- *   KIN_MODEL_ORDER     "kin" (default) or "kotlin": the order in which a
- *                       cancellation resumes a family (see model/model.h)
  *   KIN_MODEL_MAX_FAILURES  stop after this many failing programs (3)
  *   KIN_MODEL_IGNORE    do not fail on invariant violations whose message
  *                       contains one of these '|'-separated texts (for
@@ -61,7 +59,6 @@ typedef struct cfg {
     uint64_t base;
     int timed_permille;
     int64_t tick_ms;
-    int order;
     int64_t max_ticks;
     const char *name;
     char replay[256]; /* the command that replays a seed */
@@ -105,13 +102,13 @@ static int build(uint64_t seed, const cfg *c) {
         mp_rng_seed(&r, mix(seed) ^ mix((uint64_t)attempt + 1000));
         mp_generate(&g_prog, &r, timed && attempt < 10);
         g_prog.seed = seed;
-        int st = m_run(&g_model, &g_prog, c->order, c->mode != KI_WALLCLOCK,
+        int st = m_run(&g_model, &g_prog, c->mode != KI_WALLCLOCK,
                        c->max_ticks);
         for (int fix = 0; st == M_STUCK && fix < 16; fix++) {
             if (!m_repair(&g_model, &g_prog, (unsigned)fix))
                 break;
-            st = m_run(&g_model, &g_prog, c->order,
-                       c->mode != KI_WALLCLOCK, c->max_ticks);
+            st = m_run(&g_model, &g_prog, c->mode != KI_WALLCLOCK,
+                       c->max_ticks);
         }
         if (st == M_OK)
             return attempt;
@@ -205,12 +202,9 @@ int main(int argc, char **argv) {
             c.tick_ms *= 4;
     }
     c.tick_ms = env_long("KIN_MODEL_TICK_MS", c.tick_ms);
-    const char *order = getenv("KIN_MODEL_ORDER");
-    c.order = order && strcmp(order, "kotlin") == 0 ? M_ORDER_KOTLIN
-                                                    : M_ORDER_KIN;
     /* the replay command: the settings that shape a seed's program */
     static const char *const knobs[] = {"KIN_MODEL_MODE", "KIN_MODEL_TIMED",
-                                        "KIN_MODEL_TICK_MS", "KIN_MODEL_ORDER",
+                                        "KIN_MODEL_TICK_MS",
                                         "KIN_TEST_SCALE"};
     size_t o = 0;
     for (size_t i = 0; i < sizeof knobs / sizeof knobs[0]; i++) {

@@ -6,16 +6,14 @@
  * (tests/model/interp.h). A difference aborts, after printing the program
  * and both traces.
  *
- * Input: byte 0 chooses the variant (bit 0: timed program; bit 1: check
- * Kotlin's cancellation order instead of kin's, only if KIN_MODEL_ORDER is
- * "both"); the rest drives the generator. Inputs whose program the model
- * cannot finish (a wait nothing ends) are skipped.
+ * Input: byte 0 chooses the variant (bit 0: timed program); the rest drives
+ * the generator. Inputs whose program the model cannot finish (a wait
+ * nothing ends) are skipped.
  *
  * Build and run: tests/fuzz/run.sh BUILD_DIR SECONDS.
- * Environment: KIN_MODEL_ORDER=kotlin or both (see model.h and above),
- * KIN_MODEL_IGNORE=TEXT|TEXT... (do not abort on invariant violations whose
- * message contains one of the texts, for known open bugs; see
- * tests/test_model.c).
+ * Environment: KIN_MODEL_IGNORE=TEXT|TEXT... (do not abort on invariant
+ * violations whose message contains one of the texts, for known open bugs;
+ * see tests/test_model.c).
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -36,22 +34,16 @@ static k_run g_run;
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (size < 2)
         return 0;
-    const char *order_env = getenv("KIN_MODEL_ORDER");
-    int order = M_ORDER_KIN;
-    if (order_env && strcmp(order_env, "kotlin") == 0)
-        order = M_ORDER_KOTLIN;
-    else if (order_env && strcmp(order_env, "both") == 0 && (data[0] & 2))
-        order = M_ORDER_KOTLIN;
     bool timed = data[0] & 1;
 
     mp_rng r;
     mp_rng_bytes(&r, data + 1, size - 1);
     mp_generate(&g_prog, &r, timed);
-    int st = m_run(&g_model, &g_prog, order, true, INT64_MAX / 4);
+    int st = m_run(&g_model, &g_prog, true, INT64_MAX / 4);
     for (int fix = 0; st == M_STUCK && fix < 16; fix++) {
         if (!m_repair(&g_model, &g_prog, (unsigned)fix))
             break;
-        st = m_run(&g_model, &g_prog, order, true, INT64_MAX / 4);
+        st = m_run(&g_model, &g_prog, true, INT64_MAX / 4);
     }
     if (st != M_OK)
         return 0;

@@ -10,7 +10,7 @@
 #   tests/fuzz/run.sh BUILD_DIR [SECONDS]      (default 60)
 #
 # Environment: CC (default clang, else clang-14), FUZZ_FLAGS (more libFuzzer
-# flags, e.g. -jobs=4), KIN_MODEL_ORDER and KIN_MODEL_IGNORE (see
+# flags, e.g. -jobs=4), KIN_MODEL_IGNORE (see
 # fuzz_program.c).
 set -eu
 

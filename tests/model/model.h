@@ -42,9 +42,8 @@
  *   rule 14      m_offer_to_parent (scoped), m_scope_result
  *
  * Model decisions where DESIGN.md is silent or open to reading are marked
- * "DECISION": the order in which a cancellation wakes a family (below),
- * the order of completions found during one cancellation (m_run_deferred),
- * and what "a wait that ends in a failure" means (m_await_outcome).
+ * "DECISION": the order of completions found during one cancellation
+ * (m_run_deferred), and what "a wait that ends in a failure" means (m_await_outcome).
  */
 #ifndef KIN_MODEL_MODEL_H
 #define KIN_MODEL_MODEL_H
@@ -56,17 +55,14 @@
 
 enum { M_OK = 0, M_STUCK = 1, M_AMBIGUOUS = 2, M_TOO_LONG = 3 };
 
-/* DECISION (cancellation wake order). When a cancellation reaches several
- * suspended coroutines at once, each is queued (rule 11: a resumed waiter is
- * queued), but DESIGN.md does not say in which order. kotlinx.coroutines
- * notifies a job's completion list in registration order: its children
- * (attached when launched) before its own suspended continuation (attached
- * when it suspended), so a family resumes children first, parent last
- * (checked with the Debian kotlinx-coroutines 1.0.1 jar). kin wakes the
- * job's own coroutine first, then walks its children (pre-order). The model
- * follows kin by default (M_ORDER_KIN) and Kotlin with
- * KIN_MODEL_ORDER=kotlin; see the report for the reproduction. */
-enum { M_ORDER_KIN = 0, M_ORDER_KOTLIN = 1 };
+/* Cancellation wake order. When a cancellation reaches several suspended
+ * coroutines at once, each is queued (rule 11: a resumed waiter is queued).
+ * kotlinx.coroutines notifies a job's completion list in registration
+ * order: its children (attached when launched) before its own suspended
+ * continuation (attached when it suspended), so a family resumes children
+ * first (depth first), itself last (checked with the Debian
+ * kotlinx-coroutines 1.0.1 jar; tests/test_cancel_wake_order.c).
+ * kin used to wake a job's own coroutine first; this model found it. */
 
 /* ---- Errors ------------------------------------------------------------------ */
 
@@ -156,7 +152,6 @@ typedef struct m_ev {
 
 typedef struct m_model {
     const mp_prog *p;
-    int order;
     bool virtual_time; /* kin_run_test: timers due together fire in order */
     int status;
     int64_t now;
@@ -360,9 +355,7 @@ static void m_wake_own(m_model *m, int id) {
  * completed), each with its parent's kids_err. */
 static void m_cancel_descendants(m_model *m, int id, m_fin *fin);
 
-static void m_after_mark(m_model *m, int id, m_fin *fin, bool wake) {
-    if (wake)
-        m_wake_own(m, id);
+static void m_defer_finalize(m_model *m, int id, m_fin *fin) {
     if (m_claim_finalize(J(m, id)))
         fin->ids[fin->n++] = (int16_t)id;
 }
@@ -372,11 +365,9 @@ static void m_cancel_descendants(m_model *m, int id, m_fin *fin) {
     for (int c = j->child_head; c >= 0;) {
         int next = J(m, c)->sib_next;
         if (m_mark_cancelling(m, c, m_kids_err(m, j))) {
-            bool kin_order = m->order == M_ORDER_KIN;
-            m_after_mark(m, c, fin, kin_order);
+            m_defer_finalize(m, c, fin);
             m_cancel_descendants(m, c, fin);
-            if (!kin_order)
-                m_wake_own(m, c);
+            m_wake_own(m, c);
         }
         c = next;
     }
@@ -386,11 +377,9 @@ static void m_cancel_descendants(m_model *m, int id, m_fin *fin) {
 static bool m_cancel_tree(m_model *m, int id, int e, m_fin *fin) {
     if (!m_mark_cancelling(m, id, e))
         return false;
-    bool kin_order = m->order == M_ORDER_KIN;
-    m_after_mark(m, id, fin, kin_order);
+    m_defer_finalize(m, id, fin);
     m_cancel_descendants(m, id, fin);
-    if (!kin_order)
-        m_wake_own(m, id);
+    m_wake_own(m, id);
     return true;
 }
 
@@ -973,7 +962,7 @@ static void m_fire_timer(m_model *m, int t) {
 /* Runs the program; returns M_OK, M_STUCK, M_AMBIGUOUS or M_TOO_LONG.
  * virtual_time: kin runs it with kin_run_test (timers due at the same
  * instant are fine), else on the wall clock (they are not: M_AMBIGUOUS). */
-MP_FN int m_run(m_model *m, const mp_prog *p, int order, bool virtual_time,
+MP_FN int m_run(m_model *m, const mp_prog *p, bool virtual_time,
                 int64_t max_ticks) {
     memset(m, 0, offsetof(m_model, jobs));
     m->virtual_time = virtual_time;
@@ -982,7 +971,6 @@ MP_FN int m_run(m_model *m, const mp_prog *p, int order, bool virtual_time,
     m->rb_err = -1;
     m->steps = 0;
     m->p = p;
-    m->order = order;
     m->max_ticks = max_ticks;
     for (int i = 0; i < p->n; i++) {
         m->jobs[i].exists = false;
