@@ -484,6 +484,17 @@ static void stop_spinning(kin__worker *w) {
     }
 }
 
+/* A spinner that runs a coroutine must stop counting as one, whichever
+ * queue the coroutine came from: while nspinning > 0 producers wake nobody,
+ * so a worker woken for new work that then ran, say, a coroutine resumed
+ * into its inbox would leave the other workers asleep for as long as that
+ * coroutine runs (found by Valgrind, which serialises threads: test_dispatch_
+ * default's two coroutines that spin until both run never met). */
+void kin__pool_found_work(kin__worker *w) {
+    if (atomic_load_explicit(&w->spinning, memory_order_relaxed))
+        stop_spinning(w);
+}
+
 static kin__job *steal(kin__worker *w, int64_t *retry_at) {
     kin__pool *p = w->pool;
     int n = atomic_load(&p->nworkers);

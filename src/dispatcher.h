@@ -84,6 +84,9 @@ kin__job *kin__pool_find_work(kin__worker *w, int64_t *retry_at);
 void kin__pool_note_push(kin__pool *p);
 void kin__pool_idle(kin__worker *w, int64_t deadline);
 bool kin__pool_should_exit(kin__worker *w);
+/* w found work of its own (pinned queue, inbox, ring, timers): a woken
+ * worker is "spinning" until it finds work, wherever it finds it. */
+void kin__pool_found_work(kin__worker *w);
 
 /* A pool thread's worker registers itself and leaves. */
 void kin__pool_attach(kin__pool *p, kin__worker *w);

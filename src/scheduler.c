@@ -696,7 +696,9 @@ void kin__worker_serve(kin__pool *p, int index) {
     w->in_loop = true;
     for (;;) {
         kin__job *co = pick_next(w, true);
-        if (!co) {
+        if (co) {
+            kin__pool_found_work(w);
+        } else {
             int64_t retry = INT64_MAX;
             co = kin__pool_find_work(w, &retry);
             if (co && !co->started && !prepare_start(w, co))
