@@ -4,6 +4,9 @@
  * one-second delay costs nothing; under tools the count shrinks
  * (test_scale_parked). */
 #include <sys/resource.h>
+#ifdef KIN_CONTEXT_UCONTEXT
+#include <ucontext.h>
+#endif
 
 #include "check.h"
 #include "stack.h"
@@ -45,7 +48,14 @@ int main(void) {
             "%zu), %zu canary stacks; peak RSS %ld MiB\n",
             n, st.mapped, st.guard_limit, st.canary, ru.ru_maxrss / 1024);
     CHECK(st.mapped <= st.guard_limit);
+    /* One stack page and the record each: under 5 GiB (the benchmark
+     * issue's target). The portable ucontext backend also keeps glibc's
+     * ucontext_t (936 bytes on x86-64) in every record. */
+    long limit_mib = 5 * 1024;
+#ifdef KIN_CONTEXT_UCONTEXT
+    limit_mib += (long)(n * (long)sizeof(ucontext_t) >> 20);
+#endif
     if (test_measures_memory() && n == 1000000)
-        CHECK(ru.ru_maxrss / 1024 < 5 * 1024); /* one page + record each */
+        CHECK(ru.ru_maxrss / 1024 < limit_mib);
     return 0;
 }
