@@ -5,7 +5,7 @@ bench="$1"
 fail=0
 for args in "" "spawn" "nosuch 10" "spawn abc" "spawn 0" "spawn -5" "spawn 10 0" "spawn 10x" "spawn 10 2 3"; do
     # shellcheck disable=SC2086
-    "$bench" $args >/dev/null 2>/tmp/kin-bench-usage.$$
+    ${KIN_TEST_EMULATOR:-} "$bench" $args >/dev/null 2>/tmp/kin-bench-usage.$$
     rc=$?
     if [ $rc -ne 2 ] || ! grep -q "usage: kin-bench SCENARIO N" /tmp/kin-bench-usage.$$; then
         echo "kin-bench $args: exit $rc, want 2 with the usage"
