@@ -5,7 +5,7 @@
 #    against include/ and BUILD_DIR/libkin.a with -Wall -Wextra -Werror, run
 #    within 10 s and exit 0. If docs/snippets/NAME.out exists, the program's
 #    stdout must equal it.
-# 2. Every ```c block of docs/guide.md follows a line
+# 2. Every ```c block of docs/guide.md and README.md follows a line
 #    <!-- snippet: NAME.c --> and is a verbatim excerpt of that file. A line
 #    holding only "/* ... */" stands for omitted code: the pieces around it
 #    must appear in the file in that order.
@@ -68,8 +68,9 @@ for src in "$snippets"/*.c; do
     echo "ok   $name (${secs} s)"
 done
 
-# The guide's code blocks against the snippet files.
-if ! awk -v dir="$snippets" '
+# The code blocks of the guide and the README against the snippet files.
+for doc in docs/guide.md README.md; do
+if ! awk -v dir="$snippets" -v name="$doc" '
 function slurp(path,    s, line, n, r) {
     s = ""; n = 0
     while ((r = (getline line < path)) > 0) { s = s line "\n"; n++ }
@@ -77,7 +78,7 @@ function slurp(path,    s, line, n, r) {
     if (r < 0) return "\001missing"
     return s
 }
-function bad(msg) { print "FAIL guide.md:" start ": " msg; errors++ }
+function bad(msg) { print "FAIL " name ":" start ": " msg; errors++ }
 function check_code(    text, pos, i, rest, at) {
     text = slurp(dir "/" snippet)
     if (text == "\001missing") { bad("no file docs/snippets/" snippet); return }
@@ -126,13 +127,14 @@ inblock {
     next
 }
 END {
-    if (inblock) { print "FAIL guide.md: unclosed code block at line " start; errors++ }
-    printf "guide.md: %d code blocks match their snippets, %d output blocks match\n", \
-        codeblocks, outblocks
+    if (inblock) { print "FAIL " name ": unclosed code block at line " start; errors++ }
+    printf "%s: %d code blocks match their snippets, %d output blocks match\n", \
+        name, codeblocks, outblocks
     exit errors > 0
-}' "$root/docs/guide.md"; then
+}' "$root/$doc"; then
     failed=1
 fi
+done
 
 if [ "$failed" -ne 0 ]; then
     echo "check_snippets: FAILED"
