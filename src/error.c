@@ -246,6 +246,7 @@ static void append_suppressed_locked(kin_error *root, kin_error *e) {
  * (addresses can be reused once an object is freed; serials are not). */
 static uint64_t serial_locked(kin_error *e) {
     static uint64_t next_serial; /* guarded by suppress_lock */
+    KIN__ASSERT_HELD(&suppress_lock);
     if (!e->serial)
         e->serial = ++next_serial;
     return e->serial;
@@ -259,6 +260,7 @@ static uint64_t serial_locked(kin_error *e) {
  * reported where it belongs and the graph stays acyclic. The payload stays
  * with e, whose destructor is its only owner. NULL when out of memory. */
 static kin_error *acyclic_copy_locked(kin_error *e, kin_error *root) {
+    KIN__ASSERT_HELD(&suppress_lock);
     kin_error *cause =
         e->cause && !reaches_locked(e->cause, root) ? e->cause : NULL;
     kin_error *c = kin__error_make(e->code, e->type, cause, "%s", e->message);
@@ -272,6 +274,7 @@ static kin_error *acyclic_copy_locked(kin_error *e, kin_error *root) {
 }
 
 static bool is_attached_locked(kin_error *root, kin_error *e) {
+    KIN__ASSERT_HELD(&suppress_lock);
     for (size_t i = 0; i < root->nsup; i++) {
         kin_error *s = root->suppressed[i];
         if (s == e || (s->copy_of && s->copy_of == serial_locked(e)))

@@ -581,14 +581,15 @@ static void finalize_from(kin__job *j, bool locked, bool own_stack) {
             j->handlers_running = false;
             kin__node *more = j->nodes_head;
             j->nodes_head = j->nodes_tail = NULL;
-            kin__lock_release(&j->lock);
             while (more) {
+                KIN__ASSERT(more->after_handlers); /* add_node refused others */
                 kin__node *next = more->next;
                 more->linked = false;
                 more->next = late;
                 late = more;
                 more = next;
             }
+            kin__lock_release(&j->lock);
         }
         while (late) {
             kin__node *next = late->next; /* late may vanish once fired */

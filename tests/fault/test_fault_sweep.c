@@ -114,10 +114,41 @@ static int sleeper(void *arg) {
     return kin_delay(100000);
 }
 
+/* The suppressed-cycle program of test_suppressed_cycle: the failure F1
+ * reaches S after F2 {F1} did, so S lists a copy of F2 (error.c's cycle
+ * check, and the copy, allocate). */
+static kin_job g_d;
+static int fails_f1(void *arg, void **out) {
+    (void)arg, (void)out;
+    for (int i = 0; i < 3; i++)
+        KIN_TRY(kin_yield());
+    return kin_fail("RuntimeException", "F1");
+}
+static int await_then_fail_f2(void *arg) {
+    (void)arg;
+    kin_await(g_d, NULL);
+    return kin_fail("RuntimeException", "F2");
+}
+static int await_and_rethrow(void *arg) {
+    (void)arg;
+    return kin_await(g_d, NULL);
+}
+static int b_body(void *arg) {
+    (void)arg;
+    KIN_TRY(kin_launch(NULL, NULL, await_then_fail_f2, NULL));
+    return kin_launch(NULL, NULL, await_and_rethrow, NULL);
+}
+static int cycle_body(void *arg) {
+    (void)arg;
+    KIN_TRY(kin_async(&g_d, NULL, fails_f1, NULL));
+    return kin_launch(NULL, NULL, b_body, NULL);
+}
+
 static int body(void *arg) {
     (void)arg;
     CHECK_RC(kin_coroutine_scope(scope_body, NULL), 0, KIN_ENOMEM);
     CHECK_RC(kin_coroutine_scope(many_body, NULL), 0, KIN_ENOMEM);
+    CHECK_RC(kin_coroutine_scope(cycle_body, NULL), KIN_EFAILED, KIN_ENOMEM);
     CHECK_RC(kin_fail("Built", "an error object %d", 42), KIN_EFAILED);
     kin_error *e =
         kin_error_new(KIN_ECANCELED, "CancellationException", "a cause");
