@@ -27,8 +27,8 @@ kin__ctx_switch:
     stp d10, d11, [sp, #112]
     stp d12, d13, [sp, #128]
     stp d14, d15, [sp, #144]
-    mrs x9, fpcr
-    str x9, [sp, #160]
+    mrs x10, fpcr
+    str x10, [sp, #160]
     mov x9, sp
     str x9, [x0]
     ldr x9, [x1]
@@ -43,8 +43,13 @@ kin__ctx_switch:
     ldp d10, d11, [sp, #112]
     ldp d12, d13, [sp, #128]
     ldp d14, d15, [sp, #144]
+    /* Writing FPCR can be slow (it may synchronise the FP pipeline) and
+     * is rarely needed: only when the saved value differs from ours. */
     ldr x9, [sp, #160]
+    cmp x9, x10
+    b.eq 1f
     msr fpcr, x9
+1:
     add sp, sp, #176
     ret
     .size kin__ctx_switch, .-kin__ctx_switch

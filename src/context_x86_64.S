@@ -32,10 +32,18 @@ kin__ctx_switch:
     subq $8, %rsp
     stmxcsr (%rsp)
     fnstcw 4(%rsp)
+    movl (%rsp), %eax       /* our FP control state, to compare below */
+    movzwl 4(%rsp), %ecx    /* (loads of the stores' own widths forward) */
     movq %rsp, (%rdi)
     movq (%rsi), %rsp
-    ldmxcsr (%rsp)
-    fldcw 4(%rsp)
+    /* ldmxcsr and fldcw cost several cycles each and are rarely needed
+     * (coroutines of one thread almost always share one FP state): load
+     * them only when the saved state differs from the current one. */
+    cmpl (%rsp), %eax
+    jne 2f
+    cmpw 4(%rsp), %cx
+    jne 2f
+1:
     addq $8, %rsp
     popq %r15
     popq %r14
@@ -44,6 +52,10 @@ kin__ctx_switch:
     popq %rbx
     popq %rbp
     ret
+2:
+    ldmxcsr (%rsp)
+    fldcw 4(%rsp)
+    jmp 1b
     .cfi_endproc
     .size kin__ctx_switch, .-kin__ctx_switch
 

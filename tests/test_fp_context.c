@@ -6,6 +6,60 @@
 
 #include "check.h"
 
+#if defined(__x86_64__)
+/* The x87 control word and MXCSR are compared and loaded separately by the
+ * switch (only when they differ): change each alone. */
+static uint16_t x87_cw(void) {
+    uint16_t cw;
+    __asm__ __volatile__("fnstcw %0" : "=m"(cw));
+    return cw;
+}
+
+static void set_x87_cw(uint16_t cw) {
+    __asm__ __volatile__("fldcw %0" : : "m"(cw));
+}
+
+static uint32_t mxcsr(void) {
+    uint32_t v;
+    __asm__ __volatile__("stmxcsr %0" : "=m"(v));
+    return v;
+}
+
+static void set_mxcsr(uint32_t v) {
+    __asm__ __volatile__("ldmxcsr %0" : : "m"(v));
+}
+
+#define X87_PRECISION_SINGLE 0x0000u /* PC bits 8-9 = 00 */
+#define X87_PC_MASK 0x0300u
+#define MXCSR_FLUSH_TO_ZERO 0x8000u
+
+static int x87_only(void *arg) {
+    (void)arg;
+    uint16_t cw = (uint16_t)((x87_cw() & ~X87_PC_MASK) | X87_PRECISION_SINGLE);
+    uint32_t m = mxcsr();
+    set_x87_cw(cw);
+    for (int i = 0; i < 100; i++) {
+        CHECK_EQ(kin_yield(), 0);
+        CHECK_EQ(x87_cw(), cw);
+        CHECK_EQ(mxcsr() & ~0x3fu, m & ~0x3fu); /* control bits unchanged */
+    }
+    return 0;
+}
+
+static int mxcsr_only(void *arg) {
+    (void)arg;
+    uint16_t cw = x87_cw();
+    uint32_t m = (mxcsr() | MXCSR_FLUSH_TO_ZERO) & ~0x3fu;
+    set_mxcsr(m);
+    for (int i = 0; i < 100; i++) {
+        CHECK_EQ(kin_yield(), 0);
+        CHECK_EQ(mxcsr() & ~0x3fu, m);
+        CHECK_EQ(x87_cw(), cw);
+    }
+    return 0;
+}
+#endif
+
 static int towards_zero(void *arg) {
     (void)arg;
     CHECK_EQ(fegetround(), FE_TONEAREST); /* starts with the creator's */
@@ -59,9 +113,19 @@ static int body(void *arg) {
     KIN_TRY(kin_launch(NULL, NULL, upward, NULL));
     for (long i = 1; i <= 4; i++)
         KIN_TRY(kin_launch(NULL, NULL, registers, (void *)i));
+#if defined(__x86_64__)
+    uint16_t cw = x87_cw();
+    uint32_t m = mxcsr() & ~0x3fu;
+    KIN_TRY(kin_launch(NULL, NULL, x87_only, NULL));
+    KIN_TRY(kin_launch(NULL, NULL, mxcsr_only, NULL));
+#endif
     for (int i = 0; i < 150; i++) {
         KIN_TRY(kin_yield());
         CHECK_EQ(fegetround(), FE_TONEAREST); /* ours is untouched */
+#if defined(__x86_64__)
+        CHECK_EQ(x87_cw(), cw);
+        CHECK_EQ(mxcsr() & ~0x3fu, m);
+#endif
     }
     return 0;
 }
