@@ -589,7 +589,41 @@ void kin__loop_node_init(kin__node *n, kin__worker *w) {
     n->arg = w;
 }
 
+/* How long an idle thread polls for work before it blocks. A hand-off
+ * between threads (kin_with_context to IO and back, a result awaited from
+ * Default) usually comes back within microseconds; blocking at once would
+ * cost a futex wake-up on both sides, several microseconds each. Polling
+ * is bounded and only happens when the thread has nothing else to do, as
+ * Go's idle Ps spin before parking. */
+#define IDLE_SPIN_NS 20000
+
+static bool wake_pending(kin__worker *w) {
+    return atomic_load_explicit(&w->wake_token, memory_order_acquire) ||
+           atomic_load_explicit(&w->inbox, memory_order_acquire) ||
+           atomic_load_explicit(&w->stop, memory_order_acquire);
+}
+
+/* Polls for up to IDLE_SPIN_NS (not past deadline); true if woken. */
+static bool spin_for_wake(kin__worker *w, int64_t deadline) {
+    int64_t until = real_now() + IDLE_SPIN_NS;
+    if (deadline < until)
+        until = deadline;
+    for (;;) {
+        for (int i = 0; i < 64; i++) {
+            if (wake_pending(w))
+                return true;
+            kin__cpu_relax();
+        }
+        if (real_now() >= until)
+            return false;
+    }
+}
+
 void kin__worker_sleep(kin__worker *w, int64_t deadline) {
+    if (!w->virtual_time && spin_for_wake(w, deadline)) {
+        atomic_store(&w->wake_token, 0);
+        return;
+    }
     pthread_mutex_lock(&w->mu);
     atomic_store(&w->sleeping, 1);
     if (!atomic_exchange(&w->wake_token, 0) && !atomic_load(&w->inbox) &&
