@@ -8,25 +8,28 @@
 exdir="$1"; src="$2"; emu="$3"
 fail=0
 tmp=$(mktemp -d)
+
+# Runs example $1 once; true if it printed its expected output $2.
+run_matches() {
+    local env=""
+    [ "$1" = s004_cancel_flows_down ] && env="KIN_DEFAULT_THREADS=1"
+    env $env $emu "$exdir/$1" >"$tmp/$1.out" 2>/dev/null
+    cmp -s "$tmp/$1.out" "$2"
+}
+
 for exp in "$src"/expected/*.stdout "$src"/expected-kin/*.stdout; do
     name=$(basename "$exp" .stdout)
     [ -x "$exdir/$name" ] || continue
-    env=""
-    [ "$name" = s004_cancel_flows_down ] && env="KIN_DEFAULT_THREADS=1"
-    ( env $env $emu "$exdir/$name" >"$tmp/$name.out" 2>/dev/null
-      cmp -s "$tmp/$name.out" "$exp" || echo "$name" >>"$tmp/differed" ) &
+    ( run_matches "$name" "$exp" || echo "$name" >>"$tmp/differed" ) &
     [ $(jobs -p | wc -l) -ge 2 ] && wait -n 2>/dev/null || true
 done
 wait
 for name in $(cat "$tmp/differed" 2>/dev/null); do
     exp="$src/expected/$name.stdout"
     [ -f "$exp" ] || exp="$src/expected-kin/$name.stdout"
-    env=""
-    [ "$name" = s004_cancel_flows_down ] && env="KIN_DEFAULT_THREADS=1"
     same=0
     for try in 1 2; do
-        env $env $emu "$exdir/$name" >"$tmp/$name.out" 2>/dev/null
-        if cmp -s "$tmp/$name.out" "$exp"; then same=1; break; fi
+        if run_matches "$name" "$exp"; then same=1; break; fi
     done
     if [ $same = 1 ]; then
         echo "$name: differed once, then matched (a timing slip)"
