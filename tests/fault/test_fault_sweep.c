@@ -11,8 +11,8 @@
 #include <unistd.h>
 
 #include "../check.h"
-#include "alloc.h"
-#include "registry.h"
+#include "base/alloc.h"
+#include "job/registry.h"
 
 static int g_nomem_seen; /* calls that reported KIN_ENOMEM */
 

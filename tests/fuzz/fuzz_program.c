@@ -13,7 +13,7 @@
  * Build and run: tests/fuzz/run.sh BUILD_DIR SECONDS.
  * Environment: KIN_MODEL_IGNORE=TEXT|TEXT... (do not abort on invariant
  * violations whose message contains one of the texts, for known open bugs;
- * see tests/test_model.c).
+ * see tests/model/test_model.c).
  */
 #include <stdint.h>
 #include <stdio.h>

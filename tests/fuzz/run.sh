@@ -54,16 +54,16 @@ fi
 # The library's sources: the list in CMakeLists.txt (set(KIN_SOURCES ...)),
 # with the assembly context switch of this machine.
 srcs=$(sed -n '/^set(KIN_SOURCES/,/)/p' "$top/CMakeLists.txt" |
-    grep -o 'src/[A-Za-z0-9_]*\.c' || true)
+    grep -o 'src/[A-Za-z0-9_/]*\.c' || true)
 if [ -z "$srcs" ]; then
-    srcs=$(cd "$top" && ls src/*.c | grep -v -e '^src/context_' -e '^src/fault\.c$')
+    srcs=$(cd "$top" && ls src/*/*.c | grep -v -e '/context_' -e '/fault\.c$')
 fi
 defs="-D_GNU_SOURCE -DKIN_NO_LAUNCH_SITES"
 case $(uname -m) in
-x86_64 | amd64) ctx="src/context_x86_64.S src/context_asm.c" ;;
-aarch64 | arm64) ctx="src/context_aarch64.S src/context_asm.c" ;;
+x86_64 | amd64) ctx="src/machine/context_x86_64.S src/machine/context_asm.c" ;;
+aarch64 | arm64) ctx="src/machine/context_aarch64.S src/machine/context_asm.c" ;;
 *)
-    ctx="src/context_ucontext.c"
+    ctx="src/machine/context_ucontext.c"
     defs="$defs -DKIN_CONTEXT_UCONTEXT"
     ;;
 esac
@@ -74,7 +74,7 @@ cflags="-g -O1 -std=c11 -fno-omit-frame-pointer -Wall -Wextra -Werror"
 warn="-Wshadow -Wstrict-prototypes -Wmissing-prototypes"
 objs=""
 for s in $srcs $ctx; do
-    o="$build/obj/$(basename "$s").o"
+    o="$build/obj/$(echo "$s" | tr / _).o"
     # shellcheck disable=SC2086
     "$cc" $cflags $defs -fsanitize=fuzzer-no-link,address \
         -I"$top/include" -I"$top/src" -c "$top/$s" -o "$o"

@@ -61,7 +61,7 @@ enum { M_OK = 0, M_STUCK = 1, M_AMBIGUOUS = 2, M_TOO_LONG = 3 };
  * order: its children (attached when launched) before its own suspended
  * continuation (attached when it suspended), so a family resumes children
  * first (depth first), itself last (checked with the Debian
- * kotlinx-coroutines 1.0.1 jar; tests/test_cancel_wake_order.c).
+ * kotlinx-coroutines 1.0.1 jar; tests/job/test_cancel_wake_order.c).
  * kin used to wake a job's own coroutine first; this model found it. */
 
 /* ---- Errors ------------------------------------------------------------------ */
@@ -246,7 +246,7 @@ static int m_root(m_job *j) {
  * same failure object can reach two jobs in opposite orders: one rethrows
  * an awaited failure that another already holds). kin's error objects are
  * reference counted, so there it attaches a copy without the edges that
- * lead back (src/error.c); descriptions show one level of suppressed
+ * lead back (src/base/error.c); descriptions show one level of suppressed
  * failures by name, so the two read the same. */
 static void m_add_suppressed(m_model *m, int root, int e) {
     m_err *r = &m->errs[root];

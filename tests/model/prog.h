@@ -1,5 +1,5 @@
 /*
- * prog.h — random structured programs for the model test (tests/test_model.c)
+ * prog.h — random structured programs for the model test (tests/model/test_model.c)
  * and the fuzz target (tests/fuzz/fuzz_program.c).
  *
  * A program is a tree of nodes. Some nodes own a *body* (a list of statement

@@ -1,0 +1,342 @@
+/*
+ * launch.c — making coroutines: kin_launch, kin_async, kin_start,
+ * kin_run_blocking. Scope objects launch through kin__spawn too (scope.c).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/launch.h"
+#include "base/error.h"
+#include "base/kin_assert.h"
+#include "job/job.h"
+#include "job/registry.h"
+#include "sched/dispatcher.h"
+#include "sched/scheduler.h"
+
+void kin_launch_site(const char *file, int line) {
+    kin__t_self.site_file = file;
+    kin__t_self.site_line = line;
+}
+
+/* Gives j the launch site the header's debug macros noted, if any. */
+static inline void take_site(kin__job *j) {
+    if (KIN__UNLIKELY(kin__t_self.site_file != NULL)) {
+        j->site_file = kin__t_self.site_file;
+        j->site_line = kin__t_self.site_line;
+        kin__t_self.site_file = NULL;
+    }
+}
+
+static void dispatch_or_fail(kin__job *j, const char *who);
+
+/* May this thread start co at once (UNDISPATCHED)? Only if it runs on co's
+ * dispatcher: a started coroutine stays on its thread, so one that began
+ * here could never move to its own dispatcher. */
+static bool can_start_here(kin__job *co) {
+    kin_dispatcher *d = co->sched.dispatcher;
+    if (d->kind == KIN__DISP_UNCONFINED)
+        return true;
+    kin__worker *w = kin__worker_peek();
+    if (!w)
+        return false;
+    if (d->pool)
+        return w->pool == d->pool;
+    return atomic_load(&d->loop) == w || w->disp == d;
+}
+
+int kin__spawn(const kin__spawn_req *rq, kin_job *out,
+               const kin_launch_opts *opts, kin_fn fn, kin_async_fn afn,
+               void *arg) {
+    const char *who = rq->who;
+    kin__job *parent = rq->parent;
+    if (out)
+        out->id = 0;
+    if (!fn && !afn)
+        return kin__misuse(KIN_EINVAL, "%s: the coroutine function is NULL",
+                           who);
+    kin_launch_opts o = {0};
+    if (opts)
+        o = *opts;
+    if ((unsigned)o.start > KIN_START_UNDISPATCHED)
+        return kin__misuse(KIN_EINVAL, "%s: unknown start mode %d", who,
+                           (int)o.start);
+    if (o.result_free && !afn)
+        return kin__misuse(KIN_EINVAL, "%s: result_free is only for kin_async",
+                           who);
+    kin_dispatcher *d = kin__dispatcher_resolve(
+        o.dispatcher, parent ? parent->sched.dispatcher : NULL);
+    /* Everything that can fail is checked before anything is linked, so a
+     * failure here leaves nothing behind and is reported once, here. */
+    int rc = kin__dispatcher_ready(d);
+    if (rc < 0)
+        return kin__misuse(rc, "%s: the %s dispatcher %s", who, d->name,
+                           rc == KIN_ECLOSED ? "was shut down"
+                                             : "could not start");
+    if (!kin__worker_self())
+        return kin__misuse(KIN_ENOMEM, "%s: out of memory", who);
+    uint32_t refs = 2 + (out ? 1 : 0) + (rq->hold ? 1 : 0);
+    kin__job *j = kin__job_alloc(refs); /* tree + coro (+ handle, + hold) */
+    if (!j)
+        return kin__misuse(KIN_ENOMEM, "%s: out of memory", who);
+    j->kind = KIN__COROUTINE;
+    j->flags = (afn ? KIN__F_ASYNC : 0) | rq->flags;
+    j->start = (uint8_t)o.start;
+    j->coro = j;
+    j->sched.dispatcher = d;
+    j->handler = o.handler ? o.handler : parent ? parent->handler : NULL;
+    j->handler_arg = o.handler ? o.handler_arg
+                     : parent  ? parent->handler_arg
+                               : NULL;
+    j->seq = kin__job_next_seq();
+    if (KIN__UNLIKELY(o.name != NULL) && !kin__job_set_name(j, o.name)) {
+        for (; refs > 0; refs--)
+            kin__job_unref(j);
+        return kin__misuse(KIN_ENOMEM, "%s: out of memory", who);
+    }
+    j->sched.stack_size = (uint32_t)kin__stack_round(o.stack_size);
+    if (afn)
+        j->body.afn = afn;
+    else
+        j->body.fn = fn;
+    j->arg = arg;
+    j->result_free = o.result_free;
+    take_site(j);
+
+    rc = kin__job_attach(j, parent, o.start == KIN_START_LAZY);
+    if (rc < 0) {
+        for (; refs > 0; refs--)
+            kin__job_unref(j);
+        return kin__misuse(rc, "%s: the scope has completed", who);
+    }
+    if (!j->parent)
+        kin__registry_add(j); /* a root: kin_shutdown must find it */
+    if (out) {
+        kin__job_own(j, rq->owner);
+        *out = kin__job_handle(j);
+    }
+    if (rq->hold)
+        *rq->hold = j;
+    switch (o.start) {
+    case KIN_START_LAZY:
+        kin__job_settle(j); /* born cancelled: completes now */
+        break;
+    case KIN_START_UNDISPATCHED:
+        if (can_start_here(j)) {
+            kin__start_undispatched(&j->sched);
+            break;
+        }
+        dispatch_or_fail(j, who);
+        break;
+    default:
+        dispatch_or_fail(j, who);
+        break;
+    }
+    return 0;
+}
+
+/* kin__spawn checked the dispatcher; if the pool was shut down between the
+ * check and now, the coroutine fails with KIN_ECLOSED instead of running. */
+static void dispatch_or_fail(kin__job *j, const char *who) {
+    if (kin__dispatch(&j->sched) < 0) {
+        /* The pool was shut down between the check and now. */
+        kin_error *e = kin__error_make(KIN_ECLOSED, "KinError", NULL,
+                                       "%s: the %s dispatcher was shut "
+                                       "down",
+                                       who, j->sched.dispatcher->name);
+        kin__job_body_done(j, KIN_ECLOSED, e);
+        kin_error_release(e);
+        kin__job_unref(j); /* the coroutine reference */
+    }
+}
+
+/* The common launch: default options, into the current job, onto the
+ * caller's own loop or (Default) its own worker. Everything kin__spawn
+ * checks is known to hold here: the dispatcher is running (we run on it),
+ * the worker exists, the parent is not final (it is running). Returns 1 if
+ * the case does not apply, else what kin__spawn would. */
+static int spawn_fast(kin__job *co, kin_job *out, kin_fn fn, kin_async_fn afn,
+                      void *arg) {
+    kin__job *parent = co->cur;
+    kin_dispatcher *d = parent->sched.dispatcher;
+    kin__worker *w = co->sched.home;
+    bool own_loop = d->kind == KIN__DISP_LOOP &&
+                    atomic_load_explicit(&d->loop, memory_order_relaxed) == w;
+    if (!own_loop && !(d->kind == KIN__DISP_DEFAULT && w->pool == d->pool))
+        return 1;
+    kin__job *j = kin__job_alloc(out ? 3 : 2); /* tree + coro (+ handle) */
+    if (KIN__UNLIKELY(!j)) {
+        if (out)
+            out->id = 0;
+        return kin__misuse(KIN_ENOMEM, "%s: out of memory",
+                           afn ? "kin_async" : "kin_launch");
+    }
+    j->flags = afn ? KIN__F_ASYNC : 0;
+    j->coro = j;
+    j->sched.dispatcher = d;
+    j->handler = parent->handler;
+    j->handler_arg = parent->handler_arg;
+    j->seq = kin__job_next_seq();
+    j->sched.stack_size = (uint32_t)kin__stack_default_fast();
+    if (afn)
+        j->body.afn = afn;
+    else
+        j->body.fn = fn;
+    j->arg = arg;
+    take_site(j);
+    kin__job_attach(j, parent, false); /* cannot fail: parent is running */
+    if (out) {
+        kin__job_own(j, parent);
+        *out = kin__job_handle(j);
+    }
+    if (own_loop) {
+        j->sched.home = w;
+        kin__runq_push(w, &j->sched);
+    } else {
+        dispatch_or_fail(j, afn ? "kin_async" : "kin_launch");
+    }
+    return 0;
+}
+
+int kin_launch(kin_job *out, const kin_launch_opts *opts, kin_fn fn,
+               void *arg) {
+    kin__job *co = kin__running_job();
+    if (!co) {
+        if (out)
+            out->id = 0;
+        return kin__misuse(KIN_ENOTCORO,
+                           "kin_launch: called outside a coroutine; use "
+                           "kin_scope_launch with a scope object");
+    }
+    if (!opts && fn) {
+        int rc = spawn_fast(co, out, fn, NULL, arg);
+        if (rc != 1)
+            return rc;
+    }
+    kin__spawn_req rq = {"kin_launch", co->cur, co->cur, 0, NULL};
+    return kin__spawn(&rq, out, opts, fn, NULL, arg);
+}
+
+int kin_async(kin_job *out, const kin_launch_opts *opts, kin_async_fn fn,
+              void *arg) {
+    kin__job *co = kin__running_job();
+    if (!co) {
+        if (out)
+            out->id = 0;
+        return kin__misuse(KIN_ENOTCORO,
+                           "kin_async: called outside a coroutine; use "
+                           "kin_scope_async with a scope object");
+    }
+    if (!fn) {
+        if (out)
+            out->id = 0;
+        return kin__misuse(KIN_EINVAL,
+                           "kin_async: the coroutine function is NULL");
+    }
+    if (!opts) {
+        int rc = spawn_fast(co, out, NULL, fn, arg);
+        if (rc != 1)
+            return rc;
+    }
+    kin__spawn_req rq = {"kin_async", co->cur, co->cur, 0, NULL};
+    return kin__spawn(&rq, out, opts, NULL, fn, arg);
+}
+
+void kin__start_lazy(kin__job *j) {
+    if (kin__job_state(j) != KIN_STATE_NEW) /* the usual case: no lock */
+        return;
+    if (j->kind == KIN__COROUTINE && kin__job_start(j) &&
+        kin__dispatch(&j->sched) < 0) {
+        kin_error *e = kin__error_make(KIN_ECLOSED, "KinError", NULL,
+                                       "the %s dispatcher was shut down",
+                                       j->sched.dispatcher->name);
+        kin__job_body_done(j, KIN_ECLOSED, e);
+        kin_error_release(e);
+        kin__job_unref(j);
+    }
+}
+
+int kin_start(kin_job job) {
+    int err;
+    kin__job *j = kin__job_acquire(job, &err);
+    if (!j)
+        return kin__misuse(err, err == KIN_ESTALE
+                                    ? "kin_start: stale handle (the job "
+                                      "completed and its record was "
+                                      "reclaimed)"
+                                    : "kin_start: invalid handle");
+    int rc = 0;
+    if (j->kind != KIN__COROUTINE || !kin__job_start(j))
+        rc =
+            kin__misuse(KIN_EALREADY, "kin_start: the job has already started");
+    else if (kin__dispatch(&j->sched) < 0) {
+        kin_error *e = kin__error_make(KIN_ECLOSED, "KinError", NULL,
+                                       "kin_start: the %s dispatcher was "
+                                       "shut down",
+                                       j->sched.dispatcher->name);
+        kin__job_body_done(j, KIN_ECLOSED, e);
+        kin_error_release(e);
+        kin__job_unref(j); /* the coroutine reference */
+    }
+    kin__job_unref(j);
+    return rc;
+}
+
+static int run_loop(const char *who, kin_fn fn, void *arg, bool virtual_time) {
+    if (!fn)
+        return kin__misuse(KIN_EINVAL, "%s: the coroutine function is NULL",
+                           who);
+    if (kin__running_job())
+        return kin__misuse(KIN_EPERM,
+                           "%s: called from inside a coroutine, which would "
+                           "block its thread's loop; use kin_coroutine_scope",
+                           who);
+    kin__worker *w = kin__worker_self();
+    if (!w)
+        return kin__misuse(KIN_ENOMEM, "%s: out of memory", who);
+    if (w->in_loop)
+        return kin__misuse(KIN_EPERM,
+                           "%s: this thread is already running a kin loop "
+                           "(called from a completion handler?)",
+                           who);
+    kin__job *j = kin__job_alloc(3); /* tree + coro + ours */
+    if (!j)
+        return kin__misuse(KIN_ENOMEM, "%s: out of memory", who);
+    j->kind = KIN__COROUTINE;
+    j->flags = KIN__F_BLOCKING;
+    j->coro = j;
+    j->sched.dispatcher = kin__dispatcher_bind_loop(w);
+    j->seq = kin__job_next_seq();
+    j->sched.stack_size = (uint32_t)kin__stack_round(0);
+    j->body.fn = fn;
+    j->arg = arg;
+    kin__job_attach(j, NULL, false);
+    kin__registry_add(j);
+    kin__node until;
+    kin__loop_node_init(&until, w);
+    kin__job_add_node(j, &until);
+    j->sched.home = w;
+    kin__worker_push(w, &j->sched);
+    if (virtual_time)
+        kin__worker_set_virtual(w, true);
+    kin__run_loop(w, &until.fired);
+    if (virtual_time)
+        kin__worker_set_virtual(w, false);
+    kin_error *cause = kin__job_final_cause(j);
+    int rc = cause ? cause->code : 0;
+    kin__error_set(kin_error_retain(cause));
+    kin__job_unref(j);
+    return rc;
+}
+
+int kin_run_blocking(kin_fn fn, void *arg) {
+    static int virtual_env = -1; /* KIN_VIRTUAL_TIME=1: tests of programs */
+    if (virtual_env < 0) {
+        const char *e = getenv("KIN_VIRTUAL_TIME");
+        virtual_env = e && strcmp(e, "1") == 0;
+    }
+    return run_loop("kin_run_blocking", fn, arg, virtual_env == 1);
+}
+
+int kin_run_test(kin_fn fn, void *arg) {
+    return run_loop("kin_run_test", fn, arg, true);
+}

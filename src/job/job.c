@@ -1,0 +1,682 @@
+/*
+ * job.c — the job state machine: causes, cancellation of a tree, failure
+ * propagation, completion. See job.h for the states, the guards and the lock
+ * order; this file is where those rules are carried out.
+ *
+ * Three paths move a job:
+ *   kin__job_body_done   its body returned (ok, cancelled or failed)
+ *   kin__job_cancel      somebody cancelled it, or a child failed, or a timer
+ *   finalize             body done and no active children: complete it
+ * Each takes job locks only parent-before-child. Work that would need a lock
+ * against that order (finalizing a job found while holding its parent's
+ * lock) is put on a "deferred" list and done after the locks are released.
+ *
+ * LAYER: job (src/job/README.md). Calls down into sched/ to wake waiting
+ * coroutines (kin__wake) and never includes api/; the scheduler reaches
+ * this layer only through the functions sched/coro.h declares.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "base/alloc.h"
+#include "base/kin_assert.h"
+#include "job/job.h"
+#include "job/registry.h"
+#include "sched/scheduler.h"
+
+/* ---- Causes ---------------------------------------------------------------*/
+
+/* Records a cause: the first cancellation and the first failure are kept;
+ * later failures are attached to the first as suppressed (once each, by
+ * identity); later cancellations are dropped (DESIGN rule 13). */
+static void record_cause_locked(kin__job *j, kin_error *cause) {
+    KIN__ASSERT_HELD(&j->lock);
+    kin_error *first = atomic_load_explicit(&j->cause, memory_order_relaxed);
+    if (!first)
+        atomic_store_explicit(&j->cause, kin_error_retain(cause),
+                              memory_order_release);
+    if (kin__is_cancel_code(cause->code))
+        return;
+    kin_error *f = atomic_load_explicit(&j->failure, memory_order_relaxed);
+    if (!f)
+        atomic_store_explicit(&j->failure, kin_error_retain(cause),
+                              memory_order_release);
+    else if (f != cause)
+        kin__error_add_suppressed(f, cause);
+}
+
+static inline kin_error *load_failure(kin__job *j) {
+    return atomic_load_explicit(&j->failure, memory_order_acquire);
+}
+
+static inline kin_error *load_cause(kin__job *j) {
+    return atomic_load_explicit(&j->cause, memory_order_acquire);
+}
+
+static kin_error *root_cause_locked(kin__job *j) {
+    kin_error *f = load_failure(j);
+    return f ? f : load_cause(j);
+}
+
+/* What j's children are cancelled with: j's own cancellation if it is one
+ * (so children of a timed-out block see the timeout itself), else a
+ * "Parent job is Cancelling" cancellation whose cause is j's failure. */
+static kin_error *kids_cause_locked(kin__job *j) {
+    kin_error *root = root_cause_locked(j);
+    KIN__ASSERT(root);
+    if (kin__is_cancel_code(root->code))
+        return root;
+    if (!j->cancel_kids)
+        j->cancel_kids = kin__error_make(KIN_ECANCELED, "CancellationException",
+                                         root, "Parent job is Cancelling");
+    return j->cancel_kids;
+}
+
+kin_error *kin__job_cancel_error(kin__job *j) {
+    /* The common case, a plain cancellation: both fields are set once and
+     * never change, so no lock is needed to read and retain them. */
+    kin_error *f = load_failure(j), *c = load_cause(j);
+    if (!f && c && kin__is_cancel_code(c->code))
+        return kin_error_retain(c);
+    kin__lock_acquire(&j->lock);
+    kin_error *root = root_cause_locked(j);
+    kin_error *e;
+    if (!root)
+        e = kin__error_make(KIN_ECANCELED, "CancellationException", NULL,
+                            "Job was cancelled");
+    else if (kin__is_cancel_code(root->code))
+        e = kin_error_retain(root);
+    else {
+        if (!j->cancel_self)
+            j->cancel_self =
+                kin__error_make(KIN_ECANCELED, "CancellationException", root,
+                                "Job is cancelling");
+        e = kin_error_retain(j->cancel_self);
+    }
+    kin__lock_release(&j->lock);
+    return e;
+}
+
+/* ---- Marking and the tree walk ---------------------------------------------*/
+
+static bool claim_finalize_locked(kin__job *j) {
+    if (j->body_done && j->active == 0 && !j->finalizing) {
+        j->finalizing = true;
+        return true;
+    }
+    return false;
+}
+
+/* Records cause in j; returns true if j turned CANCELLING just now. A NEW
+ * (lazy, never started) job or a root has no body left to run, so its body
+ * counts as done from here on. */
+static bool mark_cancelling_locked(kin__job *j, kin_error *cause) {
+    int s = atomic_load_explicit(&j->state, memory_order_relaxed);
+    if (kin__state_final(s))
+        return false;
+    record_cause_locked(j, cause);
+    if (s == KIN_STATE_CANCELLING)
+        return false;
+    if (s == KIN_STATE_NEW) {
+        j->body_done = true;
+        j->never_ran = j->kind == KIN__COROUTINE;
+    }
+    if (j->kind == KIN__ROOT)
+        j->body_done = true;
+    /* seq_cst: pairs with the coroutine's store to cancel_wake in
+     * kin__job_wait (either it sees CANCELLING, or we see it waiting and
+     * wake it). */
+    atomic_store(&j->state, KIN_STATE_CANCELLING);
+    /* A coroutine not yet started will ask before it runs (sched/coro.h). */
+    atomic_store_explicit(&j->sched.cancel_hint, true, memory_order_relaxed);
+    return true;
+}
+
+/* A job just marked cancelling whose body is done completes after the walk
+ * (not queued: there is nothing left to run). */
+static void defer_finalize_locked(kin__job *j, kin__job **fin) {
+    if (claim_finalize_locked(j)) {
+        j->fin_next = *fin;
+        *fin = j;
+    }
+}
+
+/* Queues j's coroutine if it is suspended in j (cancellable). Called once
+ * j's subtree is marked: a family resumes its children first and itself
+ * last, in Kotlin's order (a job's completion list holds its children,
+ * attached when launched, before its own continuation, attached when it
+ * suspended; the list is notified in order, depth first). */
+static void wake_own_locked(kin__job *j) {
+    kin__job *co = j->coro;
+    if (co && atomic_load(&co->cancel_wake) == j)
+        kin__wake(&co->sched);
+}
+
+/* root is locked and was just marked: cancel every descendant, iteratively
+ * (trees can be deep and this may run on a small coroutine stack). Holds the
+ * locks along the current path, parent before child; returns with root
+ * still locked. Marks in pre-order, wakes in post-order (wake_own_locked). */
+static void cancel_descendants_locked(kin__job *root, kin__job **fin) {
+    kin__job *node = root;
+    kin__job *child = root->child_head;
+    for (;;) {
+        if (child) {
+            kin__lock_acquire(&child->lock);
+            if (mark_cancelling_locked(child, kids_cause_locked(node))) {
+                defer_finalize_locked(child, fin);
+                node = child;
+                child = node->child_head;
+                continue;
+            }
+            kin__job *next = child->sib_next;
+            kin__lock_release(&child->lock);
+            child = next;
+            continue;
+        }
+        if (node == root)
+            return;
+        wake_own_locked(node);
+        kin__job *next = node->sib_next; /* guarded by the parent's lock */
+        kin__job *up = node->parent;
+        kin__lock_release(&node->lock);
+        node = up;
+        child = next;
+    }
+}
+
+/* Cancels j and its subtree with cause. Returns true if j turned
+ * CANCELLING now. */
+static bool cancel_tree(kin__job *j, kin_error *cause, kin__job **fin) {
+    kin__lock_acquire(&j->lock);
+    bool newly = mark_cancelling_locked(j, cause);
+    if (newly) {
+        defer_finalize_locked(j, fin);
+        cancel_descendants_locked(j, fin);
+        wake_own_locked(j);
+    }
+    kin__lock_release(&j->lock);
+    return newly;
+}
+
+/* A failure made j cancelling: cancel the parents it reaches, at once
+ * (DESIGN rule 3). Stops at scopes (their caller gets the failure, rule 14),
+ * supervisors (rule 5), roots, and parents that were already cancelling
+ * (they pass their final cause up when they complete). */
+static void propagate_up(kin__job *j, kin_error *failure, kin__job **fin) {
+    for (;;) {
+        if (j->flags & (KIN__F_SCOPED | KIN__F_NONCANCEL))
+            return;
+        kin__job *p = j->parent;
+        if (!p || (p->flags & KIN__F_SUPERVISOR))
+            return;
+        if (!cancel_tree(p, failure, fin))
+            return;
+        j = p;
+    }
+}
+
+static void finalize(kin__job *j);
+static void finalize_from(kin__job *j, bool locked, bool own_stack);
+
+static void run_deferred(kin__job *fin) {
+    while (fin) {
+        kin__job *next = fin->fin_next;
+        fin->fin_next = NULL;
+        finalize(fin);
+        fin = next;
+    }
+}
+
+void kin__job_cancel(kin__job *j, kin_error *cause) {
+    kin__job *fin = NULL;
+    bool newly = cancel_tree(j, cause, &fin);
+    if (newly && !kin__is_cancel_code(cause->code))
+        propagate_up(j, cause, &fin);
+    kin_error_release(cause);
+    run_deferred(fin);
+}
+
+void kin__root_cancel(kin__job *j, kin_error *cause) {
+    KIN__ASSERT(j->kind == KIN__ROOT);
+    kin__job_cancel(j, cause);
+}
+
+/* ---- Creation ---------------------------------------------------------------*/
+
+int kin__job_attach(kin__job *j, kin__job *parent, bool lazy) {
+    int initial = lazy ? KIN_STATE_NEW : KIN_STATE_ACTIVE;
+    atomic_store_explicit(&j->state, initial, memory_order_relaxed);
+    if (!parent)
+        return 0;
+    kin__lock_acquire(&parent->lock);
+    int ps = atomic_load_explicit(&parent->state, memory_order_relaxed);
+    if (ps == KIN_STATE_COMPLETED) {
+        kin__lock_release(&parent->lock);
+        return KIN_ECLOSED;
+    }
+    if (ps == KIN_STATE_CANCELLED) {
+        /* A cancelled scope object: Kotlin makes the child, born cancelled.
+         * There is no family left to join, so it stands alone. */
+        kin__lock_acquire(&j->lock);
+        mark_cancelling_locked(j, kids_cause_locked(parent));
+        kin__lock_release(&j->lock);
+        kin__lock_release(&parent->lock);
+        return 0;
+    }
+    j->parent = parent;
+    j->sib_prev = parent->child_tail;
+    j->sib_next = NULL;
+    if (parent->child_tail)
+        parent->child_tail->sib_next = j;
+    else
+        parent->child_head = j;
+    parent->child_tail = j;
+    parent->active++;
+    if (ps == KIN_STATE_CANCELLING) {
+        /* Kotlin: a child of a cancelling parent is born cancelled. Nobody
+         * else can see j yet; its lock is taken for the helpers' sake. */
+        kin__lock_acquire(&j->lock);
+        mark_cancelling_locked(j, kids_cause_locked(parent));
+        kin__lock_release(&j->lock);
+    }
+    kin__lock_release(&parent->lock);
+    return 0;
+}
+
+void kin__job_settle(kin__job *j) {
+    kin__lock_acquire(&j->lock);
+    bool fin = claim_finalize_locked(j);
+    kin__lock_release(&j->lock);
+    if (fin)
+        finalize(j);
+}
+
+bool kin__job_start(kin__job *j) {
+    kin__lock_acquire(&j->lock);
+    bool started =
+        atomic_load_explicit(&j->state, memory_order_relaxed) == KIN_STATE_NEW;
+    if (started)
+        atomic_store_explicit(&j->state, KIN_STATE_ACTIVE,
+                              memory_order_release);
+    kin__lock_release(&j->lock);
+    return started;
+}
+
+/* ---- Handles owned by jobs (kin.h rule L2) ----------------------------------*/
+
+void kin__job_own(kin__job *j, kin__job *owner) {
+    j->owner = owner;
+    if (!owner) {
+        atomic_store(&j->handle_held, true);
+        return;
+    }
+    kin__lock_acquire(&owner->lock);
+    atomic_store_explicit(&j->handle_held, true, memory_order_relaxed);
+    j->own_prev = NULL;
+    j->own_next = owner->owned_head;
+    if (owner->owned_head)
+        owner->owned_head->own_prev = j;
+    owner->owned_head = j;
+    kin__lock_release(&owner->lock);
+}
+
+int kin__job_disown(kin__job *j) {
+    kin__job *owner = j->owner;
+    bool held;
+    if (!owner) {
+        held = atomic_exchange(&j->handle_held, false);
+    } else {
+        /* owner may have completed and even been reused; its lock is still
+         * a valid lock (type-stable slots) and handle_held is false then. */
+        kin__lock_acquire(&owner->lock);
+        held = atomic_load_explicit(&j->handle_held, memory_order_relaxed);
+        if (held) {
+            atomic_store_explicit(&j->handle_held, false, memory_order_relaxed);
+            if (j->own_prev)
+                j->own_prev->own_next = j->own_next;
+            else
+                owner->owned_head = j->own_next;
+            if (j->own_next)
+                j->own_next->own_prev = j->own_prev;
+            j->own_prev = j->own_next = NULL;
+        }
+        kin__lock_release(&owner->lock);
+    }
+    if (!held)
+        return KIN_ESTALE;
+    kin__job_unref(j);
+    return 0;
+}
+
+/* ---- Completion list ----------------------------------------------------------*/
+
+bool kin__job_add_node(kin__job *j, kin__node *n) {
+    kin__lock_acquire(&j->lock);
+    if (kin__state_final(
+            atomic_load_explicit(&j->state, memory_order_relaxed)) &&
+        !(n->after_handlers && j->handlers_running)) {
+        kin__lock_release(&j->lock);
+        return false;
+    }
+    n->next = NULL;
+    n->prev = j->nodes_tail;
+    if (j->nodes_tail)
+        j->nodes_tail->next = n;
+    else
+        j->nodes_head = n;
+    j->nodes_tail = n;
+    n->linked = true;
+    kin__lock_release(&j->lock);
+    return true;
+}
+
+void kin__job_remove_node(kin__job *j, kin__node *n) {
+    kin__lock_acquire(&j->lock);
+    if (n->linked) {
+        if (n->prev)
+            n->prev->next = n->next;
+        else
+            j->nodes_head = n->next;
+        if (n->next)
+            n->next->prev = n->prev;
+        else
+            j->nodes_tail = n->prev;
+        n->linked = false;
+    }
+    kin__lock_release(&j->lock);
+}
+
+/* ---- Body done -----------------------------------------------------------------*/
+
+/* The cause a body's return code stands for (a new reference), or NULL for
+ * success. err is the body's current error: it is the failure when its code
+ * matches. */
+static kin_error *cause_of_rc(kin__job *j, int rc, kin_error *err) {
+    if (rc == 0)
+        return NULL;
+    if (rc > 0)
+        return kin__error_make(KIN_EINVAL, "KinError", NULL,
+                               "coroutine body returned %d; bodies return 0 "
+                               "or a negative code",
+                               rc);
+    if (err && err->code == rc)
+        return kin_error_retain(err);
+    if (kin__is_cancel_code(rc)) {
+        /* Returning the cancellation code it was given: its own cause. */
+        kin_error *own = NULL;
+        kin__lock_acquire(&j->lock);
+        own = kin_error_retain(root_cause_locked(j));
+        kin__lock_release(&j->lock);
+        if (own && kin__is_cancel_code(own->code))
+            return own;
+        kin_error_release(own);
+        return kin__error_make(rc,
+                               rc == KIN_ETIMEDOUT
+                                   ? "TimeoutCancellationException"
+                                   : "CancellationException",
+                               NULL, "Job was cancelled");
+    }
+    return kin__error_make(rc, "Failure", NULL, "%s", kin_strerror(rc));
+}
+
+void kin__job_body_done(kin__job *j, int rc, kin_error *err) {
+    kin_error *cause = cause_of_rc(j, rc, err);
+    kin__job *fin = NULL;
+    bool newly = false;
+    /* Finalizing on the coroutine's own stack (see finalize_from). */
+    bool own_stack = j->kind == KIN__COROUTINE && j->sched.stack != NULL &&
+                     kin__current_coro() == &j->sched;
+
+    kin__lock_acquire(&j->lock);
+    if (cause) {
+        newly = mark_cancelling_locked(j, cause);
+        if (newly)
+            cancel_descendants_locked(j, &fin);
+    } else if (atomic_load_explicit(&j->state, memory_order_relaxed) ==
+               KIN_STATE_ACTIVE) {
+        atomic_store_explicit(&j->state, KIN_STATE_COMPLETING,
+                              memory_order_release);
+    }
+    j->body_done = true;
+    /* kin_dump reads the stack under this lock while this is set; the
+     * stack goes back to a pool only after the switch away from it. */
+    atomic_store_explicit(&j->sched.dbg_stack, NULL, memory_order_relaxed);
+    bool fin_now = claim_finalize_locked(j);
+    if (fin_now && !cause && !fin) {
+        /* The common case: success, no children left. One lock round. */
+        finalize_from(j, true, own_stack);
+        return;
+    }
+    kin__lock_release(&j->lock);
+
+    if (newly && !kin__is_cancel_code(cause->code))
+        propagate_up(j, cause, &fin);
+    if (cause)
+        kin_error_release(cause);
+    run_deferred(fin);
+    if (fin_now)
+        finalize_from(j, false, own_stack);
+}
+
+/* ---- Finalization ---------------------------------------------------------------*/
+
+/* Offers j's failure to its parent at completion. Returns true if the parent
+ * (or the scope function's caller) took it, false if j must report it
+ * itself (DESIGN rule 7). */
+static bool offer_failure_to_parent(kin__job *j, kin_error *failure) {
+    if (j->flags & (KIN__F_SCOPED | KIN__F_NONCANCEL | KIN__F_BLOCKING))
+        return true; /* the caller gets it as a return value */
+    kin__job *p = j->parent;
+    if (!p || (p->flags & KIN__F_SUPERVISOR))
+        return false;
+    kin_error_retain(failure);
+    kin__job_cancel(p, failure); /* records it; no-op if already there */
+    /* Kotlin's handlesException: a scope object's root Job() is cancelled
+     * but does not handle the failure, so the child reports it too. */
+    return !(p->flags & KIN__F_SCOPE_OBJ);
+}
+
+static void report_uncaught(kin__job *j, kin_error *failure) {
+    kin_job h = kin__job_handle(j);
+    if (j->handler)
+        j->handler(h, failure, j->handler_arg);
+    else
+        kin__default_handler(h, failure);
+}
+
+static void unlink_child_locked(kin__job *p, kin__job *j) {
+    if (j->sib_prev)
+        j->sib_prev->sib_next = j->sib_next;
+    else
+        p->child_head = j->sib_next;
+    if (j->sib_next)
+        j->sib_next->sib_prev = j->sib_prev;
+    else
+        p->child_tail = j->sib_prev;
+    j->sib_prev = j->sib_next = NULL;
+    p->active--;
+}
+
+/* Publishes j's final state and fires its waiters. Called with j locked;
+ * returns with it unlocked, with j's completion handlers, the waiters that
+ * fire after them, and owned handles (to run, fire and release after) in
+ * *handlers, *late and *owned. */
+static void publish_locked(kin__job *j, kin_error *cause, kin__node **handlers,
+                           kin__node **late, kin__job **owned) {
+    KIN__ASSERT_HELD(&j->lock);
+    /* release: readers of the final state (acquire) see cause, failure and
+     * result; no Dekker pairing needs seq_cst here (only CANCELLING does). */
+    atomic_store_explicit(&j->state,
+                          cause ? KIN_STATE_CANCELLED : KIN_STATE_COMPLETED,
+                          memory_order_release);
+    kin__node *list = NULL, **tail = &list;
+    *late = NULL;
+    kin__node *n = j->nodes_head;
+    j->nodes_head = j->nodes_tail = NULL;
+    while (n) {
+        kin__node *next = n->next;
+        n->linked = false;
+        if (n->fire && n->after_handlers) {
+            n->next = *late; /* at most one: the scope's caller */
+            *late = n;
+        } else if (n->fire) {
+            n->fire(n, j); /* waiters: under the lock (see kin__node) */
+        } else {
+            n->next = NULL;
+            *tail = n;
+            tail = &n->next;
+        }
+        n = next;
+    }
+    *handlers = list;
+    j->handlers_running = list != NULL;
+    *owned = j->owned_head;
+    j->owned_head = NULL;
+    for (kin__job *o = *owned; o; o = o->own_next)
+        atomic_store_explicit(&o->handle_held, false, memory_order_relaxed);
+    kin__lock_release(&j->lock);
+}
+
+/* Completes j (its body is done and it has no active children), then its
+ * parent if that completes in turn, and so on up: a loop, not recursion.
+ * `locked`: j's lock is held on entry (kin__job_body_done's fast path).
+ * `own_stack`: j is the coroutine running this code, finishing its body;
+ * its tree reference is then dropped with its coroutine reference, by the
+ * zombie release after the last switch (one atomic instead of two). */
+static void finalize_from(kin__job *j, bool locked, bool own_stack) {
+    while (j) {
+        if (!locked)
+            kin__lock_acquire(&j->lock);
+        locked = false;
+        int s = atomic_load_explicit(&j->state, memory_order_relaxed);
+        kin_error *cause =
+            kin__state_cancelled(s) ? root_cause_locked(j) : NULL;
+        bool root = !j->parent && j->kind != KIN__SCOPE;
+        if ((cause && !kin__is_cancel_code(cause->code)) || root) {
+            /* The slow path: the lock is dropped to call out. cause and
+             * failure are frozen: nothing records a cause in a finalizing
+             * job (offer_failure_to_parent touches only the parent). */
+            kin__lock_release(&j->lock);
+            if (cause && !kin__is_cancel_code(cause->code)) {
+                bool taken = offer_failure_to_parent(j, cause);
+                if (!taken && j->kind == KIN__COROUTINE &&
+                    !(j->flags & KIN__F_ASYNC))
+                    report_uncaught(j, cause);
+            }
+            /* A root leaves the registry before anyone learns it completed:
+             * whoever returns from waiting for it (kin_run_blocking, then
+             * maybe kin_shutdown) must not find it there. */
+            if (root)
+                kin__registry_remove(j);
+            kin__lock_acquire(&j->lock);
+        }
+        bool never_ran = j->never_ran;
+        kin__node *handlers, *late;
+        kin__job *owned;
+        publish_locked(j, cause, &handlers, &late, &owned);
+
+        if (KIN__UNLIKELY(handlers != NULL)) {
+            kin_job h = kin__job_handle(j);
+            while (handlers) {
+                kin__node *next = handlers->next;
+                handlers->fn(h, cause, handlers->arg);
+                kin__free(handlers);
+                handlers = next;
+            }
+            /* after_handlers nodes added while the handlers ran */
+            kin__lock_acquire(&j->lock);
+            j->handlers_running = false;
+            kin__node *more = j->nodes_head;
+            j->nodes_head = j->nodes_tail = NULL;
+            while (more) {
+                KIN__ASSERT(more->after_handlers); /* add_node refused others */
+                kin__node *next = more->next;
+                more->linked = false;
+                more->next = late;
+                late = more;
+                more = next;
+            }
+            kin__lock_release(&j->lock);
+        }
+        while (late) {
+            kin__node *next = late->next; /* late may vanish once fired */
+            late->fire(late, j);
+            late = next;
+        }
+        while (owned) {
+            kin__job *next = owned->own_next;
+            owned->own_prev = owned->own_next = NULL;
+            kin__job_unref(owned);
+            owned = next;
+        }
+
+        kin__job *p = j->parent, *up = NULL;
+        if (p) {
+            kin__lock_acquire(&p->lock);
+            unlink_child_locked(p, j);
+            if (claim_finalize_locked(p))
+                up = p;
+            kin__lock_release(&p->lock);
+        }
+        if (never_ran)
+            kin__job_unref(j); /* the coroutine reference: it never ran */
+        if (own_stack)
+            j->zombie_owns_tree = true; /* dropped with the coroutine's */
+        else
+            kin__job_unref(j); /* the tree reference */
+        own_stack = false;
+        j = up;
+    }
+}
+
+static void finalize(kin__job *j) {
+    finalize_from(j, false, false);
+}
+
+/* ---- Queries ---------------------------------------------------------------------*/
+
+kin_error *kin__job_final_cause(kin__job *j) {
+    int s = kin__job_state(j);
+    if (s != KIN_STATE_CANCELLED)
+        return NULL;
+    /* Frozen once final; the acquire load of state orders the read. */
+    kin_error *f = load_failure(j);
+    return f ? f : load_cause(j);
+}
+
+bool kin__job_set_name(kin__job *j, const char *name) {
+    if (!name)
+        return true;
+    size_t n = strlen(name);
+    if (n > 63)
+        n = 63;
+    char *copy = kin__malloc(n + 1);
+    if (!copy)
+        return false;
+    memcpy(copy, name, n);
+    copy[n] = 0;
+    j->name = copy;
+    return true;
+}
+
+const char *kin__job_base_name(const kin__job *j) {
+    if (j->name)
+        return j->name;
+    if (j->flags & KIN__F_BLOCKING)
+        return "run_blocking";
+    return j->kind == KIN__SCOPE  ? "scope"
+           : j->kind == KIN__ROOT ? "scope"
+                                  : "coroutine";
+}
+
+void kin__job_display_name(kin__job *j, char *buf, size_t len) {
+    snprintf(buf, len, "%s#%llu", kin__job_base_name(j),
+             (unsigned long long)j->seq);
+}
+
+bool kin__job_is_self_or_ancestor(kin__job *cur, kin__job *target) {
+    for (kin__job *x = cur; x; x = x->parent ? x->parent : x->outer)
+        if (x == target)
+            return true;
+    return false;
+}

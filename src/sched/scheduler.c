@@ -1,0 +1,696 @@
+/*
+ * scheduler.c — workers, run queues, suspension and wake-up, the loop.
+ *
+ * LAYER: sched (src/sched/README.md). It runs kin__coro records (coro.h)
+ * and knows nothing of jobs: it calls up only through the functions coro.h
+ * declares (kin__coro_main runs a body, kin__coro_may_start, _no_stack,
+ * _retire, _name), which the job layer defines. It defines two calls up for
+ * the layers below: kin__error_slot (base/error.h) and kin__running_stack
+ * (machine/stack.h).
+ *
+ * GLOSSARY
+ *   worker     one per thread that runs coroutines (the thread running
+ *              kin_run_blocking; later the threads of the dispatchers). It
+ *              owns a run queue, a timer heap, a stack pool and the thread's
+ *              own stack, on which its loop runs ("sched_ctx").
+ *   home       the worker a coroutine runs on. A coroutine is given a home
+ *              when it is dispatched and keeps it once started, so its
+ *              thread-locals (errno included) stay valid across suspension
+ *              points; only coroutines that have not started may move.
+ *   park       a coroutine suspends by parking; whoever makes it runnable
+ *              wakes it, which queues it on its home worker.
+ *
+ * INVARIANTS
+ *   - A coroutine is in at most one run queue or inbox, and only while its
+ *     park word is RUNNING or NOTIFIED (woken, or yielding).
+ *   - Only the home worker's thread runs a started coroutine, switches to or
+ *     from it, or touches its [home] fields; other threads only kin__wake it
+ *     (an atomic on park, then a push to the home's inbox).
+ *   - run queue, runnext, timers and stack pool are touched only by the
+ *     worker's own thread. The inbox is a lock-free LIFO any thread pushes
+ *     to; the worker takes it whole and reverses it to keep FIFO order.
+ *
+ * SUSPENSION PROTOCOL (no lost wake-ups, also across threads)
+ *   park word: RUNNING -> PARKED by the coroutine itself (kin__park);
+ *   PARKED -> RUNNING + enqueue by a waker; RUNNING -> NOTIFIED by a waker
+ *   that came before the park, so the next park returns at once. Every wait
+ *   is a loop that re-checks its condition, so a stale NOTIFIED costs one
+ *   spurious return, never a lost event.
+ *   A pinned coroutine may publish PARKED before it has switched out: only
+ *   its own thread can run it, and that thread is busy switching it out.
+ *   An Unconfined one may be queued by a waker on another thread, so it
+ *   publishes PARKING, switches out, and the next context on its thread
+ *   turns PARKING into PARKED (finish_park); a waker that finds PARKING
+ *   marks it PARKING_WOKEN and leaves the queuing to that thread (Go's
+ *   gopark does the same with its unlock function on g0). Waits that a
+ *   cancellation must end are built on this by the job layer
+ *   (kin__job_wait in job/coroutine.c).
+ *
+ * WHY DIRECT SWITCHES
+ *   A coroutine that suspends picks the next runnable coroutine itself and
+ *   switches straight to it, instead of returning to the loop first: one
+ *   switch per hand-over, not two. It returns to sched_ctx only when nothing
+ *   is runnable (the loop then sleeps until a timer or an inbox push) or
+ *   when the loop must return (its run_blocking root completed: `stop`).
+ *   The price is that a finished coroutine cannot free its own stack while
+ *   running on it: it leaves itself in `zombie` and whoever runs next on
+ *   that thread releases it.
+ *
+ * ORDERING (DESIGN rule 11): new coroutines and woken ones go to the tail of
+ *   the queue; due timers are moved to the queue before each pick, as
+ *   Kotlin's event loop does; so a single-threaded program prints in the
+ *   order kotlinx.coroutines does.
+ *
+ * Rejected: a separate scheduler coroutine (two switches per hand-over);
+ * per-coroutine mutexes for parking (a system call per wake under
+ * contention); a global run queue (contention once there are many workers).
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "base/alloc.h"
+#include "base/error.h"
+#include "base/kin_assert.h"
+#include "base/sanitizer.h"
+#include "sched/scheduler.h"
+
+/* ---- Thread state ---------------------------------------------------------*/
+
+__thread kin__thread kin__t_self __attribute__((tls_model("initial-exec")));
+#define t_self kin__t_self
+static pthread_key_t g_thread_key;
+static pthread_once_t g_thread_once = PTHREAD_ONCE_INIT;
+
+void kin__worker_free(kin__worker *w);
+
+static void thread_exit(void *unused) {
+    (void)unused;
+    kin_error_release(t_self.error);
+    t_self.error = NULL;
+    kin__worker *w = t_self.worker;
+    /* A worker with queued or sleeping coroutines cannot be torn down: they
+     * would never run. Leave it (documented in kin.h). */
+    if (w && !w->runq_head && !w->timers.n &&
+        !atomic_load_explicit(&w->inbox, memory_order_acquire)) {
+        t_self.worker = NULL;
+        kin__worker_free(w);
+        kin__stack_thread_fini();
+    }
+}
+
+static void thread_key_init(void) {
+    pthread_key_create(&g_thread_key, thread_exit);
+}
+
+static void thread_register(void) {
+    if (t_self.registered)
+        return;
+    pthread_once(&g_thread_once, thread_key_init);
+    pthread_setspecific(g_thread_key, &t_self);
+    t_self.registered = true;
+}
+
+/* base/error.h's current-error slot: the running coroutine's, else the
+ * thread's. */
+kin_error **kin__error_slot(void) {
+    kin__worker *w = t_self.worker;
+    if (w && w->current)
+        return &w->current->error;
+    thread_register();
+    return &t_self.error;
+}
+
+/* ---- Workers ------------------------------------------------------------*/
+
+static void thread_stack_bounds(kin__worker *w) {
+#if KIN__ASAN
+    pthread_attr_t attr;
+    void *addr = NULL;
+    size_t size = 0;
+    if (pthread_getattr_np(pthread_self(), &attr) == 0) {
+        pthread_attr_getstack(&attr, &addr, &size);
+        pthread_attr_destroy(&attr);
+    }
+    w->asan_bottom = addr;
+    w->asan_size = size;
+#else
+    (void)w;
+#endif
+}
+
+static kin__worker *worker_new(kin__pool *pool, int index) {
+    kin__worker *w = kin__calloc(1, sizeof *w);
+    if (!w)
+        return NULL;
+    w->pool = pool;
+    w->index = index;
+    w->rng = 0x9e3779b9u * (uint32_t)(index + 1);
+    w->loop_disp.kind = KIN__DISP_LOOP;
+    w->loop_disp.name = "run_blocking";
+    atomic_init(&w->loop_disp.loop, w);
+    w->disp = pool ? pool->disp : &w->loop_disp;
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&w->cv, &ca);
+    pthread_condattr_destroy(&ca);
+    pthread_mutex_init(&w->mu, NULL);
+    w->thread = pthread_self();
+    thread_stack_bounds(w);
+#if KIN__TSAN
+    w->tsan_fiber = __tsan_get_current_fiber();
+#endif
+    kin__stack_thread_init();
+    thread_register();
+    t_self.worker = w;
+    return w;
+}
+
+kin__worker *kin__worker_self(void) {
+    kin__worker *w = t_self.worker;
+    if (KIN__LIKELY(w != NULL))
+        return w;
+    return worker_new(NULL, 0);
+}
+
+void kin__worker_free(kin__worker *w) {
+    kin__stack_pool_drain(&w->stacks);
+    kin__timer_heap_free(&w->timers);
+    pthread_mutex_destroy(&w->mu);
+    pthread_cond_destroy(&w->cv);
+    kin__free(w);
+}
+
+/* ---- Clock ---------------------------------------------------------------*/
+
+static int64_t real_now(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+int64_t kin__now(kin__worker *w) {
+    if (KIN__UNLIKELY(w->virtual_time))
+        return w->vnow;
+    return real_now();
+}
+
+/* Virtual time starts at the real clock's reading (the timing wheel's
+ * position is an absolute tick) and, when switched off, the wheel is moved
+ * back to the real clock if it is empty. Timers left armed across the
+ * switch keep the clock they were armed on. */
+void kin__worker_set_virtual(kin__worker *w, bool on) {
+    if (on) {
+        w->vnow = w->vbase = real_now();
+        w->virtual_time = true;
+        return;
+    }
+    w->virtual_time = false;
+    if (w->timers.n == 0)
+        kin__timer_reset(&w->timers, real_now());
+}
+
+/* ---- Queues --------------------------------------------------------------*/
+
+#define runq_push kin__runq_push
+
+static inline kin__coro *runq_pop(kin__worker *w) {
+    kin__coro *co = w->runq_head;
+    if (co) {
+        w->runq_head = co->run_next;
+        if (!w->runq_head)
+            w->runq_tail = NULL;
+        co->run_next = NULL;
+    }
+    return co;
+}
+
+static void drain_inbox(kin__worker *w) {
+    kin__coro *list =
+        atomic_exchange_explicit(&w->inbox, NULL, memory_order_acquire);
+    kin__coro *fifo = NULL;
+    while (list) { /* the inbox is LIFO: reverse it */
+        kin__coro *next = list->run_next;
+        list->run_next = fifo;
+        fifo = list;
+        list = next;
+    }
+    while (fifo) {
+        kin__coro *next = fifo->run_next;
+        runq_push(w, fifo);
+        fifo = next;
+    }
+}
+
+/* Wakes the worker's loop if it is blocked in its condition variable, or
+ * makes its next sleep return at once: the token closes the window between
+ * the worker's last look for work and its wait (store token, then read
+ * sleeping; the sleeper stores sleeping, then reads the token). */
+void kin__worker_unpark(kin__worker *w) {
+    atomic_store(&w->wake_token, 1);
+    if (atomic_load(&w->sleeping)) {
+        pthread_mutex_lock(&w->mu);
+        pthread_cond_signal(&w->cv);
+        pthread_mutex_unlock(&w->mu);
+    }
+}
+
+void kin__worker_push(kin__worker *w, kin__coro *co) {
+    if (w == t_self.worker) {
+        runq_push(w, co);
+        return;
+    }
+    kin__coro *head = atomic_load_explicit(&w->inbox, memory_order_relaxed);
+    do {
+        co->run_next = head;
+    } while (!atomic_compare_exchange_weak(&w->inbox, &head, co));
+    kin__worker_unpark(w);
+}
+
+/* ---- Switching ----------------------------------------------------------*/
+
+static void release_zombie(kin__worker *w) {
+    kin__coro *z = w->zombie;
+    w->zombie = NULL;
+    kin__stack_put(&w->stacks, z->stack);
+    z->stack = NULL;
+    if (w->pool && w->pool->disp->kind == KIN__DISP_IO)
+        w->live--;
+#if KIN__TSAN
+    /* A fiber per coroutine, not per stack: TSan keeps a shadow call stack
+     * per fiber, and a finished coroutine never returns from its frames. */
+    __tsan_destroy_fiber(z->tsan_fiber);
+    z->tsan_fiber = NULL;
+#endif
+    kin__coro_retire(z);
+}
+
+/* First thing after every switch lands on a stack (and at a coroutine's
+ * first entry): finish the sanitizer hand-over, free the finished one. */
+static void wake_push(kin__coro *co);
+
+/* An Unconfined coroutine has switched out completely: it may now be run
+ * by any thread. If a waker came while it was switching out, queue it. */
+static void finish_park(kin__worker *w) {
+    kin__coro *co = w->parking;
+    w->parking = NULL;
+    int expected = KIN__PARKING;
+    if (atomic_compare_exchange_strong(&co->park, &expected, KIN__PARKED))
+        return;
+    KIN__ASSERT(expected == KIN__PARKING_WOKEN);
+    atomic_store(&co->park, KIN__RUNNING);
+    wake_push(co);
+}
+
+static inline void after_switch(kin__worker *w, kin__coro *self) {
+#if KIN__ASAN
+    const void *bottom;
+    size_t size;
+    __sanitizer_finish_switch_fiber(self ? self->asan_fake : w->asan_fake,
+                                    &bottom, &size);
+#else
+    (void)self;
+#endif
+    if (w->zombie)
+        release_zombie(w);
+    if (KIN__UNLIKELY(w->parking != NULL))
+        finish_park(w);
+}
+
+static void overflow(kin__coro *co) {
+    char name[64];
+    kin__coro_name(co, name, sizeof name);
+    kin__stack_overflow(co->stack, name);
+}
+
+/* Switches from `from` to `to` (NULL: the loop's sched_ctx). Returns when
+ * something switches back to `from` — on another thread if `from` is an
+ * Unconfined coroutine that was woken elsewhere, so everything after the
+ * switch uses from->home, never a worker or thread-local read before it. */
+static void transfer(kin__worker *w, kin__coro *from, kin__coro *to) {
+    kin__ctx *fc = from ? &from->ctx : &w->sched_ctx;
+    kin__ctx *tc = to ? &to->ctx : &w->sched_ctx;
+    if (from &&
+        KIN__UNLIKELY(!kin__stack_ok(from->stack, __builtin_frame_address(0))))
+        overflow(from);
+    w->current = to;
+#if KIN__ASAN
+    bool dying = from && from == w->zombie;
+    void **save = dying ? NULL : from ? &from->asan_fake : &w->asan_fake;
+    if (to)
+        __sanitizer_start_switch_fiber(save, to->stack->lo, to->stack->usable);
+    else
+        __sanitizer_start_switch_fiber(save, w->asan_bottom, w->asan_size);
+#endif
+#if KIN__TSAN
+    __tsan_switch_to_fiber(to ? to->tsan_fiber : w->tsan_fiber, 0);
+#endif
+    kin__ctx_switch(fc, tc);
+    after_switch(from ? from->home : w, from);
+}
+
+static void coro_entry(void *arg);
+
+/* Prepares a coroutine's first run: a stack, a context, a home. Returns
+ * false if it must not run: it was cancelled before it started (the job
+ * layer decides, and is asked only when the hint says a cancellation came),
+ * or no stack could be had (the job layer fails it with KIN_ENOMEM). Either
+ * way the job layer has completed it. */
+static bool prepare_start(kin__worker *w, kin__coro *co) {
+    if (KIN__UNLIKELY(atomic_load_explicit(&co->cancel_hint,
+                                           memory_order_relaxed)) &&
+        !kin__coro_may_start(co))
+        return false;
+    kin__stack *s = kin__stack_get(&w->stacks, co->stack_size);
+    if (!s) {
+        kin__coro_no_stack(co);
+        return false;
+    }
+    co->stack = s;
+    co->home = w;
+    if (w->pool && w->pool->disp->kind == KIN__DISP_IO)
+        w->live++; /* an IO thread may leave only with nothing alive */
+    atomic_store_explicit(&co->dbg_stack, s, memory_order_release);
+    atomic_store_explicit(&co->dbg_home, w, memory_order_relaxed);
+    kin__ctx_make(&co->ctx, s->lo, s->usable, coro_entry, co);
+#if KIN__TSAN
+    co->tsan_fiber = __tsan_create_fiber(0);
+#endif
+    co->started = true;
+    return true;
+}
+
+static void fire_due_timers(kin__worker *w) {
+    int64_t now = kin__now(w);
+    kin__timer *t;
+    while ((t = kin__timer_pop_due(&w->timers, now)) != NULL)
+        t->fire(t);
+}
+
+/* The next queued coroutine of w: a loop has one FIFO (DESIGN rule 11); a
+ * pool worker alternates between its pinned queue (woken coroutines) and its
+ * ring of new ones, and every 61st pick looks at the pool's global queue
+ * first so that work queued from outside is never starved (Go's habit). */
+static kin__coro *local_pop(kin__worker *w) {
+    if (!w->pool)
+        return runq_pop(w);
+    kin__coro *co;
+    w->tick++;
+    if (w->tick % 61 == 0 && (co = kin__pool_global_pop(w->pool)) != NULL)
+        return co;
+    if (w->tick & 1) {
+        if ((co = runq_pop(w)) != NULL || (co = kin__ring_pop(&w->ring)))
+            return co;
+    } else {
+        if ((co = kin__ring_pop(&w->ring)) != NULL || (co = runq_pop(w)))
+            return co;
+    }
+    return NULL;
+}
+
+/* The next coroutine to run on w, or NULL to go back to the loop. */
+static kin__coro *pick_next(kin__worker *w, bool from_loop) {
+    for (;;) {
+        if (w->runnext) {
+            kin__coro *co = w->runnext;
+            w->runnext = NULL;
+            return co;
+        }
+        if (!from_loop &&
+            (w->return_to_caller ||
+             atomic_load_explicit(&w->stop, memory_order_relaxed)))
+            return NULL;
+        if (w->timers.n)
+            fire_due_timers(w);
+        if (atomic_load_explicit(&w->inbox, memory_order_relaxed))
+            drain_inbox(w);
+        kin__coro *co = local_pop(w);
+        if (!co)
+            return NULL;
+        if (co->started || prepare_start(w, co))
+            return co;
+    }
+}
+
+static void coro_entry(void *arg) {
+    kin__coro *co = arg;
+    kin__worker *w = co->home;
+    after_switch(w, co);
+    kin__coro_main(co);
+    w = co->home;
+    w->zombie = co;
+    transfer(w, co, pick_next(w, false));
+    kin__fatal("internal error: a finished coroutine was resumed");
+}
+
+void kin__start_undispatched(kin__coro *co) {
+    kin__worker *w = kin__worker_self();
+    KIN__ASSERT(w); /* the caller made sure it exists */
+    co->home = w;
+    if (!prepare_start(w, co))
+        return;
+    kin__coro *self = w->current;
+    if (self) {
+        w->runnext = self;
+        transfer(w, self, co);
+    } else {
+        bool saved = w->return_to_caller;
+        w->return_to_caller = true;
+        transfer(w, NULL, co);
+        w->return_to_caller = saved;
+    }
+}
+
+/* ---- Park and wake -------------------------------------------------------*/
+
+/* Queues a woken (fully parked) coroutine on its home, or, for an
+ * Unconfined one, on the waker's worker: it continues in the thread that
+ * resumed it. It stays home
+ * while a timer of its own is armed (timer heaps belong to one thread), and
+ * never moves to or from an IO worker (their live counts must stay exact).
+ * The waker won the PARKED -> RUNNING race, so it alone may move co. */
+static void wake_push(kin__coro *co) {
+    if (KIN__UNLIKELY(co->dispatcher &&
+                      co->dispatcher->kind == KIN__DISP_UNCONFINED) &&
+        co->timers_armed == 0) {
+        kin__worker *me = t_self.worker;
+        if (me && me != co->home && (me->in_loop || me->current) &&
+            !(me->pool && me->pool->disp->kind == KIN__DISP_IO) &&
+            !(co->home->pool && co->home->pool->disp->kind == KIN__DISP_IO)) {
+            co->home = me;
+            atomic_store_explicit(&co->dbg_home, me, memory_order_relaxed);
+        }
+    }
+    kin__worker_push(co->home, co);
+}
+
+void kin__wake(kin__coro *co) {
+    int s = atomic_load(&co->park);
+    for (;;) {
+        if (s == KIN__PARKED) {
+            if (atomic_compare_exchange_weak(&co->park, &s, KIN__RUNNING)) {
+                wake_push(co);
+                return;
+            }
+        } else if (s == KIN__RUNNING) {
+            if (atomic_compare_exchange_weak(&co->park, &s, KIN__NOTIFIED))
+                return;
+        } else if (s == KIN__PARKING) {
+            if (atomic_compare_exchange_weak(&co->park, &s, KIN__PARKING_WOKEN))
+                return; /* its thread queues it once it is out */
+        } else {
+            return; /* NOTIFIED or PARKING_WOKEN: already woken */
+        }
+    }
+}
+
+void kin__park(kin__coro *co) {
+    kin__worker *w = co->home; /* read before anyone may move co */
+    bool unconfined = co->dispatcher->kind == KIN__DISP_UNCONFINED;
+    int expected = KIN__RUNNING;
+    if (!atomic_compare_exchange_strong(
+            &co->park, &expected, unconfined ? KIN__PARKING : KIN__PARKED)) {
+        KIN__ASSERT(expected == KIN__NOTIFIED);
+        atomic_store(&co->park, KIN__RUNNING);
+        return;
+    }
+    if (unconfined)
+        w->parking = co; /* finish_park, after the switch */
+    atomic_store_explicit(&co->dbg_sp, (uintptr_t)__builtin_frame_address(0),
+                          memory_order_relaxed);
+    kin__coro *next = pick_next(w, false);
+    if (next != co)
+        transfer(w, co, next);
+}
+
+void kin__yield_to_others(kin__coro *co) {
+    kin__worker *w = co->home;
+    runq_push(w, co);
+    kin__coro *next = pick_next(w, false);
+    if (next != co)
+        transfer(w, co, next);
+}
+
+/* ---- The loop ------------------------------------------------------------*/
+
+void kin__loop_stop(kin__worker *w) {
+    atomic_store(&w->stop, 1);
+    if (w != t_self.worker)
+        kin__worker_unpark(w);
+}
+
+/* How long an idle thread polls for work before it blocks. A hand-off
+ * between threads (kin_with_context to IO and back, a result awaited from
+ * Default) usually comes back within microseconds; blocking at once would
+ * cost a futex wake-up on both sides, several microseconds each. Polling
+ * is bounded and only happens when the thread has nothing else to do, as
+ * Go's idle Ps spin before parking. */
+#define IDLE_SPIN_NS 20000
+
+static bool wake_pending(kin__worker *w) {
+    return atomic_load_explicit(&w->wake_token, memory_order_acquire) ||
+           atomic_load_explicit(&w->inbox, memory_order_acquire) ||
+           atomic_load_explicit(&w->stop, memory_order_acquire);
+}
+
+/* Polls for up to IDLE_SPIN_NS (not past deadline); true if woken. */
+static bool spin_for_wake(kin__worker *w, int64_t deadline) {
+    int64_t until = real_now() + IDLE_SPIN_NS;
+    if (deadline < until)
+        until = deadline;
+    for (;;) {
+        for (int i = 0; i < 64; i++) {
+            if (wake_pending(w))
+                return true;
+            kin__cpu_relax();
+        }
+        if (real_now() >= until)
+            return false;
+    }
+}
+
+void kin__worker_sleep(kin__worker *w, int64_t deadline) {
+    if (!w->virtual_time && spin_for_wake(w, deadline)) {
+        atomic_store(&w->wake_token, 0);
+        return;
+    }
+    pthread_mutex_lock(&w->mu);
+    atomic_store(&w->sleeping, 1);
+    if (!atomic_exchange(&w->wake_token, 0) && !atomic_load(&w->inbox) &&
+        !atomic_load(&w->stop)) {
+        if (deadline == INT64_MAX) {
+            pthread_cond_wait(&w->cv, &w->mu);
+        } else {
+            struct timespec ts = {.tv_sec = deadline / 1000000000,
+                                  .tv_nsec = deadline % 1000000000};
+            pthread_cond_timedwait(&w->cv, &w->mu, &ts);
+        }
+    }
+    atomic_store(&w->sleeping, 0);
+    atomic_store(&w->wake_token, 0);
+    pthread_mutex_unlock(&w->mu);
+}
+
+void kin__run_loop(kin__worker *w, atomic_bool *done) {
+    KIN__ASSERT(!w->in_loop && !w->current);
+    if (!w->pool) /* the first thread to run a loop becomes Main */
+        kin__dispatcher_bind_loop(w);
+    w->in_loop = true;
+    atomic_store(&w->stop, 0);
+    while (!atomic_load(done)) {
+        kin__coro *co = pick_next(w, true);
+        if (co) {
+            transfer(w, NULL, co);
+            continue;
+        }
+        if (atomic_load(done))
+            break;
+        int64_t deadline = kin__timer_next(&w->timers);
+        if (w->virtual_time) {
+            /* Nothing runnable: time jumps to the next timer at once. Work
+             * from other threads (an inbox push) still wakes a real wait. */
+            if (deadline != INT64_MAX && !atomic_load(&w->inbox)) {
+                if (deadline > w->vnow)
+                    w->vnow = deadline;
+                continue;
+            }
+            deadline = INT64_MAX;
+        }
+        if (deadline > kin__now(w)) {
+            kin__stack_trim(&w->stacks); /* idle: give memory back */
+            kin__worker_sleep(w, deadline);
+        }
+    }
+    atomic_store(&w->stop, 0);
+    w->in_loop = false;
+}
+
+int64_t kin_current_time(void) {
+    kin__worker *w = t_self.worker;
+    kin__coro *co = w ? w->current : NULL;
+    if (co && co->home->virtual_time)
+        return (co->home->vnow - co->home->vbase) / 1000000;
+    return real_now() / 1000000;
+}
+
+/* ---- For the SIGSEGV handler (stack.c) -------------------------------------*/
+
+/* Async-signal-safe: reads this thread's state and copies the name without
+ * allocating. */
+bool kin__running_stack(const kin__stack **s, char *name, size_t len) {
+    kin__worker *w = t_self.worker;
+    kin__coro *co = w ? w->current : NULL;
+    if (!co || !co->stack || len == 0)
+        return false;
+    *s = co->stack;
+    kin__coro_name(co, name, len);
+    return true;
+}
+
+/* ---- Pool workers ------------------------------------------------------------*/
+
+/* A pool thread's life: run what is local (pinned queue, ring, timers,
+ * inbox), else find work in the pool (global queue, stealing), else sleep
+ * until a timer, a push or a steal becomes possible; leave when the pool
+ * lets us go (kin__pool_should_exit). */
+void kin__worker_serve(kin__pool *p, int index) {
+    kin__worker *w = worker_new(p, index);
+    if (!w) {
+        kin__pool_detach_failed(p);
+        return;
+    }
+    kin__pool_attach(p, w);
+    w->in_loop = true;
+    for (;;) {
+        kin__coro *co = pick_next(w, true);
+        if (co) {
+            kin__pool_found_work(w);
+        } else {
+            int64_t retry = INT64_MAX;
+            co = kin__pool_find_work(w, &retry);
+            if (co && !co->started && !prepare_start(w, co))
+                continue;
+            if (!co) {
+                if (kin__pool_should_exit(w))
+                    break;
+                int64_t deadline = kin__timer_next(&w->timers);
+                if (retry < deadline)
+                    deadline = retry;
+                if (deadline > kin__now(w))
+                    kin__pool_idle(w, deadline);
+                continue;
+            }
+        }
+        transfer(w, NULL, co);
+    }
+    w->in_loop = false;
+    t_self.worker = NULL;
+    kin__stack_thread_fini();
+    /* Other Default workers may still read this one's ring while stealing:
+     * the pool frees Default workers after joining every thread. */
+    kin__pool_detach(p, w);
+}
