@@ -206,6 +206,13 @@ KIN_EXPORT kin_error *kin_error_newv(int code, const char *type,
 KIN_EXPORT int kin_error_set_payload(kin_error *e, void *payload,
                                      void (*free_fn)(void *));
 
+/** Sets the underlying cause of an error that has not been raised yet
+ * (Kotlin's CancellationException(message, cause), or any exception made
+ * with a cause); cause is retained. Returns KIN_EINVAL if either is NULL,
+ * e is static, e already has a cause, or cause already leads back to e
+ * (error graphs stay acyclic). */
+KIN_EXPORT int kin_error_set_cause(kin_error *e, const kin_error *cause);
+
 /** Adds / drops a reference. Both accept NULL. Any thread. */
 /**@{*/
 KIN_EXPORT kin_error *kin_error_retain(const kin_error *e);
@@ -222,7 +229,8 @@ KIN_EXPORT void *kin_error_payload(const kin_error *e);
 /** The underlying cause. A child cancelled because its parent failed sees a
  * cancellation with the message "Parent job is Cancelling" (and a coroutine
  * whose own child failed sees "Job is cancelling"); its cause is that
- * failure. NULL for other errors. */
+ * failure. An application sets one with kin_error_set_cause. NULL for
+ * other errors. */
 KIN_EXPORT const kin_error *kin_error_cause(const kin_error *e);
 /** True for cancellations (KIN_ECANCELED and KIN_ETIMEDOUT). */
 KIN_EXPORT bool kin_error_is_cancellation(const kin_error *e);
@@ -363,6 +371,19 @@ typedef struct kin_launch_opts {
     /** kin_async only: destructor for the result value, run when the job's
      * record is reclaimed (L2). */
     void (*result_free)(void *result);
+    /** An explicit parent (Kotlin's launch(job)): any job handle (a
+     * coroutine, a scope's job, a kin_job_new job, a deferred). Zero: the
+     * current job (kin_launch) or the scope's root (kin_scope_launch). The
+     * new coroutine still takes its dispatcher and exception handler from
+     * the caller's context (the current job, or the scope), as Kotlin's
+     * context inheritance does. A parent that has already completed gives
+     * a child born cancelled ("Parent job is Completed"). */
+    kin_job parent;
+    /** No parent at all (Kotlin's launch(NonCancellable) / launch(Job())
+     * with a root): a root that cancellation of the caller does not reach;
+     * it runs on the caller's dispatcher unless one is given. Its handle is
+     * still owned as L2 says. Not together with parent. */
+    bool no_parent;
 } kin_launch_opts;
 
 /* ---- Running ------------------------------------------------------------- */
@@ -386,6 +407,28 @@ KIN_EXPORT int kin_run_blocking(kin_fn fn, void *arg);
  * KIN_VIRTUAL_TIME=1 makes kin_run_blocking behave this way, to test whole
  * programs. Same errors as kin_run_blocking. */
 KIN_EXPORT int kin_run_test(kin_fn fn, void *arg);
+
+/** Options for kin_run_blocking_opts; all-zero (or NULL) means the defaults
+ * of kin_run_blocking. */
+typedef struct kin_run_opts {
+    /** Exception handler of the root coroutine, inherited by every
+     * coroutine it launches (Kotlin's runBlocking(handler)): failures that
+     * reach no parent (children of a supervisor, global launches inherit
+     * nothing) go here instead of the default handler. */
+    kin_handler_fn handler;
+    void *handler_arg; /**< passed to handler */
+    /** Name of the root coroutine (CoroutineName), for messages and the
+     * dump; copied (up to 63 bytes). Default "run_blocking". */
+    const char *name;
+    /** Virtual time, as kin_run_test. */
+    bool virtual_time;
+} kin_run_opts;
+
+/** kin_run_blocking with options (Kotlin's runBlocking(handler +
+ * CoroutineName(..))). Same results and errors, plus KIN_ENOMEM for the
+ * name. */
+KIN_EXPORT int kin_run_blocking_opts(const kin_run_opts *opts, kin_fn fn,
+                                     void *arg);
 
 /** The current time of the calling coroutine's clock in milliseconds: the
  * virtual time since kin_run_test began inside one, else the monotonic
@@ -633,6 +676,12 @@ KIN_EXPORT kin_job kin_scope_job(kin_scope scope);
 /** True while the scope is active (not cancelled). False for bad handles. */
 KIN_EXPORT bool kin_scope_is_active(kin_scope scope);
 
+/** CoroutineScope.ensureActive(): 0 while the scope is active, else
+ * KIN_ECANCELED with its cancellation as the current error; KIN_ESTALE /
+ * KIN_EINVAL for bad handles (the global scope is always active). Any
+ * thread. */
+KIN_EXPORT int kin_scope_ensure_active(kin_scope scope);
+
 /** Cancels the scope and every coroutine in it; cause as kin_cancel. The scope
  * stays valid (new launches are created cancelled) until closed. Any thread.*/
 KIN_EXPORT int kin_scope_cancel(kin_scope scope, kin_error *cause);
@@ -687,7 +736,146 @@ KIN_EXPORT int kin_invoke_on_completion(kin_job job, kin_completion_fn fn,
  * you own). The job itself keeps running. Any thread. */
 KIN_EXPORT int kin_job_release(kin_job job);
 
+/** The parent of a job as a lent handle (L3) in *parent: zero for a root
+ * (a scope object, a kin_run_blocking or global-scope coroutine, a
+ * kin_job_new root) and for a job born cancelled under a completed parent
+ * (it stands alone). Kotlin's Job.parent. Returns 0, KIN_EINVAL (parent
+ * NULL or a bad handle), KIN_ESTALE. Any thread. */
+KIN_EXPORT int kin_job_parent(kin_job job, kin_job *parent);
+
+/** Cancels every child of job, not job itself (Kotlin's cancelChildren).
+ * cause as kin_cancel (NULL or a cancellation; taken over even on error).
+ * Returns 0, KIN_EINVAL, KIN_ESTALE, KIN_ENOMEM. Does not suspend; any
+ * thread. */
+KIN_EXPORT int kin_job_cancel_children(kin_job job, kin_error *cause);
+
+/** Kotlin's Job.ensureActive(): 0 while job is active (ACTIVE or
+ * COMPLETING); KIN_ECANCELED once it is cancelling, cancelled or completed,
+ * with a cancellation as the current error (its own cancellation, or "Job
+ * has completed normally"); KIN_EFAILED with an IllegalStateException ("Job
+ * is still new") for a lazy job not yet started; KIN_EINVAL / KIN_ESTALE for
+ * bad handles. Does not suspend; any thread. */
+KIN_EXPORT int kin_job_ensure_active(kin_job job);
+
+/* ---- Hand-made jobs and deferreds ---------------------------------------- */
+
+/** Options for kin_job_new and kin_deferred_new; all-zero (or NULL) means a
+ * root Job() that is not a supervisor. */
+typedef struct kin_job_opts {
+    /** The parent: any job handle. Zero: a root (Kotlin's Job() with no
+     * parent), which kin_shutdown cancels and kin_dump shows. */
+    kin_job parent;
+    /** SupervisorJob(parent): its children's failures do not cancel it. */
+    bool supervisor;
+    /** For messages and the dump; copied (up to 63 bytes). Default "job"
+     * (kin_job_new) or "deferred" (kin_deferred_new). */
+    const char *name;
+    /** kin_deferred_new only: destructor for the value, run when the
+     * record is reclaimed (L2). */
+    void (*result_free)(void *result);
+} kin_job_opts;
+
+/** Makes a job that is not a coroutine (Kotlin's Job(parent) /
+ * SupervisorJob(parent)): ACTIVE until completed by hand or cancelled.
+ * Coroutines join its family with kin_launch_opts.parent. It completes
+ * (COMPLETING, then COMPLETED or CANCELLED) once kin_job_complete or
+ * kin_job_complete_exceptionally was called, or it was cancelled, and all
+ * its children have completed. Like any job: a failed child cancels it and
+ * its other children (not under a supervisor); its own failure cancels its
+ * parent unless the parent is a supervisor; cancelling it does not cancel
+ * its parent. It runs no handler: its failure is read with kin_job_cause,
+ * and a child's failure that no coroutine above handles is reported by the
+ * child (Kotlin's handlesException).
+ * *out is a handle owned as L2 says for launches: by the current job inside
+ * a coroutine, else by nobody (release it with kin_job_release). A parent
+ * that has already completed gives a job born cancelled. Returns 0,
+ * KIN_EINVAL (out NULL, bad parent handle), KIN_ESTALE (parent reclaimed),
+ * KIN_ENOMEM. Any thread. */
+KIN_EXPORT int kin_job_new(kin_job *out, const kin_job_opts *opts);
+
+/** Kotlin's CompletableDeferred(parent): a job like kin_job_new's that also
+ * holds a value, awaitable with kin_await by any number of coroutines
+ * (every awaiter gets the same value, or the same error object). Complete
+ * it with kin_deferred_complete or kin_job_complete_exceptionally. */
+KIN_EXPORT int kin_deferred_new(kin_job *out, const kin_job_opts *opts);
+
+/** Kotlin's Job.complete(): the job's own work is done; it completes once
+ * its children have (COMPLETING until then). Returns 1 if this call
+ * completed it, 0 if it was already completing, completed or cancelled (a
+ * cancelled hand-made job has nothing left to complete), KIN_EINVAL (not a
+ * kin_job_new / kin_deferred_new job, bad handle), KIN_ESTALE. A deferred
+ * completed this way holds the value NULL. Any thread. */
+KIN_EXPORT int kin_job_complete(kin_job job);
+
+/** Kotlin's completeExceptionally(error): ends a kin_job_new or
+ * kin_deferred_new job with failure (taken over, even on error). A
+ * cancellation (kin_error_is_cancellation) cancels it as kin_cancel does;
+ * any other failure fails it: its children are cancelled, and its parent
+ * too unless that is a supervisor. Returns 1 if this call completed it, 0
+ * if it was already completing or completed, KIN_EINVAL (failure NULL,
+ * not a hand-made job, bad handle), KIN_ESTALE. Any thread. */
+KIN_EXPORT int kin_job_complete_exceptionally(kin_job job, kin_error *failure);
+
+/** CompletableDeferred.complete(value): completes the deferred with value
+ * (kept until the record is reclaimed; kin_job_opts.result_free then runs).
+ * Returns 1 if this call completed it, 0 if it was already completed (the
+ * value is then not kept: the caller still owns it), KIN_EINVAL (not a
+ * deferred), KIN_ESTALE. Any thread. */
+KIN_EXPORT int kin_deferred_complete(kin_job deferred, void *value);
+
+/* ---- Completion handlers you can remove ---------------------------------- */
+
+/** Names one registered completion handler (Kotlin's DisposableHandle). A
+ * value; stays safe to use after the handler ran or the job was reclaimed. */
+typedef struct kin_disposable {
+    uint64_t job; /**< opaque */
+    uint64_t id;  /**< opaque */
+} kin_disposable;
+
+/** Options for kin_invoke_on_completion_ex; all-zero (or NULL): the
+ * handler runs when the job completes, as kin_invoke_on_completion. */
+typedef struct kin_completion_opts {
+    /** Kotlin's invokeOnCompletion(onCancelling = true): run when the job
+     * starts cancelling (state CANCELLING), with its cause, instead of when
+     * it is final; if it completes without being cancelled, run at
+     * completion with cause NULL. Runs on the thread that cancelled the
+     * job, after the cancellation has reached every descendant. */
+    bool on_cancelling;
+} kin_completion_opts;
+
+/** kin_invoke_on_completion with options and a handle to remove the
+ * handler. If the job has already completed (or, on_cancelling, is already
+ * cancelling) fn runs at once in the caller and *out is a handle that
+ * disposes nothing. out may be NULL. Returns 0, KIN_EINVAL, KIN_ESTALE,
+ * KIN_ENOMEM (L7). Any thread. */
+KIN_EXPORT int kin_invoke_on_completion_ex(kin_job job,
+                                           const kin_completion_opts *opts,
+                                           kin_completion_fn fn, void *arg,
+                                           kin_disposable *out);
+
+/** DisposableHandle.dispose(): removes the handler if it has not run; it
+ * will then never run. Returns 1 if this call removed it, 0 if it had
+ * already run, been disposed, or its job was reclaimed (all harmless, as
+ * in Kotlin), KIN_EINVAL for a zero or garbage handle. Any thread. */
+KIN_EXPORT int kin_dispose(kin_disposable handle);
+
 /* ---- Exception handlers -------------------------------------------------- */
+
+/** Reports that the running exception handler or completion handler failed
+ * (Kotlin: the handler threw); takes over failure. kin carries on as
+ * kotlinx.coroutines does: the other completion handlers still run; an
+ * exception handler's failure goes to the default handler as a
+ * "RuntimeException: Exception while trying to handle coroutine exception"
+ * with the handler's failure as cause and the original failure suppressed
+ * (the original itself if the handler reported that very object);
+ * completion handlers' failures are gathered into one
+ * "CompletionHandlerException" (the first as cause, later ones suppressed)
+ * reported once through the job's exception handler, else the default one.
+ * A failing default handler ends on stderr. Returns 0, KIN_EINVAL (NULL),
+ * KIN_EPERM (not inside a handler). */
+KIN_EXPORT int kin_handler_fail(kin_error *failure);
+
+/* ---- Exception handlers (default) ---------------------------------------- */
 
 /** Replaces the default handler, which prints one line to stderr:
  * @code{.unparsed}

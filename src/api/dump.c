@@ -46,9 +46,14 @@ static const char *state_name(int s) {
 }
 
 static const char *kind_name(const kin__job *j) {
-    if (j->kind == KIN__ROOT)
-        return (j->flags & KIN__F_SUPERVISOR) ? "scope object (supervisor)"
-                                              : "scope object";
+    if (j->kind == KIN__PLAIN) {
+        if (j->flags & KIN__F_SCOPE_OBJ)
+            return (j->flags & KIN__F_SUPERVISOR) ? "scope object (supervisor)"
+                                                  : "scope object";
+        if (j->flags & KIN__F_ASYNC)
+            return "deferred";
+        return (j->flags & KIN__F_SUPERVISOR) ? "supervisor job" : "job";
+    }
     if (j->kind == KIN__SCOPE) {
         if (j->flags & KIN__F_NONCANCEL)
             return "non_cancellable";

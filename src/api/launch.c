@@ -49,6 +49,7 @@ int kin__spawn(const kin__spawn_req *rq, kin_job *out,
                void *arg) {
     const char *who = rq->who;
     kin__job *parent = rq->parent;
+    int rc0;
     if (out)
         out->id = 0;
     if (!fn && !afn)
@@ -63,34 +64,60 @@ int kin__spawn(const kin__spawn_req *rq, kin_job *out,
     if (o.result_free && !afn)
         return kin__misuse(KIN_EINVAL, "%s: result_free is only for kin_async",
                            who);
+    if (o.parent.id && o.no_parent)
+        return kin__misuse(KIN_EINVAL,
+                           "%s: parent and no_parent are both set", who);
+    /* Kotlin's launch(job): the context (dispatcher, handler) is still the
+     * caller's; only the parent changes. */
+    kin__job *context = parent;
+    kin__job *explicit_parent = NULL;
+    if (o.parent.id) {
+        explicit_parent = kin__job_acquire(o.parent, &rc0);
+        if (!explicit_parent)
+            return kin__misuse(rc0,
+                               rc0 == KIN_ESTALE
+                                   ? "%s: stale parent handle (the job "
+                                     "completed and its record was reclaimed)"
+                                   : "%s: invalid parent handle",
+                               who);
+        parent = explicit_parent;
+    } else if (o.no_parent) {
+        parent = NULL;
+    }
     kin_dispatcher *d = kin__dispatcher_resolve(
-        o.dispatcher, parent ? parent->sched.dispatcher : NULL);
+        o.dispatcher, context ? context->sched.dispatcher : NULL);
     /* Everything that can fail is checked before anything is linked, so a
      * failure here leaves nothing behind and is reported once, here. */
     int rc = kin__dispatcher_ready(d);
-    if (rc < 0)
-        return kin__misuse(rc, "%s: the %s dispatcher %s", who, d->name,
-                           rc == KIN_ECLOSED ? "was shut down"
-                                             : "could not start");
-    if (!kin__worker_self())
-        return kin__misuse(KIN_ENOMEM, "%s: out of memory", who);
+    if (rc == 0 && !kin__worker_self())
+        rc = KIN_ENOMEM;
     uint32_t refs = 2 + (out ? 1 : 0) + (rq->hold ? 1 : 0);
-    kin__job *j = kin__job_alloc(refs); /* tree + coro (+ handle, + hold) */
-    if (!j)
+    kin__job *j = rc == 0 ? kin__job_alloc(refs) : NULL; /* tree + coro (+
+                                                   handle, + hold) */
+    if (!j) {
+        if (explicit_parent)
+            kin__job_unref(explicit_parent);
+        if (rc < 0 && rc != KIN_ENOMEM)
+            return kin__misuse(rc, "%s: the %s dispatcher %s", who, d->name,
+                               rc == KIN_ECLOSED ? "was shut down"
+                                                 : "could not start");
         return kin__misuse(KIN_ENOMEM, "%s: out of memory", who);
+    }
     j->kind = KIN__COROUTINE;
     j->flags = (afn ? KIN__F_ASYNC : 0) | rq->flags;
     j->start = (uint8_t)o.start;
     j->coro = j;
     j->sched.dispatcher = d;
-    j->handler = o.handler ? o.handler : parent ? parent->handler : NULL;
+    j->handler = o.handler ? o.handler : context ? context->handler : NULL;
     j->handler_arg = o.handler ? o.handler_arg
-                     : parent  ? parent->handler_arg
+                     : context ? context->handler_arg
                                : NULL;
     j->seq = kin__job_next_seq();
     if (KIN__UNLIKELY(o.name != NULL) && !kin__job_set_name(j, o.name)) {
         for (; refs > 0; refs--)
             kin__job_unref(j);
+        if (explicit_parent)
+            kin__job_unref(explicit_parent);
         return kin__misuse(KIN_ENOMEM, "%s: out of memory", who);
     }
     j->sched.stack_size = (uint32_t)kin__stack_round(o.stack_size);
@@ -102,12 +129,9 @@ int kin__spawn(const kin__spawn_req *rq, kin_job *out,
     j->result_free = o.result_free;
     take_site(j);
 
-    rc = kin__job_attach(j, parent, o.start == KIN_START_LAZY);
-    if (rc < 0) {
-        for (; refs > 0; refs--)
-            kin__job_unref(j);
-        return kin__misuse(rc, "%s: the scope has completed", who);
-    }
+    kin__job_attach(j, parent, o.start == KIN_START_LAZY);
+    if (explicit_parent)
+        kin__job_unref(explicit_parent); /* j's tree link keeps it now */
     if (!j->parent)
         kin__registry_add(j); /* a root: kin_shutdown must find it */
     if (out) {
@@ -281,7 +305,11 @@ int kin_start(kin_job job) {
     return rc;
 }
 
-static int run_loop(const char *who, kin_fn fn, void *arg, bool virtual_time) {
+static int run_loop(const char *who, const kin_run_opts *opts, kin_fn fn,
+                    void *arg) {
+    kin_run_opts o = {0};
+    if (opts)
+        o = *opts;
     if (!fn)
         return kin__misuse(KIN_EINVAL, "%s: the coroutine function is NULL",
                            who);
@@ -306,6 +334,13 @@ static int run_loop(const char *who, kin_fn fn, void *arg, bool virtual_time) {
     j->coro = j;
     j->sched.dispatcher = kin__dispatcher_bind_loop(w);
     j->seq = kin__job_next_seq();
+    j->handler = o.handler;
+    j->handler_arg = o.handler_arg;
+    if (!kin__job_set_name(j, o.name)) {
+        for (int k = 0; k < 3; k++)
+            kin__job_unref(j);
+        return kin__misuse(KIN_ENOMEM, "%s: out of memory", who);
+    }
     j->sched.stack_size = (uint32_t)kin__stack_round(0);
     j->body.fn = fn;
     j->arg = arg;
@@ -316,10 +351,10 @@ static int run_loop(const char *who, kin_fn fn, void *arg, bool virtual_time) {
     kin__job_add_node(j, &until);
     j->sched.home = w;
     kin__worker_push(w, &j->sched);
-    if (virtual_time)
+    if (o.virtual_time)
         kin__worker_set_virtual(w, true);
     kin__run_loop(w, &until.fired);
-    if (virtual_time)
+    if (o.virtual_time)
         kin__worker_set_virtual(w, false);
     kin_error *cause = kin__job_final_cause(j);
     int rc = cause ? cause->code : 0;
@@ -328,15 +363,31 @@ static int run_loop(const char *who, kin_fn fn, void *arg, bool virtual_time) {
     return rc;
 }
 
-int kin_run_blocking(kin_fn fn, void *arg) {
-    static int virtual_env = -1; /* KIN_VIRTUAL_TIME=1: tests of programs */
+/* KIN_VIRTUAL_TIME=1 makes every kin_run_blocking a kin_run_test (tests of
+ * whole programs). */
+static bool virtual_time_env(void) {
+    static int virtual_env = -1;
     if (virtual_env < 0) {
         const char *e = getenv("KIN_VIRTUAL_TIME");
         virtual_env = e && strcmp(e, "1") == 0;
     }
-    return run_loop("kin_run_blocking", fn, arg, virtual_env == 1);
+    return virtual_env == 1;
+}
+
+int kin_run_blocking(kin_fn fn, void *arg) {
+    kin_run_opts o = {.virtual_time = virtual_time_env()};
+    return run_loop("kin_run_blocking", &o, fn, arg);
+}
+
+int kin_run_blocking_opts(const kin_run_opts *opts, kin_fn fn, void *arg) {
+    kin_run_opts o = {0};
+    if (opts)
+        o = *opts;
+    o.virtual_time = o.virtual_time || virtual_time_env();
+    return run_loop("kin_run_blocking_opts", &o, fn, arg);
 }
 
 int kin_run_test(kin_fn fn, void *arg) {
-    return run_loop("kin_run_test", fn, arg, true);
+    kin_run_opts o = {.virtual_time = true};
+    return run_loop("kin_run_test", &o, fn, arg);
 }

@@ -26,4 +26,7 @@ int kin__spawn(const kin__spawn_req *rq, kin_job *out,
 /* Starts a LAZY coroutine if it has not started (join and await do this). */
 void kin__start_lazy(kin__job *j);
 
+/* Job.ensureActive() of j (jobapi.c; also for scope objects). */
+int kin__job_ensure_active_of(kin__job *j);
+
 #endif

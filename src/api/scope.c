@@ -56,8 +56,9 @@ int kin_scope_new(kin_scope *out, const kin_scope_opts *opts) {
     kin__job *j = kin__job_alloc(2); /* tree + the scope handle */
     if (!j)
         return kin__misuse(KIN_ENOMEM, "kin_scope_new: out of memory");
-    j->kind = KIN__ROOT;
-    j->flags = KIN__F_SCOPE_OBJ | (o.supervisor ? KIN__F_SUPERVISOR : 0);
+    j->kind = KIN__PLAIN;
+    j->flags = KIN__F_SCOPE_OBJ | KIN__F_UNHANDLED |
+               (o.supervisor ? KIN__F_SUPERVISOR : 0);
     j->handler = o.handler;
     j->handler_arg = o.handler_arg;
     j->sched.dispatcher = kin__dispatcher_resolve(o.dispatcher, NULL);
@@ -114,6 +115,18 @@ int kin_scope_async(kin_scope scope, kin_job *out, const kin_launch_opts *opts,
 kin_job kin_scope_job(kin_scope scope) {
     kin_job h = {is_global(scope) ? 0 : scope.id};
     return h;
+}
+
+int kin_scope_ensure_active(kin_scope scope) {
+    if (is_global(scope))
+        return 0;
+    int rc;
+    kin__job *root = scope_root("kin_scope_ensure_active", scope, &rc);
+    if (!root)
+        return rc;
+    rc = kin__job_ensure_active_of(root);
+    kin__job_unref(root);
+    return rc;
 }
 
 bool kin_scope_is_active(kin_scope scope) {

@@ -302,6 +302,37 @@ void kin__error_add_suppressed(kin_error *root, kin_error *e) {
     kin__lock_release(&suppress_lock);
 }
 
+/* The cause is written once, under suppress_lock (which the cycle walk
+ * holds), before the error is raised; readers then see it as immutable. */
+int kin_error_set_cause(kin_error *e, const kin_error *cause) {
+    if (!e || !cause)
+        return kin__misuse(KIN_EINVAL,
+                           "kin_error_set_cause: %s is NULL",
+                           !e ? "the error" : "the cause");
+    if (atomic_load_explicit(&e->refs, memory_order_relaxed) < 0)
+        return kin__misuse(KIN_EINVAL,
+                           "kin_error_set_cause: the error is a static one "
+                           "(an out-of-memory stand-in)");
+    kin_error *c = (kin_error *)cause;
+    kin__lock_acquire(&suppress_lock);
+    int rc = 0;
+    if (e->cause)
+        rc = 1;
+    else if (c == e || reaches_locked(c, e))
+        rc = 2;
+    else
+        e->cause = kin_error_retain(c);
+    kin__lock_release(&suppress_lock);
+    if (rc == 1)
+        return kin__misuse(KIN_EINVAL,
+                           "kin_error_set_cause: the error already has a cause");
+    if (rc == 2)
+        return kin__misuse(KIN_EINVAL,
+                           "kin_error_set_cause: the cause already leads back "
+                           "to the error (the graph must stay acyclic)");
+    return 0;
+}
+
 /* ---- Current error -------------------------------------------------------*/
 
 void kin__error_set(kin_error *e) {

@@ -72,8 +72,5 @@ void kin__error_set(kin_error *e);
  * makes it current and returns code. */
 int kin__misuse(int code, const char *fmt, ...) KIN_PRINTF(2, 3);
 
-/* Calls the default handler (or the one set by kin_set_default_handler);
- * job/handler.c. */
-void kin__default_handler(kin_job job, const kin_error *failure);
 
 #endif

@@ -107,6 +107,68 @@ static bool claim_finalize_locked(kin__job *j) {
     return false;
 }
 
+/* ---- on_cancelling handlers --------------------------------------------------*/
+
+/* Jobs whose on_cancelling handlers became due on this thread: marked under
+ * locks in the middle of a tree walk, run once the walk has let go of every
+ * lock (run_cancelling_due, at the end of kin__job_cancel and
+ * kin__job_body_done). Each entry holds a reference. */
+static __thread kin__job *t_due;
+
+static void note_cancelling_due_locked(kin__job *j) {
+    kin__job_ref(j);
+    j->due_next = t_due;
+    t_due = j;
+}
+
+/* Runs the on_cancelling handlers of one job with its cause. */
+static void run_cancelling_handlers(kin__job *j) {
+    kin__node *list = NULL, **tail = &list;
+    kin__lock_acquire(&j->lock);
+    kin__node *n = j->nodes_head;
+    while (n && j->n_cancelling) {
+        kin__node *next = n->next;
+        if (!n->fire && n->on_cancelling) {
+            if (n->prev)
+                n->prev->next = n->next;
+            else
+                j->nodes_head = n->next;
+            if (n->next)
+                n->next->prev = n->prev;
+            else
+                j->nodes_tail = n->prev;
+            n->linked = false;
+            n->next = NULL;
+            *tail = n;
+            tail = &n->next;
+            j->n_cancelling--;
+        }
+        n = next;
+    }
+    kin_error *cause = kin_error_retain(root_cause_locked(j));
+    kin__lock_release(&j->lock);
+    kin_error *failed = NULL;
+    kin_job h = kin__job_handle(j);
+    while (list) {
+        kin__node *next = list->next;
+        kin__call_completion(j, h, list, cause, &failed);
+        kin__free(list);
+        list = next;
+    }
+    kin_error_release(cause);
+    kin__report_completion_failure(j, failed);
+}
+
+static void run_cancelling_due(void) {
+    while (KIN__UNLIKELY(t_due != NULL)) {
+        kin__job *j = t_due;
+        t_due = j->due_next;
+        j->due_next = NULL;
+        run_cancelling_handlers(j);
+        kin__job_unref(j);
+    }
+}
+
 /* Records cause in j; returns true if j turned CANCELLING just now. A NEW
  * (lazy, never started) job or a root has no body left to run, so its body
  * counts as done from here on. */
@@ -121,7 +183,7 @@ static bool mark_cancelling_locked(kin__job *j, kin_error *cause) {
         j->body_done = true;
         j->never_ran = j->kind == KIN__COROUTINE;
     }
-    if (j->kind == KIN__ROOT)
+    if (j->kind == KIN__PLAIN)
         j->body_done = true;
     /* seq_cst: pairs with the coroutine's store to cancel_wake in
      * kin__job_wait (either it sees CANCELLING, or we see it waiting and
@@ -129,6 +191,8 @@ static bool mark_cancelling_locked(kin__job *j, kin_error *cause) {
     atomic_store(&j->state, KIN_STATE_CANCELLING);
     /* A coroutine not yet started will ask before it runs (sched/coro.h). */
     atomic_store_explicit(&j->sched.cancel_hint, true, memory_order_relaxed);
+    if (KIN__UNLIKELY(j->n_cancelling != 0))
+        note_cancelling_due_locked(j);
     return true;
 }
 
@@ -233,11 +297,35 @@ void kin__job_cancel(kin__job *j, kin_error *cause) {
     if (newly && !kin__is_cancel_code(cause->code))
         propagate_up(j, cause, &fin);
     kin_error_release(cause);
+    run_cancelling_due();
     run_deferred(fin);
 }
 
+void kin__job_cancel_children(kin__job *j, kin_error *cause) {
+    /* Collected under j's lock, cancelled one by one without it (each
+     * cancel walks down from the child, taking locks parent first). */
+    kin__lock_acquire(&j->lock);
+    size_t n = 0;
+    for (kin__job *c = j->child_head; c; c = c->sib_next)
+        n++;
+    kin__job **kids = n ? kin__calloc(n, sizeof *kids) : NULL;
+    size_t k = 0;
+    if (kids)
+        for (kin__job *c = j->child_head; c; c = c->sib_next) {
+            kin__job_ref(c);
+            kids[k++] = c;
+        }
+    kin__lock_release(&j->lock);
+    for (size_t i = 0; i < k; i++) {
+        kin__job_cancel(kids[i], kin_error_retain(cause));
+        kin__job_unref(kids[i]);
+    }
+    kin__free(kids);
+    kin_error_release(cause);
+}
+
 void kin__root_cancel(kin__job *j, kin_error *cause) {
-    KIN__ASSERT(j->kind == KIN__ROOT);
+    KIN__ASSERT(j->kind == KIN__PLAIN);
     kin__job_cancel(j, cause);
 }
 
@@ -251,8 +339,16 @@ int kin__job_attach(kin__job *j, kin__job *parent, bool lazy) {
     kin__lock_acquire(&parent->lock);
     int ps = atomic_load_explicit(&parent->state, memory_order_relaxed);
     if (ps == KIN_STATE_COMPLETED) {
+        /* Kotlin: a child of a completed job is born cancelled ("Parent
+         * job is Completed"); like a cancelled one, it stands alone. */
         kin__lock_release(&parent->lock);
-        return KIN_ECLOSED;
+        kin_error *c = kin__error_make(KIN_ECANCELED, "CancellationException",
+                                       NULL, "Parent job is Completed");
+        kin__lock_acquire(&j->lock);
+        mark_cancelling_locked(j, c);
+        kin__lock_release(&j->lock);
+        kin_error_release(c);
+        return 0;
     }
     if (ps == KIN_STATE_CANCELLED) {
         /* A cancelled scope object: Kotlin makes the child, born cancelled.
@@ -370,6 +466,61 @@ bool kin__job_add_node(kin__job *j, kin__node *n) {
     return true;
 }
 
+int kin__job_add_handler(kin__job *j, kin__node *n, kin_error **cause) {
+    *cause = NULL;
+    kin__lock_acquire(&j->lock);
+    int s = atomic_load_explicit(&j->state, memory_order_relaxed);
+    if (kin__state_final(s) || (n->on_cancelling && kin__state_cancelled(s))) {
+        *cause = kin_error_retain(s == KIN_STATE_COMPLETED
+                                      ? NULL
+                                      : root_cause_locked(j));
+        kin__lock_release(&j->lock);
+        return 0;
+    }
+    if (++j->node_ids == 0)
+        j->node_ids = 1;
+    n->id = j->node_ids;
+    if (n->on_cancelling)
+        j->n_cancelling++;
+    n->next = NULL;
+    n->prev = j->nodes_tail;
+    if (j->nodes_tail)
+        j->nodes_tail->next = n;
+    else
+        j->nodes_head = n;
+    j->nodes_tail = n;
+    n->linked = true;
+    kin__lock_release(&j->lock);
+    return 1;
+}
+
+bool kin__job_dispose_node(kin__job *j, uint32_t id) {
+    kin__node *found = NULL;
+    kin__lock_acquire(&j->lock);
+    for (kin__node *n = j->nodes_head; n; n = n->next) {
+        if (!n->fire && n->id == id) {
+            found = n;
+            break;
+        }
+    }
+    if (found) {
+        if (found->prev)
+            found->prev->next = found->next;
+        else
+            j->nodes_head = found->next;
+        if (found->next)
+            found->next->prev = found->prev;
+        else
+            j->nodes_tail = found->prev;
+        found->linked = false;
+        if (found->on_cancelling)
+            j->n_cancelling--;
+    }
+    kin__lock_release(&j->lock);
+    kin__free(found);
+    return found != NULL;
+}
+
 void kin__job_remove_node(kin__job *j, kin__node *n) {
     kin__lock_acquire(&j->lock);
     if (n->linked) {
@@ -419,23 +570,32 @@ static kin_error *cause_of_rc(kin__job *j, int rc, kin_error *err) {
     return kin__error_make(rc, "Failure", NULL, "%s", kin_strerror(rc));
 }
 
-void kin__job_body_done(kin__job *j, int rc, kin_error *err) {
-    kin_error *cause = cause_of_rc(j, rc, err);
+/* Moves j towards completion: its body is done with cause (borrowed; NULL
+ * for success). A deferred's value is stored with a successful end. With
+ * `once` (completion by hand), nothing happens and false is returned if j
+ * is already done or final, so two racing completers agree on who won.
+ * `own_stack`: see finalize_from. */
+static bool body_done_with(kin__job *j, kin_error *cause, void *value,
+                           bool own_stack, bool once) {
     kin__job *fin = NULL;
     bool newly = false;
-    /* Finalizing on the coroutine's own stack (see finalize_from). */
-    bool own_stack = j->kind == KIN__COROUTINE && j->sched.stack != NULL &&
-                     kin__current_coro() == &j->sched;
 
     kin__lock_acquire(&j->lock);
+    int s = atomic_load_explicit(&j->state, memory_order_relaxed);
+    if (once && (j->body_done || kin__state_final(s))) {
+        kin__lock_release(&j->lock);
+        return false;
+    }
     if (cause) {
         newly = mark_cancelling_locked(j, cause);
         if (newly)
             cancel_descendants_locked(j, &fin);
-    } else if (atomic_load_explicit(&j->state, memory_order_relaxed) ==
-               KIN_STATE_ACTIVE) {
-        atomic_store_explicit(&j->state, KIN_STATE_COMPLETING,
-                              memory_order_release);
+    } else {
+        if (value)
+            j->result = value; /* published by the final state's release */
+        if (s == KIN_STATE_ACTIVE)
+            atomic_store_explicit(&j->state, KIN_STATE_COMPLETING,
+                                  memory_order_release);
     }
     j->body_done = true;
     /* kin_dump reads the stack under this lock while this is set; the
@@ -445,17 +605,36 @@ void kin__job_body_done(kin__job *j, int rc, kin_error *err) {
     if (fin_now && !cause && !fin) {
         /* The common case: success, no children left. One lock round. */
         finalize_from(j, true, own_stack);
-        return;
+        return true;
     }
     kin__lock_release(&j->lock);
 
     if (newly && !kin__is_cancel_code(cause->code))
         propagate_up(j, cause, &fin);
-    if (cause)
-        kin_error_release(cause);
+    run_cancelling_due();
     run_deferred(fin);
     if (fin_now)
         finalize_from(j, false, own_stack);
+    return true;
+}
+
+void kin__job_body_done(kin__job *j, int rc, kin_error *err) {
+    kin_error *cause = cause_of_rc(j, rc, err);
+    /* Finalizing on the coroutine's own stack (see finalize_from). */
+    bool own_stack = j->kind == KIN__COROUTINE && j->sched.stack != NULL &&
+                     kin__current_coro() == &j->sched;
+    body_done_with(j, cause, NULL, own_stack, false);
+    if (cause)
+        kin_error_release(cause);
+}
+
+bool kin__job_complete(kin__job *j, void *value, kin_error *failure) {
+    KIN__ASSERT(j->kind == KIN__PLAIN);
+    bool mine = body_done_with(j, failure,
+                               (j->flags & KIN__F_ASYNC) ? value : NULL,
+                               false, true);
+    kin_error_release(failure);
+    return mine;
 }
 
 /* ---- Finalization ---------------------------------------------------------------*/
@@ -471,17 +650,15 @@ static bool offer_failure_to_parent(kin__job *j, kin_error *failure) {
         return false;
     kin_error_retain(failure);
     kin__job_cancel(p, failure); /* records it; no-op if already there */
-    /* Kotlin's handlesException: a scope object's root Job() is cancelled
-     * but does not handle the failure, so the child reports it too. */
-    return !(p->flags & KIN__F_SCOPE_OBJ);
+    /* Kotlin's handlesException: a root Job() (a scope object's, or a
+     * kin_job_new root and the plain jobs under it) is cancelled but does
+     * not handle the failure, so the child reports it too. */
+    return !(p->flags & KIN__F_UNHANDLED);
 }
 
 static void report_uncaught(kin__job *j, kin_error *failure) {
-    kin_job h = kin__job_handle(j);
-    if (j->handler)
-        j->handler(h, failure, j->handler_arg);
-    else
-        kin__default_handler(h, failure);
+    kin__report_uncaught(kin__job_handle(j), j->handler, j->handler_arg,
+                         failure);
 }
 
 static void unlink_child_locked(kin__job *p, kin__job *j) {
@@ -528,6 +705,7 @@ static void publish_locked(kin__job *j, kin_error *cause, kin__node **handlers,
         }
         n = next;
     }
+    j->n_cancelling = 0; /* any left run now, as completion handlers */
     *handlers = list;
     j->handlers_running = list != NULL;
     *owned = j->owned_head;
@@ -577,12 +755,14 @@ static void finalize_from(kin__job *j, bool locked, bool own_stack) {
 
         if (KIN__UNLIKELY(handlers != NULL)) {
             kin_job h = kin__job_handle(j);
+            kin_error *failed = NULL;
             while (handlers) {
                 kin__node *next = handlers->next;
-                handlers->fn(h, cause, handlers->arg);
+                kin__call_completion(j, h, handlers, cause, &failed);
                 kin__free(handlers);
                 handlers = next;
             }
+            kin__report_completion_failure(j, failed);
             /* after_handlers nodes added while the handlers ran */
             kin__lock_acquire(&j->lock);
             j->handlers_running = false;
@@ -664,9 +844,9 @@ const char *kin__job_base_name(const kin__job *j) {
         return j->name;
     if (j->flags & KIN__F_BLOCKING)
         return "run_blocking";
-    return j->kind == KIN__SCOPE  ? "scope"
-           : j->kind == KIN__ROOT ? "scope"
-                                  : "coroutine";
+    if (j->kind == KIN__PLAIN && !(j->flags & KIN__F_SCOPE_OBJ))
+        return (j->flags & KIN__F_ASYNC) ? "deferred" : "job";
+    return j->kind == KIN__COROUTINE ? "coroutine" : "scope";
 }
 
 void kin__job_display_name(kin__job *j, char *buf, size_t len) {

@@ -80,7 +80,8 @@ typedef struct kin__job kin__job;
 enum kin__kind {
     KIN__COROUTINE = 0,
     KIN__SCOPE = 1,
-    KIN__ROOT = 2,
+    KIN__PLAIN = 2, /* no body (Kotlin's Job()): a scope object's root,
+                       kin_job_new, kin_deferred_new */
 };
 
 /* What a suspended coroutine waits for (kin_dump). */
@@ -104,6 +105,10 @@ enum kin__flag {
     KIN__F_NONCANCEL = 1u << 3,  /* a non-cancellable section */
     KIN__F_BLOCKING = 1u << 4,   /* the coroutine of kin_run_blocking */
     KIN__F_SCOPE_OBJ = 1u << 5,  /* the root of a scope object */
+    /* A plain job that takes its children's failures without handling
+     * them (Kotlin's JobImpl.handlesException false: no ancestor is a
+     * coroutine), so a failing child still reports to its handler. */
+    KIN__F_UNHANDLED = 1u << 6,
 };
 
 /* A completion-list node: a waiter (on the waiting coroutine's stack, or the
@@ -124,6 +129,10 @@ struct kin__node {
     bool after_handlers;
     kin_completion_fn fn; /* user completion handler */
     void *arg;
+    /* A user handler that runs when the job starts cancelling (or, if it
+     * never does, when it completes): Kotlin's onCancelling = true. */
+    bool on_cancelling;
+    uint32_t id; /* names it for kin_dispose; 0: not disposable */
 };
 
 struct kin__job {
@@ -144,11 +153,15 @@ struct kin__job {
     bool handlers_running; /* [lock] final, completion handlers not yet run:
                             * after_handlers nodes still wait */
     uint32_t active;  /* [lock] children not yet completed */
+    uint32_t node_ids;     /* [lock] the last kin__node.id given out */
+    uint32_t n_cancelling; /* [lock] on_cancelling handlers linked */
 
     /* Hot when spawning and completing: the first lines. */
     kin__job *parent;         /* [immutable] NULL for roots */
     kin__job *coro;           /* [immutable] coroutine running the body */
     kin__job *fin_next;       /* job.c's list of jobs to finalize */
+    kin__job *due_next;       /* job.c's per-thread list of jobs whose
+                                 on_cancelling handlers are due */
     /* The coroutine as the scheduler sees it (sched/coro.h): context, stack,
      * home worker, park word, run-queue link and the dispatcher. Scopes and
      * roots use only its dispatcher (what their children inherit). */
@@ -259,8 +272,10 @@ static inline bool kin__job_is_cancelling(kin__job *j) {
 
 /* Links a new job (not yet visible to anyone) under parent and sets its
  * initial state: NEW if lazy, else ACTIVE, or CANCELLING with the parent's
- * cause if the parent is cancelling. Returns 0, or KIN_ECLOSED if the parent
- * has completed (then nothing was linked). parent may be NULL (a root). */
+ * cause if the parent is cancelling. Under a final parent (cancelled, or
+ * completed: "Parent job is Completed") it is born CANCELLING and left
+ * unlinked, a root of its own (Kotlin makes it the same way). Returns 0.
+ * parent may be NULL (a root). */
 int kin__job_attach(kin__job *j, kin__job *parent, bool lazy);
 
 /* Records the owner of a handle (the caller's reference becomes the handle
@@ -317,6 +332,41 @@ void kin__job_display_name(kin__job *j, char *buf, size_t len);
 /* True if `target` is cur or one of its ancestors (a wait on it from cur
  * would never end). */
 bool kin__job_is_self_or_ancestor(kin__job *cur, kin__job *target);
+
+/* Adds a user completion handler n (malloc'd; fn, arg, on_cancelling set)
+ * and gives it an id for kin__job_dispose_node. Returns 1 if added; 0 if it
+ * must be called now instead, with *cause (a new reference, NULL for
+ * success): j has completed, or n is on_cancelling and j is cancelling. */
+int kin__job_add_handler(kin__job *j, kin__node *n, kin_error **cause);
+
+/* Removes and frees the user handler with this id if it has not run yet.
+ * True if it was removed. */
+bool kin__job_dispose_node(kin__job *j, uint32_t id);
+
+/* Completes a plain job by hand (kin_job_complete and friends): its body
+ * counts as done, with success (failure NULL; value kept for a deferred)
+ * or with failure (a reference taken over). Returns true if this call
+ * completed it, false if it was already completing, cancelling or done. */
+bool kin__job_complete(kin__job *j, void *value, kin_error *failure);
+
+/* Cancels j's children, not j, with cause (a reference taken over). */
+void kin__job_cancel_children(kin__job *j, kin_error *cause);
+
+/* ---- handler.c: uncaught failures and failing handlers ---- */
+
+/* Sends failure to fn (the context's exception handler), else to the
+ * default handler; a handler that fails has its failure reported on. */
+void kin__report_uncaught(kin_job job, kin_handler_fn fn, void *arg,
+                          const kin_error *failure);
+/* The default handler (kin_set_default_handler's, else stderr). */
+void kin__default_handler(kin_job job, const kin_error *failure);
+/* Calls the completion handler n of j; a failure it reports is gathered
+ * into *gathered (one CompletionHandlerException per notification). */
+void kin__call_completion(kin__job *j, kin_job h, kin__node *n,
+                          const kin_error *cause, kin_error **gathered);
+/* Reports what kin__call_completion gathered (if anything) once, as an
+ * uncaught failure of j; takes over the reference. */
+void kin__report_completion_failure(kin__job *j, kin_error *gathered);
 
 /* ---- coroutine.c: the job layer's side of a coroutine ---- */
 
