@@ -590,8 +590,10 @@ KIN_EXPORT int kin_shutdown(void);
 
 /* ---- Suspension ---------------------------------------------------------- */
 
-/** Suspends the calling coroutine for ms milliseconds (0: returns at once).
- * Returns 0, KIN_ECANCELED, KIN_EINVAL (ms < 0), KIN_ENOTCORO. */
+/** Suspends the calling coroutine for ms milliseconds. Returns 0,
+ * KIN_ECANCELED, KIN_EINVAL (ms < 0), KIN_ENOTCORO. ms == 0 returns 0 at
+ * once, without suspending and without checking cancellation (as kotlinx's
+ * delay(0)); use kin_yield or kin_ensure_active for a check. */
 KIN_EXPORT int kin_delay(int64_t ms);
 
 /** Lets the other queued coroutines of this thread run, then continues.

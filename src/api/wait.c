@@ -9,7 +9,7 @@
  * kin_with_timeout block) at once, and again after resuming even if what
  * they waited for became ready meanwhile (prompt cancellation, rule 16). The
  * one exception is a wait that ended in the awaited job's failure: that
- * failure is returned.
+ * failure is returned. Like kotlinx, kin_delay(0) returns before the check.
  */
 #include <stdlib.h>
 
@@ -343,10 +343,10 @@ int kin_delay(int64_t ms) {
     if (ms < 0)
         return kin__misuse(KIN_EINVAL, "kin_delay: negative time %lld ms",
                            (long long)ms);
+    if (ms == 0)
+        return 0; /* before the check, as kotlinx's delay(0) */
     if (kin__job_is_cancelling(co->cur))
         return cancelled_rc(co);
-    if (ms == 0)
-        return 0;
     kin__worker *w = co->sched.home;
     delay_wait d = {.co = co};
     atomic_init(&d.fired, false);

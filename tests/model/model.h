@@ -725,12 +725,12 @@ static int m_stmt(m_model *m, int ci, int s, int *rc, int *err, int *val) {
         return ST_PUSHED;
     }
     case OP_DELAY:
+        if (n->ticks == 0)
+            return ST_DONE; /* delay(0): no suspension, no check (kotlinx) */
         if (m_cancelling(m, c->cur)) { /* rule 2 */
             *rc = m_cancel_rc(m, c, err);
             return ST_DONE;
         }
-        if (n->ticks == 0)
-            return ST_DONE; /* delay(0) does not suspend */
         m_suspend(m, c, s, MW_DELAY, -1, true);
         c->timer = n->ticks == MP_INF ? -1 : m_timer_add(m, n->ticks, false, ci);
         return ST_SUSPENDED;
