@@ -173,6 +173,14 @@ int kin_with_context(kin_dispatcher *d, kin_fn fn, void *arg) {
     if (!d || !fn)
         return kin__misuse(KIN_EINVAL, "kin_with_context: %s is NULL",
                            d ? "the block function" : "the dispatcher");
+    if (kin__job_is_cancelling(co->cur)) {
+        /* kotlinx checks ensureActive() before every path: a cancelled
+         * caller never runs the block, in place or elsewhere. */
+        kin_error *e = kin__job_cancel_error(co->cur);
+        int code = e->code;
+        kin__error_set(e);
+        return code;
+    }
     if (kin__dispatcher_is_current(d))
         return run_scope("kin_with_context", fn, arg, 0, PLAIN, 0);
     kin__job *b = NULL;
