@@ -575,8 +575,11 @@ KIN_EXPORT int kin_dispatcher_set_threads(kin_dispatcher *d, int n);
  * 14). If the caller already runs on d (or d is Unconfined) the block runs in
  * place, as kin_coroutine_scope does. A caller that is already cancelled
  * gets its cancellation at once and the block never runs, on any
- * dispatcher (kotlinx checks ensureActive() first). The caller's stack
- * memory stays valid for the block (L5). Suspends. Errors: KIN_EINVAL (d or
+ * dispatcher (kotlinx checks ensureActive() first). On another
+ * dispatcher the way back is a suspension point too: a caller cancelled
+ * before it resumes gets its cancellation even if the block succeeded
+ * (prompt cancellation, DESIGN rule 16), but a block failure is still
+ * returned. The caller's stack memory stays valid for the block (L5). Suspends. Errors: KIN_EINVAL (d or
  * fn NULL), KIN_ENOTCORO, KIN_ECLOSED (d shut down), KIN_ENOMEM. */
 KIN_EXPORT int kin_with_context(kin_dispatcher *d, kin_fn fn, void *arg);
 

@@ -161,6 +161,14 @@ int kin_non_cancellable(kin_fn fn, void *arg) {
                      0);
 }
 
+/* Sets the caller's cancellation as its current error; returns its code. */
+static int caller_cancelled(kin__job *co) {
+    kin_error *e = kin__job_cancel_error(co->cur);
+    int code = e->code;
+    kin__error_set(e);
+    return code;
+}
+
 /* with_context: the block runs as a child coroutine on d, scoped (its
  * failure comes back as our return value, rule 14), while we wait for it
  * without being cancellable: our cancellation reaches it through the tree,
@@ -173,14 +181,8 @@ int kin_with_context(kin_dispatcher *d, kin_fn fn, void *arg) {
     if (!d || !fn)
         return kin__misuse(KIN_EINVAL, "kin_with_context: %s is NULL",
                            d ? "the block function" : "the dispatcher");
-    if (kin__job_is_cancelling(co->cur)) {
-        /* kotlinx checks ensureActive() before every path: a cancelled
-         * caller never runs the block, in place or elsewhere. */
-        kin_error *e = kin__job_cancel_error(co->cur);
-        int code = e->code;
-        kin__error_set(e);
-        return code;
-    }
+    if (kin__job_is_cancelling(co->cur))
+        return caller_cancelled(co); /* kotlinx: ensureActive() first */
     if (kin__dispatcher_is_current(d))
         return run_scope("kin_with_context", fn, arg, 0, PLAIN, 0);
     kin__job *b = NULL;
@@ -196,6 +198,13 @@ int kin_with_context(kin_dispatcher *d, kin_fn fn, void *arg) {
         kin__dbg_wait(co, KIN__W_CONTEXT, kin__job_handle(b).id, 0);
         kin__job_wait(co, &sw.node.fired, false);
         kin__dbg_wait(co, KIN__W_NONE, 0, 0);
+    }
+    if (!kin__job_final_cause(b) && kin__job_is_cancelling(co->cur)) {
+        /* Prompt cancellation on the way back (rule 16), as kotlinx
+         * resumes the caller through a cancellable dispatch: a block that
+         * succeeded is dropped, a failure would have been returned. */
+        kin__job_unref(b);
+        return caller_cancelled(co);
     }
     return scope_result(b, PLAIN, NULL, 0);
 }
