@@ -463,14 +463,17 @@ KIN_EXPORT int kin_start(kin_job job);
  * Every wait is a suspension point: if the calling coroutine is cancelled it
  * returns KIN_ECANCELED at once, and after resuming it returns KIN_ECANCELED
  * if it was cancelled meanwhile, even when what it waited for is ready
- * (prompt cancellation, DESIGN rule 16). Each suspends; inside a coroutine
- * only.
+ * (prompt cancellation, DESIGN rule 16). One exception, as in kotlinx:
+ * kin_await of a job that has already completed returns its outcome without
+ * checking the caller (kin_join of a completed job does check). Each
+ * suspends; inside a coroutine only.
  */
 /**@{*/
 
 /** Waits until job completes, however it ends; starts it if it is LAZY.
  * Returns 0 (also when the job failed or was cancelled: read the outcome with
- * kin_job_cause), KIN_ECANCELED if the caller is cancelled, KIN_EDEADLK for
+ * kin_job_cause), KIN_ECANCELED if the caller is cancelled (also when the
+ * job has already completed; compare kin_await), KIN_EDEADLK for
  * the caller's own job or an ancestor, KIN_ESTALE / KIN_EINVAL for bad
  * handles, KIN_ENOTCORO outside a coroutine. */
 KIN_EXPORT int kin_join(kin_job job);
@@ -480,8 +483,13 @@ KIN_EXPORT int kin_join(kin_job job);
  * failure as the current error; or KIN_ECANCELED if the job was cancelled or
  * the caller is cancelled. Every awaiter gets the same value or the same error
  * object. A wait that ends in the job's failure reports that failure even if
- * the caller was cancelled meanwhile. Starts a LAZY job. Errors as kin_join,
- * plus KIN_ENOTASYNC for a job not made by kin_async. */
+ * the caller was cancelled meanwhile. If the job has already completed when
+ * kin_await is called, its value or its failure (or its cancellation) is
+ * returned at once without checking whether the caller is cancelled, as
+ * kotlinx's await does; kin_join differs here: on a completed job it still
+ * returns KIN_ECANCELED to a cancelled caller, as kotlinx's join does.
+ * Starts a LAZY job. Errors as kin_join, plus KIN_ENOTASYNC for a job not
+ * made by kin_async. */
 KIN_EXPORT int kin_await(kin_job job, void **result);
 
 /** kin_cancel(job, NULL) then kin_join(job). */

@@ -9,7 +9,9 @@
  * kin_with_timeout block) at once, and again after resuming even if what
  * they waited for became ready meanwhile (prompt cancellation, rule 16). The
  * one exception is a wait that ended in the awaited job's failure: that
- * failure is returned. Like kotlinx, kin_delay(0) returns before the check.
+ * failure is returned. Like kotlinx, kin_delay(0) returns before the check,
+ * and so does kin_await of a job that has already completed (kin_join of
+ * one still checks).
  */
 #include <stdlib.h>
 
@@ -112,14 +114,16 @@ int kin_join(kin_job job) {
 }
 
 /* The outcome of a completed async job for an awaiter that was (or was not)
- * cancelled: its value, its failure, or a cancellation. */
+ * cancelled: its value, its failure, or a cancellation. co NULL: the job
+ * had completed before the await (no check of the caller, as kotlinx's
+ * awaitInternal fast path). */
 static int await_outcome(kin__job *co, kin__job *j, void **result) {
     kin_error *cause = kin__job_final_cause(j);
     if (cause && !kin__is_cancel_code(cause->code)) {
         kin__error_set(kin_error_retain(cause)); /* rule 16: delivered */
         return cause->code;
     }
-    if (kin__job_is_cancelling(co->cur))
+    if (co && kin__job_is_cancelling(co->cur))
         return cancelled_rc(co); /* prompt cancellation drops the value */
     if (cause) {
         kin__error_set(kin_error_retain(cause));
@@ -143,6 +147,11 @@ int kin_await(kin_job job, void **result) {
         return kin__misuse(KIN_ENOTASYNC,
                            "kin_await: the job was not made by kin_async; "
                            "use kin_join");
+    }
+    if (kin__state_final(kin__job_state(j))) {
+        rc = await_outcome(NULL, j, result); /* no wait, no check */
+        kin__job_unref(j);
+        return rc;
     }
     rc = wait_preflight("kin_await", co, j);
     if (rc == 0) {

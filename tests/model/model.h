@@ -604,8 +604,9 @@ static void m_remove_waiter(m_model *m, int job, int co) {
 
 /* The outcome of await on a completed async job (rule 6, rule 16): its
  * failure, delivered even if the caller was cancelled meanwhile; else the
- * caller's cancellation (prompt cancellation drops the value); else the
- * job's cancellation; else its value.
+ * caller's cancellation (prompt cancellation drops the value; not when c
+ * is NULL: the job had completed before the await); else the job's
+ * cancellation; else its value.
  * DECISION (rule 16, as kin.h words it for kin_await): the failure counts
  * if the awaited job has failed by the time the awaiter runs again, even if
  * the awaiter was cancelled (and queued) first. kotlinx.coroutines decides
@@ -620,7 +621,7 @@ static int m_await_outcome(m_model *m, m_co *c, int target, int *err,
         *err = cause;
         return m->errs[cause].code;
     }
-    if (m_cancelling(m, c->cur)) {
+    if (c && m_cancelling(m, c->cur)) { /* c NULL: completed before */
         *err = m_cancel_err(m, J(m, c->cur));
         return m->errs[*err].code;
     }
@@ -749,6 +750,12 @@ static int m_stmt(m_model *m, int ci, int s, int *rc, int *err, int *val) {
     case OP_AWAIT:
     case OP_JOIN: {
         int t = n->target;
+        if (n->op == OP_AWAIT && m_final(J(m, t)->state)) {
+            /* kotlinx's await fast path: a completed deferred gives its
+             * outcome without a look at the caller (join still checks) */
+            *rc = m_await_outcome(m, NULL, t, err, val);
+            return ST_DONE;
+        }
         if (m_cancelling(m, c->cur)) { /* checked before anything else */
             *rc = m_cancel_rc(m, c, err);
             return ST_DONE;
