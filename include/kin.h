@@ -635,6 +635,11 @@ KIN_EXPORT int kin_supervisor_scope(kin_fn fn, void *arg);
  * and then KIN_ETIMEDOUT is returned, with an error of type
  * "TimeoutCancellationException" and message "Timed out waiting for <ms> ms"
  * — even if the block swallowed the cancellation and returned 0 (rule 15).
+ * In a named coroutine the message is
+ * "Coroutine \"<name>\" timed out waiting for <ms> ms", as in kotlinx 1.11:
+ * the name is that of the innermost enclosing coroutine or scope object
+ * that was given one (kin_launch_opts.name, kin_scope_opts.name), inherited
+ * like Kotlin's CoroutineName.
  * A timeout is a cancellation of the block, distinct from a cancellation of
  * the caller (which gives KIN_ECANCELED). ms <= 0 never runs the block and
  * returns KIN_ETIMEDOUT ("Timed out immediately"). */

@@ -80,9 +80,18 @@ static int run_scope(const char *who, kin_fn fn, void *arg, uint8_t flags,
     kin__timer timer;
     kin__timer_init(&timer, timeout_fire, &arm);
     if (mode != PLAIN) {
-        arm.error =
-            kin__error_make(KIN_ETIMEDOUT, "TimeoutCancellationException", NULL,
-                            "Timed out waiting for %lld ms", (long long)ms);
+        /* kotlinx 1.11 names the CoroutineName of the context, inherited
+         * from the enclosing coroutines; none: the plain message. */
+        const char *name = kin__job_given_name(outer);
+        if (name)
+            arm.error = kin__error_make(
+                KIN_ETIMEDOUT, "TimeoutCancellationException", NULL,
+                "Coroutine \"%s\" timed out waiting for %lld ms", name,
+                (long long)ms);
+        else
+            arm.error = kin__error_make(
+                KIN_ETIMEDOUT, "TimeoutCancellationException", NULL,
+                "Timed out waiting for %lld ms", (long long)ms);
         kin__worker *w = co->sched.home;
         int64_t now = kin__now(w);
         int64_t ns =

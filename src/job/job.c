@@ -849,6 +849,13 @@ const char *kin__job_base_name(const kin__job *j) {
     return j->kind == KIN__COROUTINE ? "coroutine" : "scope";
 }
 
+const char *kin__job_given_name(kin__job *j) {
+    for (kin__job *x = j; x; x = x->parent ? x->parent : x->outer)
+        if (x->name)
+            return x->name;
+    return NULL;
+}
+
 void kin__job_display_name(kin__job *j, char *buf, size_t len) {
     snprintf(buf, len, "%s#%llu", kin__job_base_name(j),
              (unsigned long long)j->seq);

@@ -326,6 +326,12 @@ const char *kin__job_base_name(const kin__job *j);
  * name. Returns false if out of memory (then j has no name). */
 bool kin__job_set_name(kin__job *j, const char *name);
 
+/* The name given to j or, inherited, to its nearest enclosing job that has
+ * one (a coroutine's kin_launch_opts.name, a scope object's name), as a
+ * CoroutineName is inherited in Kotlin; NULL if none. j must be running
+ * (its ancestors are then alive). */
+const char *kin__job_given_name(kin__job *j);
+
 /* Fills buf with "name#seq". */
 void kin__job_display_name(kin__job *j, char *buf, size_t len);
 
