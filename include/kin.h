@@ -186,7 +186,9 @@ KIN_EXPORT const char *kin_strerror(int code);
  * "RuntimeException"), a message, an optional payload with its destructor,
  * an optional underlying cause, and the failures suppressed while it was
  * being handled (DESIGN rule 3). Error objects are immutable once raised,
- * except that kin appends suppressed failures while a family is cancelling.
+ * except that a job that failed with one attaches its later failures to it
+ * as suppressed when the job completes (not as they arrive: the family,
+ * still cancelling, sees the first failure alone), as kotlinx does.
  * They are reference counted and may be read from any thread. */
 typedef struct kin_error kin_error;
 
@@ -234,7 +236,11 @@ KIN_EXPORT void *kin_error_payload(const kin_error *e);
 KIN_EXPORT const kin_error *kin_error_cause(const kin_error *e);
 /** True for cancellations (KIN_ECANCELED and KIN_ETIMEDOUT). */
 KIN_EXPORT bool kin_error_is_cancellation(const kin_error *e);
-/** Failures that happened while this one was being handled, each once.
+/** Failures that happened while this one was being handled, each once,
+ * in the order they came; each job that failed with this one attaches its
+ * own later failures when it completes, so the list is complete once the
+ * jobs it reached have completed (the caller of a scope function, an
+ * awaiter, a handler see it complete for the job they watch).
  * Error objects are reference counted, so their graph must stay acyclic:
  * when a failure that already holds this one (among its causes or
  * suppressed failures) arrives here, a copy of it is listed instead, with

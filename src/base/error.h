@@ -2,8 +2,10 @@
  * error.h — error objects (internal side of kin_error).
  *
  * An error object is immutable after it is made, except its list of
- * suppressed failures, which kin appends to while a family is cancelling
- * (guarded by the object's own lock). References are atomic, so error
+ * suppressed failures, which a job that failed with it appends to when the
+ * job completes (job.c, attach_later). Readers outside that job's family
+ * (awaiters of an async that failed with it) may read the list meanwhile,
+ * so it is guarded by the object's own lock. References are atomic, so error
  * objects travel freely between threads: a failure made on one worker is
  * read by an awaiter on another.
  *

@@ -26,9 +26,50 @@
 
 /* ---- Causes ---------------------------------------------------------------*/
 
+/* Keeps e (retained) in j's list of later failures, once by identity.
+ * Out of memory drops it, as attaching it would. */
+static void add_later_locked(kin__job *j, kin_error *e) {
+    KIN__ASSERT_HELD(&j->lock);
+    kin__later *l = j->later;
+    uint32_t n = l ? l->n : 0;
+    for (uint32_t i = 0; i < n; i++)
+        if (l->e[i] == e)
+            return;
+    if (!l || l->n == l->cap) {
+        uint32_t cap = l ? l->cap * 2 : 4;
+        kin__later *g = kin__realloc(l, sizeof *g + cap * sizeof g->e[0]);
+        if (!g)
+            return;
+        g->n = n;
+        g->cap = cap;
+        j->later = l = g;
+    }
+    l->e[l->n++] = kin_error_retain(e);
+}
+
+/* Attaches the later failures to the first, in arrival order, and frees
+ * the list: done when the job finalizes, before its final state is
+ * published (kotlinx adds them in finalizeFinishingState). Until then the
+ * family, still cancelling, sees the first failure alone. */
+static void attach_later(kin_error *first, kin__later *l) {
+    for (uint32_t i = 0; i < l->n; i++) {
+        kin__error_add_suppressed(first, l->e[i]);
+        kin_error_release(l->e[i]);
+    }
+    kin__free(l);
+}
+
+void kin__later_free(kin__later *l) {
+    if (!l)
+        return;
+    for (uint32_t i = 0; i < l->n; i++)
+        kin_error_release(l->e[i]);
+    kin__free(l);
+}
+
 /* Records a cause: the first cancellation and the first failure are kept;
- * later failures are attached to the first as suppressed (once each, by
- * identity); later cancellations are dropped (DESIGN rule 13). */
+ * later failures are kept for attach_later (once each, by identity); later
+ * cancellations are dropped (DESIGN rule 13). */
 static void record_cause_locked(kin__job *j, kin_error *cause) {
     KIN__ASSERT_HELD(&j->lock);
     kin_error *first = atomic_load_explicit(&j->cause, memory_order_relaxed);
@@ -42,7 +83,7 @@ static void record_cause_locked(kin__job *j, kin_error *cause) {
         atomic_store_explicit(&j->failure, kin_error_retain(cause),
                               memory_order_release);
     else if (f != cause)
-        kin__error_add_suppressed(f, cause);
+        add_later_locked(j, cause);
 }
 
 static inline kin_error *load_failure(kin__job *j) {
@@ -734,7 +775,13 @@ static void finalize_from(kin__job *j, bool locked, bool own_stack) {
             /* The slow path: the lock is dropped to call out. cause and
              * failure are frozen: nothing records a cause in a finalizing
              * job (offer_failure_to_parent touches only the parent). */
+            kin__later *later = j->later;
+            j->later = NULL;
             kin__lock_release(&j->lock);
+            if (later) { /* only with a failure, which is then the cause */
+                KIN__ASSERT(cause == load_failure(j));
+                attach_later(cause, later);
+            }
             if (cause && !kin__is_cancel_code(cause->code)) {
                 bool taken = offer_failure_to_parent(j, cause);
                 if (!taken && j->kind == KIN__COROUTINE &&

@@ -36,8 +36,9 @@
  *
  *   A job completes ("finalizes") when its body is done and it has no active
  *   children. The final cause is its first failure if it had one, else its
- *   first cancellation (DESIGN rule 13); later failures are attached to the
- *   first as suppressed, once each. A job becoming CANCELLING cancels all its
+ *   first cancellation (DESIGN rule 13); later failures are kept in the job
+ *   and attached to the first as suppressed, once each, when it finalizes
+ *   (before anyone sees it final). A job becoming CANCELLING cancels all its
  *   children at once (rule 2); a failure also cancels the parent at once
  *   unless the parent is a supervisor or the job is a scope (rules 3, 5, 14).
  *   Finalization runs the exception handler if no parent took the failure
@@ -76,6 +77,12 @@
 #include "sched/scheduler.h"
 
 typedef struct kin__job kin__job;
+
+/* A job's later failures, in arrival order, each once and retained. */
+typedef struct kin__later {
+    uint32_t n, cap;
+    kin_error *e[];
+} kin__later;
 
 enum kin__kind {
     KIN__COROUTINE = 0,
@@ -194,6 +201,8 @@ struct kin__job {
      * without the lock with acquire loads. */
     _Atomic(kin_error *) cause;   /* first cause */
     _Atomic(kin_error *) failure; /* first failure */
+    struct kin__later *later; /* [lock] failures after the first, attached
+                               * to it as suppressed when the job completes */
     kin_error *cancel_self; /* [lock] what its own suspension points see */
     kin_error *cancel_kids; /* [lock] what its children are cancelled with */
     void *result;           /* async value: written by the body before it
@@ -331,6 +340,10 @@ bool kin__job_set_name(kin__job *j, const char *name);
  * CoroutineName is inherited in Kotlin; NULL if none. j must be running
  * (its ancestors are then alive). */
 const char *kin__job_given_name(kin__job *j);
+
+/* Drops a list of later failures that was never attached (a record
+ * reclaimed without finalizing). */
+void kin__later_free(kin__later *l);
 
 /* Fills buf with "name#seq". */
 void kin__job_display_name(kin__job *j, char *buf, size_t len);

@@ -249,6 +249,7 @@ static void job_destroy(kin__job *j) {
         atomic_load_explicit(&j->failure, memory_order_relaxed);
     if (KIN__UNLIKELY(cause || failure || j->cancel_self || j->cancel_kids ||
                       j->sched.error)) {
+        kin__later_free(j->later); /* NULL once the job has finalized */
         kin_error_release(cause);
         kin_error_release(failure);
         kin_error_release(j->cancel_self);

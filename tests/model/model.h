@@ -100,6 +100,8 @@ typedef struct m_job {
     int16_t waiters[64]; /* coroutines waiting for its completion (FIFO) */
     int co;         /* the coroutine whose stack runs its body */
     int final_cause;/* after completion: failure ?: cause, or -1 */
+    int nlater;     /* later failures, attached to `failure` at completion */
+    int16_t later[MP_MAX_COROS];
     int handled_by; /* handler event: installer (-1 default), -2 none */
     int handled_err;
 } m_job;
@@ -240,7 +242,8 @@ static int m_root(m_job *j) {
 }
 
 /* Rule 3 / 13: the first cancellation and the first failure are kept; a
- * later failure is attached to the first as suppressed, once (by identity);
+ * later failure is attached to the first as suppressed, once (by identity),
+ * when the job completes (m_finalize; kotlinx's finalizeFinishingState);
  * cancellations are never attached, nor a failure to itself.
  * As in Kotlin, a failure is attached even where it makes a cycle (the
  * same failure object can reach two jobs in opposite orders: one rethrows
@@ -272,8 +275,15 @@ static void m_record_cause(m_model *m, m_job *j, int e) {
         j->failure = e;
         if (j->cause < 0)
             j->cause = e;
-    } else {
-        m_add_suppressed(m, j->failure, e);
+    } else if (e != j->failure) {
+        for (int i = 0; i < j->nlater; i++)
+            if (j->later[i] == e)
+                return;
+        if (j->nlater >= MP_MAX_COROS) {
+            fprintf(stderr, "model: too many later failures\n");
+            abort();
+        }
+        j->later[j->nlater++] = (int16_t)e; /* attached at completion */
     }
 }
 
@@ -495,6 +505,9 @@ static void m_finalize(m_model *m, int id) {
     while (id >= 0) {
         m_job *j = J(m, id);
         int cause = j->state == KIN_STATE_CANCELLING ? m_root(j) : -1;
+        for (int i = 0; i < j->nlater; i++) /* rule 13, at completion */
+            m_add_suppressed(m, j->failure, j->later[i]);
+        j->nlater = 0;
         if (cause >= 0 && !m_is_cancel(m, cause)) {
             bool taken = m_offer_to_parent(m, id, cause);
             if (!taken && j->kind == MJ_CORO && !j->async) {
