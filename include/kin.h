@@ -398,6 +398,14 @@ typedef struct kin_launch_opts {
  * loop (Kotlin's runBlocking), and returns when it and all its children have
  * completed. Returns fn's result: 0, or its failure or cancellation code, with
  * the error object in kin_last_error() on this thread.
+ * Before it returns, the coroutines of other trees already queued on this
+ * loop (for example global-scope coroutines dispatched to it) run once
+ * each, in queue order, up to their next suspension, as kotlinx's event loop
+ * runs its queued tasks when runBlocking shuts it down. What they queue
+ * meanwhile (a yield, a wake-up, a launch) and the loop's timers (their
+ * delays), due or not, are not waited for: they wait for the thread's next
+ * loop (kin_run_blocking again; kotlinx moves them to another thread, but a
+ * coroutine that has started stays on its thread).
  * Errors: KIN_EINVAL (fn NULL), KIN_EPERM (called from inside a coroutine:
  * that would block the loop the caller runs on; use kin_coroutine_scope),
  * KIN_ENOMEM. Blocks the calling thread; may be called again afterwards. */
@@ -551,7 +559,9 @@ KIN_EXPORT int kin_non_cancellable(kin_fn fn, void *arg);
  *             threads (kin_dispatcher_set_threads), shrinks when idle.
  * Main        the loop of the first thread that ran kin_run_blocking; a
  *             coroutine dispatched to it from another thread runs there (it
- *             waits in the queue while that thread is not in its loop).
+ *             waits in the queue while that thread is not in its loop;
+ *             what is queued when a kin_run_blocking ends runs before it
+ *             returns).
  * Unconfined  starts in the caller's thread, and after a suspension continues
  *             in the thread that resumed it (if that thread runs kin; while a
  *             timer of its own is pending, as in kin_delay or

@@ -354,6 +354,7 @@ static int run_loop(const char *who, const kin_run_opts *opts, kin_fn fn,
     if (o.virtual_time)
         kin__worker_set_virtual(w, true);
     kin__run_loop(w, &until.fired);
+    kin__run_queued(w); /* other trees' coroutines queued here: once each */
     if (o.virtual_time)
         kin__worker_set_virtual(w, false);
     kin_error *cause = kin__job_final_cause(j);

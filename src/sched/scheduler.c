@@ -629,6 +629,41 @@ void kin__run_loop(kin__worker *w, atomic_bool *done) {
     w->in_loop = false;
 }
 
+/* kotlinx's runBlocking shuts its event loop down when its coroutine has
+ * completed: it closes the queue, runs every task already in it, and hands
+ * what comes later (and its delayed tasks) to its DefaultExecutor. Here:
+ * every coroutine queued on the loop now (run queue and inbox, in order)
+ * runs once, up to its next suspension; what they queue meanwhile (a
+ * yield, a wake-up, a launch) and the loop's timers, due or not, wait for
+ * the thread's next loop (a coroutine that has started stays on its
+ * thread, so it cannot move to another one as kotlinx's task does). */
+void kin__run_queued(kin__worker *w) {
+    KIN__ASSERT(!w->in_loop && !w->current);
+    if (atomic_load_explicit(&w->inbox, memory_order_acquire))
+        drain_inbox(w);
+    size_t n = 0;
+    for (kin__coro *co = w->runq_head; co; co = co->run_next)
+        n++;
+    if (n == 0)
+        return;
+    w->in_loop = true;
+    atomic_store(&w->stop, 1); /* each comes back here when it suspends */
+    while (n > 0 || w->runnext) {
+        kin__coro *co = w->runnext;
+        if (co) { /* the launcher of an UNDISPATCHED child, to continue */
+            w->runnext = NULL;
+        } else {
+            n--;
+            co = runq_pop(w);
+            if (!co->started && !prepare_start(w, co))
+                continue;
+        }
+        transfer(w, NULL, co);
+    }
+    atomic_store(&w->stop, 0);
+    w->in_loop = false;
+}
+
 int64_t kin_current_time(void) {
     kin__worker *w = t_self.worker;
     kin__coro *co = w ? w->current : NULL;

@@ -158,6 +158,10 @@ void kin__loop_stop(kin__worker *w);
  * kin__loop_stop. */
 void kin__run_loop(kin__worker *w, atomic_bool *done);
 
+/* Runs each coroutine queued on the calling thread's loop right now once,
+ * up to its next suspension (the end of kin_run_blocking). */
+void kin__run_queued(kin__worker *w);
+
 /* Switches the calling thread's loop to virtual time (on) or back. */
 void kin__worker_set_virtual(kin__worker *w, bool on);
 
