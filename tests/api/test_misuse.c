@@ -75,7 +75,7 @@ static int closes_own_scope(void *arg) {
 
 static int in_coroutine(void *arg) {
     (void)arg;
-    kin_job self = kin_current_job(), zero = {0}, done, lazy, dfr;
+    kin_job self = kin_current_job(), zero = {0}, done, lazy, dfr, j0;
     kin_scope none = {0}, s;
 
     /* Builders. */
@@ -88,6 +88,8 @@ static int in_coroutine(void *arg) {
     MISUSE(kin_async(NULL, NULL, NULL, NULL), KIN_EINVAL, "function is NULL");
     MISUSE(kin_run_blocking(noop, NULL), KIN_EPERM, "inside a coroutine");
     MISUSE(kin_run_test(noop, NULL), KIN_EPERM, "inside a coroutine");
+    MISUSE(kin_run_blocking_opts(NULL, noop, NULL), KIN_EPERM,
+           "inside a coroutine");
     MISUSE(kin_shutdown(), KIN_EPERM, "inside a coroutine");
 
     /* Waiting for yourself or an ancestor. */
@@ -200,6 +202,69 @@ static int in_coroutine(void *arg) {
     QUIET(!kin_scope_is_active(s));
     QUIET(!kin_scope_is_active(none));
 
+    /* Hand-made jobs, deferreds, explicit parents (issue 9). */
+    kin_job hm, df, stale_hm;
+    MISUSE(kin_job_new(NULL, NULL), KIN_EINVAL, "out is NULL");
+    MISUSE(kin_deferred_new(NULL, NULL), KIN_EINVAL, "out is NULL");
+    MISUSE(kin_job_new(&hm, &(kin_job_opts){.parent = foreign()}), KIN_EINVAL,
+           "invalid handle");
+    MISUSE(kin_job_new(&hm, &(kin_job_opts){.result_free = free}), KIN_EINVAL,
+           "only for kin_deferred_new");
+    CHECK_EQ(kin_job_new(&hm, &(kin_job_opts){.parent = self}), 0);
+    CHECK_EQ(kin_deferred_new(&df, &(kin_job_opts){.parent = self}), 0);
+    MISUSE(kin_job_complete(zero), KIN_EINVAL, "invalid handle");
+    MISUSE(kin_job_complete(self), KIN_EINVAL, "not a hand-made job");
+    MISUSE(kin_job_complete(done), KIN_ESTALE, "stale handle");
+    MISUSE(kin_job_complete_exceptionally(hm, NULL), KIN_EINVAL,
+           "failure is NULL");
+    MISUSE(kin_job_complete_exceptionally(
+               self, kin_error_new(KIN_EFAILED, NULL, "x")),
+           KIN_EINVAL, "not a hand-made job");
+    MISUSE(kin_job_complete_exceptionally(
+               foreign(), kin_error_new(KIN_EFAILED, NULL, "x")),
+           KIN_EINVAL, "invalid handle");
+    MISUSE(kin_deferred_complete(hm, NULL), KIN_EINVAL, "not a deferred");
+    MISUSE(kin_deferred_complete(done, NULL), KIN_ESTALE, "stale handle");
+    MISUSE(kin_job_parent(zero, &j0), KIN_EINVAL, "invalid handle");
+    MISUSE(kin_job_parent(hm, NULL), KIN_EINVAL, "parent is NULL");
+    MISUSE(kin_job_parent(done, &j0), KIN_ESTALE, "stale handle");
+    MISUSE(kin_job_cancel_children(zero, NULL), KIN_EINVAL, "invalid handle");
+    MISUSE(kin_job_cancel_children(hm, kin_error_new(KIN_EFAILED, NULL, "x")),
+           KIN_EINVAL, "must be a cancellation");
+    MISUSE(kin_job_ensure_active(foreign()), KIN_EINVAL, "invalid handle");
+    MISUSE(kin_job_ensure_active(done), KIN_ESTALE, "stale handle");
+    MISUSE(kin_launch(NULL, &(kin_launch_opts){.parent = hm, .no_parent = true},
+                      noop, NULL),
+           KIN_EINVAL, "both set");
+    MISUSE(kin_launch(NULL, &(kin_launch_opts){.parent = foreign()}, noop,
+                      NULL),
+           KIN_EINVAL, "invalid parent handle");
+    MISUSE(kin_launch(NULL, &(kin_launch_opts){.parent = done}, noop, NULL),
+           KIN_ESTALE, "stale parent handle");
+    MISUSE(kin_invoke_on_completion_ex(zero, NULL, noop_completion_placeholder,
+                                       NULL, NULL),
+           KIN_EINVAL, "invalid handle");
+    MISUSE(kin_invoke_on_completion_ex(hm, NULL, NULL, NULL, NULL), KIN_EINVAL,
+           "fn is NULL");
+    MISUSE(kin_invoke_on_completion_ex(done, NULL, noop_completion_placeholder,
+                                       NULL, NULL),
+           KIN_ESTALE, "stale handle");
+    MISUSE(kin_dispose((kin_disposable){foreign().id, 0}), KIN_EINVAL,
+           "invalid handle");
+    MISUSE(kin_dispose((kin_disposable){foreign().id, 7}), KIN_EINVAL,
+           "invalid handle");
+    MISUSE(kin_error_set_cause(NULL, NULL), KIN_EINVAL, "is NULL");
+    MISUSE(kin_handler_fail(NULL), KIN_EINVAL, "failure is NULL");
+    MISUSE(kin_handler_fail(kin_error_new(KIN_EFAILED, NULL, "x")), KIN_EPERM,
+           "outside an exception or completion handler");
+    MISUSE(kin_scope_ensure_active(none), KIN_EINVAL, "invalid scope");
+    CHECK_EQ(kin_job_complete(hm), 1);
+    CHECK_EQ(kin_deferred_complete(df, NULL), 1);
+    CHECK_EQ(kin_job_new(&stale_hm, NULL), 0);
+    CHECK_EQ(kin_job_complete(stale_hm), 1);
+    CHECK_EQ(kin_job_release(stale_hm), 0);
+    MISUSE(kin_job_complete(stale_hm), KIN_ESTALE, "stale handle");
+
     /* A scope's own coroutine cannot close it (it would wait for itself). */
     kin_job j;
     CHECK_EQ(kin_scope_new(&s, NULL), 0);
@@ -253,6 +318,8 @@ int main(void) {
            "outside");
     MISUSE(kin_run_blocking(NULL, NULL), KIN_EINVAL, "function is NULL");
     MISUSE(kin_run_test(NULL, NULL), KIN_EINVAL, "function is NULL");
+    MISUSE(kin_run_blocking_opts(NULL, NULL, NULL), KIN_EINVAL,
+           "function is NULL");
     QUIET(!kin_is_active());
     QUIET(kin_current_job().id == 0);
     QUIET(kin_dispatcher_current() == NULL);
