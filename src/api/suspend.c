@@ -124,8 +124,15 @@ static int refused(const char *who, int rc, int why) {
 static int resume(const char *who, kin_cont cont, void *value,
                   void (*on_drop)(void *), kin_error *failure) {
     int rc, why = 0;
-    kin__job *co = cont_job(who, cont, &rc);
-    if (co) {
+    kin__job *co = kin__running_job();
+    if (co && cont.seq && cont.job == kin__job_handle(co).id) {
+        /* start resuming its own coroutine (Kotlin's fast path): the
+         * record is the running one, no reference needed. */
+        rc = kin__susp_resume(co, cont.seq, value, on_drop, failure, &why);
+        if (rc == 0)
+            return 0;
+        rc = refused(who, rc, why);
+    } else if ((co = cont_job(who, cont, &rc)) != NULL) {
         rc = kin__susp_resume(co, cont.seq, value, on_drop, failure, &why);
         kin__job_unref(co);
         if (rc == 0)
