@@ -93,16 +93,20 @@ static void slow_cb(kin_cont cont, void *arg) {
     atomic_store(&g_cb_done, 1);
 }
 
+static atomic_bool g_handed_out;
+
 static void slow_callback(kin_cont cont, void *arg) {
     (void)arg;
     g_cont = cont;
     CHECK_EQ(kin_cont_on_cancel(cont, slow_cb, NULL), 0);
+    atomic_store(&g_handed_out, true);
 }
 
 static void *canceller(void *arg) {
     kin_job j = *(kin_job *)arg;
-    while (!kin_cont_is_active(g_cont))
+    while (!atomic_load(&g_handed_out))
         usleep(100);
+    CHECK(kin_cont_is_active(g_cont));
     CHECK_EQ(kin_cancel(j, NULL), 0);
     CHECK_EQ(atomic_load(&g_cb_done), 1); /* ran inside kin_cancel */
     CHECK(pthread_equal(g_cb_thread, pthread_self()));
