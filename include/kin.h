@@ -761,7 +761,8 @@ KIN_EXPORT int kin_suspend(kin_suspend_fn start, void *arg, void **value);
  * the coroutine's record was reclaimed, KIN_EINVAL for a zero or foreign
  * continuation. Never crashes on a stale one. A value resumed in time may
  * still be dropped by prompt cancellation; use kin_resume_ex when it owns
- * something. Does not suspend; any thread (also start itself). */
+ * something. Does not suspend; any thread (also start itself), but not
+ * from a signal handler (it takes a short lock). */
 KIN_EXPORT int kin_resume(kin_cont cont, void *value);
 
 /** Like kin_resume, and on_drop (may be NULL) takes care of a value that is
