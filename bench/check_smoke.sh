@@ -4,9 +4,9 @@
 bench="$1"
 fail=0
 n=200
-for sc in spawn spawn_mt spawn_cpu yield async park timers cancel supervise with_context; do
+for sc in spawn spawn_mt spawn_cpu yield async park timers cancel supervise with_context suspend; do
     case $sc in
-        yield) want=$((2 * n)) ;;
+        yield | suspend) want=$((2 * n)) ;;
         async) want=$((n * (n - 1) / 2)) ;;
         supervise) want=$((n - (n + 9) / 10)) ;;
         *) want=$n ;;

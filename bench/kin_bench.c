@@ -226,6 +226,47 @@ static int yield_bench(long *check) {
     return 0;
 }
 
+/* ---- suspend: two coroutines hand the turn to each other by hand -------
+ * Like yield, but each suspends in kin_suspend and the other resumes it:
+ * the cost of one suspension and one kin_resume from the same thread.
+ * kin only (no peer program has it yet). */
+
+static kin_cont g_turn; /* the continuation of the coroutine that waits */
+
+static void hand_over(kin_cont cont, void *arg) {
+    (void)arg;
+    kin_cont other = g_turn;
+    g_turn = cont;
+    if (other.seq)
+        kin_resume(other, NULL);
+}
+
+static int suspender(void *arg) {
+    (void)arg;
+    for (long i = 0; i < g_n; i++) {
+        KIN_TRY(kin_suspend(hand_over, NULL, NULL));
+        g_yields++;
+    }
+    if (kin_cont_is_active(g_turn)) /* the other's last suspension */
+        KIN_TRY(kin_resume(g_turn, NULL));
+    return 0;
+}
+
+static int suspend_scope(void *arg) {
+    (void)arg;
+    KIN_TRY(kin_launch(NULL, NULL, suspender, NULL));
+    KIN_TRY(kin_launch(NULL, NULL, suspender, NULL));
+    return 0;
+}
+
+static int suspend_bench(long *check) {
+    g_yields = 0;
+    g_turn = (kin_cont){0, 0};
+    KIN_TRY(kin_coroutine_scope(suspend_scope, NULL));
+    *check = g_yields;
+    return 0;
+}
+
 /* ---- async --------------------------------------------------------------- */
 
 static int identity(void *arg, void **out) {
@@ -397,6 +438,7 @@ static const scenario SCENARIOS[] = {
     {"async", async_bench},   {"park", park},
     {"timers", timers},       {"cancel", cancel_bench},
     {"supervise", supervise}, {"with_context", with_context_bench},
+    {"suspend", suspend_bench},
 };
 #define N_SCENARIOS (sizeof SCENARIOS / sizeof SCENARIOS[0])
 

@@ -148,7 +148,8 @@ enum {
     /** The wait could never end: joining or awaiting yourself or an ancestor,
      * or blocking on a scope from the thread that must run its children. */
     KIN_EDEADLK = -4008,
-    /** kin_start on a job that has already started. */
+    /** kin_start on a job that has already started; kin_resume of a
+     * suspension that is over (resumed, cancelled). */
     KIN_EALREADY = -4009,
     /** The scope object was closed; it accepts no new coroutines. */
     KIN_ECLOSED = -4010,
@@ -158,7 +159,8 @@ enum {
      * kin_run_blocking from inside a coroutine). */
     KIN_EPERM = -4012,
     /** Too late or in use: configuring a pool that has started, shutting
-     * down while a kin_run_blocking is running. */
+     * down while a kin_run_blocking is running, a second on-cancel callback
+     * (kin_cont_on_cancel). */
     KIN_EBUSY = -4013,
 };
 
@@ -920,6 +922,108 @@ KIN_EXPORT int kin_handler_fail(kin_error *failure);
  * fn NULL restores it. Any thread; takes effect for failures reported after
  * it returns. */
 KIN_EXPORT void kin_set_default_handler(kin_handler_fn fn, void *arg);
+
+/* ---- Suspending by hand ---------------------------------------------------
+ * Kotlin's suspendCancellableCoroutine: the primitive for wrapping a callback
+ * API (a thread that calls back, a completion queue, a signal) into a call
+ * that suspends. The coroutine hands out a continuation; whoever holds it
+ * resumes the coroutine once, from any thread, with a value or a failure.
+ * Example: docs/guide.md, "Suspending by hand".
+ */
+
+/** A continuation: names one suspension of one coroutine (the coroutine's
+ * job handle and the number of that suspension). A small value, safe to copy
+ * and to hand to any thread. It is checked, never trusted (L1): once that
+ * suspension is over, every call given it returns KIN_EALREADY (or
+ * KIN_ESTALE once the coroutine's record was reclaimed). A zero continuation
+ * is invalid. */
+typedef struct kin_cont {
+    uint64_t job; /**< opaque: the suspended coroutine's job handle */
+    uint64_t seq; /**< opaque: which of its suspensions; never 0 */
+} kin_cont;
+
+/** kin_suspend's start function: runs on the coroutine, in kin_suspend,
+ * before it parks. It hands cont out (to a thread, a callback's context,
+ * a queue) and may register an on-cancel callback. It may resume cont
+ * itself (then kin_suspend returns without parking). It must not suspend. */
+typedef void (*kin_suspend_fn)(kin_cont cont, void *arg);
+
+/** An on-cancel callback (kin_cont_on_cancel). It must not suspend and
+ * should be short; it is called without kin locks held. */
+typedef void (*kin_cont_cancel_fn)(kin_cont cont, void *arg);
+
+/** Suspends the calling coroutine until its continuation is resumed (Kotlin's
+ * suspendCancellableCoroutine). Calls start(cont, arg) once, on this
+ * coroutine, then parks until one of:
+ * @code{.unparsed}
+ *   kin_resume(cont, v)         returns 0 and stores v in *value (value may
+ *                               be NULL: v is then dropped, see
+ *                               kin_resume_ex);
+ *   kin_resume_error(cont, e)   returns e's code, e as the current error;
+ *   cancellation of the caller  returns KIN_ECANCELED (KIN_ETIMEDOUT in a
+ *                               timed-out kin_with_timeout block), the
+ *                               cancellation as the current error; the
+ *                               on-cancel callback has run and returned.
+ * @endcode
+ * Prompt cancellation (DESIGN rule 16): resumed with a value but cancelled
+ * before it ran again, it returns KIN_ECANCELED; the on-cancel callback runs
+ * (on this coroutine's thread) and the value goes to kin_resume_ex's on_drop.
+ * Resumed with a failure, it returns that failure even if cancelled.
+ * If the caller is already cancelled, start still runs, once, with a
+ * continuation that is already cancelled (kin_cont_on_cancel runs its
+ * callback at once; resuming it returns KIN_EALREADY), and kin_suspend
+ * returns the cancellation code: as Kotlin, whose block always runs exactly
+ * once. Inside kin_non_cancellable, cancellation does not end the wait.
+ * No allocation. Suspends. Errors (start not called): KIN_ENOTCORO, KIN_EINVAL
+ * (start NULL). */
+KIN_EXPORT int kin_suspend(kin_suspend_fn start, void *arg, void **value);
+
+/** Resumes the suspension cont names with value; the coroutine continues on
+ * its own thread. Once per continuation: returns 0, or (the value was not
+ * delivered and is still yours) KIN_EALREADY if that suspension is over
+ * (already resumed, cancelled, or the coroutine has moved on), KIN_ESTALE if
+ * the coroutine's record was reclaimed, KIN_EINVAL for a zero or foreign
+ * continuation. Never crashes on a stale one. A value resumed in time may
+ * still be dropped by prompt cancellation; use kin_resume_ex when it owns
+ * something. Does not suspend; any thread (also start itself), but not
+ * from a signal handler (it takes a short lock). */
+KIN_EXPORT int kin_resume(kin_cont cont, void *value);
+
+/** Like kin_resume, and on_drop (may be NULL) takes care of a value that is
+ * not delivered (Kotlin's resume(value, onCancellation)): called with value
+ * in the caller, before returning, when this returns an error; or on the
+ * coroutine's thread when prompt cancellation drops it, or when kin_suspend
+ * was given value == NULL. The value is always either delivered or passed
+ * to on_drop, exactly once. */
+KIN_EXPORT int kin_resume_ex(kin_cont cont, void *value,
+                             void (*on_drop)(void *value));
+
+/** Resumes with a failure (Kotlin's resumeWithException): kin_suspend
+ * returns its code with failure as the current error. Takes over the
+ * caller's reference, even on error. Errors as kin_resume, and KIN_EINVAL
+ * for failure NULL. */
+KIN_EXPORT int kin_resume_error(kin_cont cont, kin_error *failure);
+
+/** Registers fn(cont, arg) to run if the suspension is cancelled (Kotlin's
+ * invokeOnCancellation): exactly once, whenever kin_suspend returns the
+ * cancellation code for this suspension, never otherwise. It runs in the
+ * thread that cancels (inside kin_cancel, a timeout's timer, a failing
+ * sibling's completion), before the coroutine continues; if the coroutine
+ * notices the cancellation first, or on prompt cancellation, on the
+ * coroutine's thread. kin_suspend returns only after it has returned.
+ * Register it in start, before handing cont out: it is accepted only while
+ * the suspension waits. If the suspension is already cancelled, fn runs at
+ * once in the caller (from start: before kin_suspend returns; from another
+ * thread: maybe after). Returns 0, KIN_EBUSY (one is registered already: at
+ * most one), KIN_EALREADY (already resumed, or over), KIN_ESTALE,
+ * KIN_EINVAL (fn NULL, a zero or foreign continuation); on error fn is
+ * never called (L7). Does not suspend; any thread. */
+KIN_EXPORT int kin_cont_on_cancel(kin_cont cont, kin_cont_cancel_fn fn,
+                                  void *arg);
+
+/** True while the suspension cont names waits to be resumed: not resumed,
+ * not cancelled. False for bad continuations. Any thread. */
+KIN_EXPORT bool kin_cont_is_active(kin_cont cont);
 
 /* ---- Debugging ----------------------------------------------------------- */
 

@@ -138,6 +138,9 @@ static void print_waiting(dump_ctx *d, kin__job *j) {
     case KIN__W_AWAIT_ALL:
         fprintf(d->out, ", suspended in kin_await_all");
         break;
+    case KIN__W_SUSPEND:
+        fprintf(d->out, ", suspended by hand (kin_suspend)");
+        break;
     default:
         break;
     }

@@ -411,7 +411,7 @@ const char *kin_strerror(int code) {
     case KIN_EDEADLK:
         return "the wait could never end";
     case KIN_EALREADY:
-        return "already started";
+        return "already started, or already resumed";
     case KIN_ECLOSED:
         return "scope closed";
     case KIN_ENOTASYNC:

@@ -22,6 +22,7 @@
 #include "base/kin_assert.h"
 #include "job/job.h"
 #include "job/registry.h"
+#include "job/suspend.h"
 #include "sched/scheduler.h"
 
 /* ---- Causes ---------------------------------------------------------------*/
@@ -253,8 +254,10 @@ static void defer_finalize_locked(kin__job *j, kin__job **fin) {
  * suspended; the list is notified in order, depth first). */
 static void wake_own_locked(kin__job *j) {
     kin__job *co = j->coro;
-    if (co && atomic_load(&co->cancel_wake) == j)
+    if (co && atomic_load(&co->cancel_wake) == j) {
+        kin__susp_cancel_locked(co); /* kin_suspend (job/suspend.c) */
         kin__wake(&co->sched);
+    }
 }
 
 /* root is locked and was just marked: cancel every descendant, iteratively
@@ -324,6 +327,7 @@ static void finalize(kin__job *j);
 static void finalize_from(kin__job *j, bool locked, bool own_stack);
 
 static void run_deferred(kin__job *fin) {
+    kin__susp_drain(); /* kin_suspend's on-cancel callbacks (suspend.c) */
     while (fin) {
         kin__job *next = fin->fin_next;
         fin->fin_next = NULL;

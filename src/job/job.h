@@ -103,6 +103,7 @@ enum kin__wait_kind {
     KIN__W_CONTEXT,   /* with_context: the block on another dispatcher */
     KIN__W_CLOSE,     /* kin_scope_close */
     KIN__W_YIELD,
+    KIN__W_SUSPEND,   /* kin_suspend: suspended by hand (job/suspend.c) */
 };
 
 enum kin__flag {
@@ -224,6 +225,18 @@ struct kin__job {
     _Atomic uint8_t dbg_wait;    /* enum kin__wait_kind */
     _Atomic int64_t dbg_until;   /* delay: the deadline, ns */
     _Atomic uint64_t dbg_target; /* the job waited for (a kin_job id) */
+
+    /* ---- suspending by hand: kin_suspend (job/suspend.c, design there).
+     * susp_word is seq << 4 | phase | callback flag: the coroutine's
+     * suspension number and how that suspension stands. Other threads
+     * change it only under susp_lock, a leaf lock (taken under job locks
+     * by a canceller, never the reverse); the coroutine itself starts a new
+     * suspension with a plain store. susp_rec is the record of the current
+     * suspension, on the coroutine's stack: read and written by others
+     * only under susp_lock while the suspension is still waiting. ---- */
+    _Atomic uint64_t susp_word;
+    kin__lock susp_lock;
+    struct kin__susp *susp_rec;
 };
 
 /* The job a scheduler record is embedded in. */
