@@ -73,7 +73,10 @@ static void mc_event_str(const mp_prog *p, int kind, int node, int rc, int val,
         else if (n->op == OP_DELAY || mp_is_timeout(n->op))
             snprintf(what, sizeof what, "(%d)", n->ticks);
         snprintf(buf, len, "#%d %s%s in #%d -> %s %s%s", node,
-                 mp_op_names[n->op], what, n->parent, mc_rc_name(rc),
+                 mp_op_names[n->op], what, n->parent,
+                 n->op == OP_COMPLETE || n->op == OP_COMPLETE_EXC
+                     ? (rc == 1 ? "1" : mc_rc_name(rc))
+                     : mc_rc_name(rc),
                  rc < 0 ? desc : "", v);
         break;
     }

@@ -2,7 +2,9 @@
  * test_model — a randomized model test: random structured programs (launch,
  * async + await, coroutine_scope, supervisor_scope, with_timeout[_or_null],
  * delay, yield, failures, cancellation of handles and of the current job,
- * cleanup that suspends in kin_non_cancellable) run on kin's Main loop and
+ * cleanup that suspends in kin_non_cancellable; in "extended" programs also
+ * hand-made jobs and deferreds completed by hand, launches with an explicit
+ * parent or none, cancel_children: model/prog.h) run on kin's Main loop and
  * compared with an independent model of DESIGN.md's rules (model/model.h),
  * plus invariants checked on kin's run alone (model/interp.h).
  *
@@ -259,7 +261,6 @@ int main(int argc, char **argv) {
     /* a wall-clock program may last at most 40 ticks */
     c.max_ticks = c.mode == KI_WALLCLOCK ? 40 : INT64_MAX / 4;
     signal(SIGALRM, on_alarm);
-    if (getenv("KIN_MODEL_DUMP_SIG")) kin_dump_on_signal(SIGUSR1, 2); // DEBUGHACK
 
     if (argc > 1) { /* replay one seed */
         uint64_t seed = strtoull(argv[1], NULL, 10);
