@@ -383,6 +383,17 @@ int kin__job_attach(kin__job *j, kin__job *parent, bool lazy) {
         return 0;
     kin__lock_acquire(&parent->lock);
     int ps = atomic_load_explicit(&parent->state, memory_order_relaxed);
+    /* A parent claimed for finalization (body done, no children left) is
+     * as good as final: it publishes its state without looking at its
+     * children again, so a child linked now would outlive it (rule 1).
+     * The window is open between the claim and the publication (another
+     * thread launching with .parent, or an on_cancelling or exception
+     * handler running in between); kotlinx's sealed Finishing state
+     * likewise invokes a new child's handler at once. */
+    if (parent->finalizing && ps == KIN_STATE_CANCELLING)
+        ps = KIN_STATE_CANCELLED;
+    else if (parent->finalizing && ps == KIN_STATE_COMPLETING)
+        ps = KIN_STATE_COMPLETED;
     if (ps == KIN_STATE_COMPLETED) {
         /* Kotlin: a child of a completed job is born cancelled ("Parent
          * job is Completed"); like a cancelled one, it stands alone. */

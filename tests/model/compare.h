@@ -73,7 +73,10 @@ static void mc_event_str(const mp_prog *p, int kind, int node, int rc, int val,
         else if (n->op == OP_DELAY || mp_is_timeout(n->op))
             snprintf(what, sizeof what, "(%d)", n->ticks);
         snprintf(buf, len, "#%d %s%s in #%d -> %s %s%s", node,
-                 mp_op_names[n->op], what, n->parent, mc_rc_name(rc),
+                 mp_op_names[n->op], what, n->parent,
+                 n->op == OP_COMPLETE || n->op == OP_COMPLETE_EXC
+                     ? (rc == 1 ? "1" : mc_rc_name(rc))
+                     : mc_rc_name(rc),
                  rc < 0 ? desc : "", v);
         break;
     }
@@ -126,7 +129,7 @@ MP_FN int mc_compare(const m_model *m, const k_run *k, FILE *out,
 
     /* jobs: created, final state and cause; handler calls */
     for (int s = 0; s < p->n; s++) {
-        if (!mp_owns_body(p->nodes[s].op))
+        if (!mp_is_job(p->nodes[s].op))
             continue;
         const m_job *mj = &m->jobs[s];
         bool mcreated = mj->exists;
@@ -193,7 +196,7 @@ MP_FN void mc_dump_traces(const m_model *m, const k_run *k, FILE *out) {
     fprintf(out, "jobs (expected final state):\n");
     for (int s = 0; s < m->p->n; s++) {
         const m_job *j = &m->jobs[s];
-        if (!mp_owns_body(m->p->nodes[s].op) || !j->exists)
+        if (!mp_is_job(m->p->nodes[s].op) || !j->exists)
             continue;
         m_desc(m, j->final_cause, a, sizeof a);
         fprintf(out, "  #%d %s: %s %s", s, mp_op_names[m->p->nodes[s].op],

@@ -21,6 +21,20 @@
  *   I5 (L1, L2)  every handle the program kept is stale once its owner has
  *                completed (kin_run_blocking returned): nothing leaks.
  *
+ * "Parent" above is the job's parent: a launch with an explicit parent
+ * (kin_launch_opts.parent) belongs to that job's family, one with
+ * .no_parent and a root hand-made job to none (their failures go to their
+ * handler, rule 7); a launch under a hand-made job that no coroutine or
+ * scope is above (a root Job()) is cancelled with its parent and still
+ * reports its failure to its handler (Kotlin's handlesException).
+ * kin_job_parent is checked against what the interpreter expects.
+ *
+ * Epilogue: after the root's body returned, ki_root waits, in
+ * kin_non_cancellable, for a hand-made "keeper" job that the completion of
+ * the last counted job (a job node, a launch with an explicit parent or
+ * none) completes, so nothing outside the root's tree outlives the
+ * program (model.h says the same).
+ *
  * Events are recorded in the order they happen on the one thread, as the
  * model records them (model.h): START, RET (a statement returned), END (a
  * body returned), with error objects retained until the comparison.
@@ -62,6 +76,16 @@ typedef struct k_run {
     pthread_mutex_t mu;   /* guards everything below in mt mode */
     atomic_int root_done; /* node 0's completion handler has returned */
     kin_job handle[MP_MAX_NODES];     /* kept launch handles (L2) */
+    int16_t jparent[MP_MAX_NODES];    /* the job's parent node, -1: none */
+    int16_t xfirst[MP_MAX_NODES];     /* explicit children: first + 1 */
+    int16_t xnext[MP_MAX_NODES];      /* ... and the next one + 1 */
+    bool counted[MP_MAX_NODES];       /* the epilogue waits for it */
+    bool unhandled[MP_MAX_NODES];     /* job node: a root Job() family */
+    bool detached[MP_MAX_NODES];      /* outside the root's tree */
+    bool registering[MP_MAX_NODES];   /* its completion handler is being
+                                         registered (maybe run at once) */
+    int pending;                      /* counted jobs not completed */
+    kin_job keeper;                   /* the epilogue's, once made */
     kin_job self[MP_MAX_NODES];       /* kin_current_job() in its body (L3) */
     bool created[MP_MAX_NODES];
     bool completed[MP_MAX_NODES];
@@ -110,8 +134,17 @@ static const mp_node *ki_node(int id) {
 
 /* I2: an event in the body of `owner` finds all enclosing scopes running
  * and all enclosing jobs not completed. */
+/* The job parent of node s (see the top): the body owner, except for
+ * launches with an explicit parent (or none) and job nodes. */
+static int ki_jparent(int s) {
+    const mp_node *n = ki_node(s);
+    if (n->op == OP_LAUNCH || n->op == OP_ASYNC || mp_is_hand(n->op))
+        return KR->jparent[s];
+    return n->parent;
+}
+
 static void ki_check_alive(int owner, const char *what, int node) {
-    for (int a = owner; a >= 0; a = ki_node(a)->parent) {
+    for (int a = owner; a >= 0; a = ki_jparent(a)) {
         if (KR->completed[a])
             ki_violation("I2: %s #%d after job #%d completed", what, node, a);
         if (mp_is_scope(ki_node(a)->op) && KR->returned[a])
@@ -171,6 +204,16 @@ static void ki_on_complete(kin_job job, const kin_error *cause, void *arg) {
     (void)job;
     int s = (int)(intptr_t)arg;
     const mp_node *n = ki_node(s);
+    kin_job keeper = {0};
+    ki_lock();
+    if (KR->counted[s]) { /* the epilogue */
+        KR->counted[s] = false;
+        if (--KR->pending == 0)
+            keeper = KR->keeper;
+    }
+    ki_unlock();
+    if (keeper.id)
+        kin_job_complete(keeper); /* 0 if done before: harmless */
     ki_lock();
     if (KR->ncomplete[s]++) {
         ki_violation("I1: job #%d completed twice", s);
@@ -183,7 +226,7 @@ static void ki_on_complete(kin_job job, const kin_error *cause, void *arg) {
     /* I1: its children first */
     for (int i = 0; i <= n->nkids; i++) {
         int k = i < n->nkids ? n->kids[i] : n->cleanup;
-        if (k < 0 || !mp_owns_body(ki_node(k)->op))
+        if (k < 0 || !mp_is_job(ki_node(k)->op) || ki_jparent(k) != s)
             continue;
         if (KR->created[k] && !KR->completed[k])
             ki_violation("I1: job #%d completed before its child #%d%s", s, k,
@@ -191,15 +234,24 @@ static void ki_on_complete(kin_job job, const kin_error *cause, void *arg) {
                              ? " (the scope's completion handler ran late)"
                              : "");
     }
-    if (n->parent >= 0 && KR->completed[n->parent])
-        ki_violation("I1: job #%d completed after its parent #%d%s", s,
-                     n->parent,
+    for (int k = KR->xfirst[s] - 1; k >= 0; k = KR->xnext[k] - 1)
+        if (!KR->completed[k] && !(KR->mt && KR->registering[k]))
+            ki_violation("I1: job #%d completed before its child #%d "
+                         "(launched with it as explicit parent)",
+                         s, k);
+    int par = ki_jparent(s);
+    /* On Default, a launch with an explicit parent (not the launcher) may
+     * complete, and its parent too, before the launcher registers this
+     * handler, which then runs late: no order to check. */
+    bool late = KR->mt && KR->registering[s];
+    if (par >= 0 && KR->completed[par] && !late)
+        ki_violation("I1: job #%d completed after its parent #%d%s", s, par,
                      mp_is_scope(n->op)
                          ? " (the scope's completion handler ran late)"
                          : "");
     /* I3: success means no enclosing job was cancelled */
     if (!cause && n->op != OP_NONCANCEL && !KR->mt) {
-        for (int a = n->parent; a >= 0; a = ki_node(a)->parent) {
+        for (int a = par; a >= 0; a = ki_jparent(a)) {
             if (kin_job_is_cancelled(KR->self[a]))
                 ki_violation("I3: job #%d completed successfully inside "
                              "cancelled job #%d",
@@ -235,6 +287,47 @@ static int ki_async(void *arg, void **out) {
     return rc;
 }
 
+static int ki_wait_keeper(void *arg) {
+    (void)arg;
+    ki_lock();
+    kin_job k = KR->keeper;
+    ki_unlock();
+    return kin_join(k);
+}
+
+/* The epilogue (see the top): after the root's body returned, wait for
+ * the counted jobs, in a non-cancellable section, then return what the
+ * body returned, with its error object. */
+static int ki_epilogue(int rc) {
+    ki_lock();
+    bool wait = KR->pending > 0;
+    ki_unlock();
+    if (!wait)
+        return rc;
+    kin_error *saved = rc < 0 ? kin_error_retain(kin_last_error()) : NULL;
+    kin_job k;
+    int krc = kin_job_new(&k, &(kin_job_opts){.name = "keeper"});
+    ki_lock();
+    if (krc != 0)
+        ki_violation("kin_job_new failed for the epilogue: %d", krc);
+    KR->keeper = k;
+    wait = krc == 0 && KR->pending > 0;
+    ki_unlock();
+    if (wait) {
+        int wrc = kin_non_cancellable(ki_wait_keeper, NULL);
+        if (wrc != 0) {
+            ki_lock();
+            ki_violation("the epilogue's kin_join returned %d", wrc);
+            ki_unlock();
+        }
+    }
+    if (krc == 0)
+        kin_job_complete(k);
+    if (saved)
+        kin_fail_error(saved); /* the body's error is current again */
+    return rc;
+}
+
 static int ki_root(void *arg) {
     (void)arg;
     kin_job me = kin_current_job();
@@ -247,7 +340,7 @@ static int ki_root(void *arg) {
         ki_violation("kin_invoke_on_completion failed on the root");
         ki_unlock();
     }
-    return ki_co((void *)0);
+    return ki_epilogue(ki_co((void *)0));
 }
 
 /* Multi-threaded mode: the program's root runs on Default. */
@@ -261,6 +354,7 @@ static int ki_scope(void *arg) {
     ki_lock();
     KR->created[s] = true;
     KR->self[s] = me;
+    KR->detached[s] = KR->detached[ki_node(s)->parent];
     ki_unlock();
     if (kin_invoke_on_completion(me, ki_on_complete, arg) != 0) {
         ki_lock();
@@ -308,18 +402,61 @@ static int ki_stmt(int owner, int s) {
             o.handler = ki_handler;
             o.handler_arg = (void *)(intptr_t)(s + 1);
         }
+        int xp = n->xparent;
+        if (xp >= 0)
+            o.parent = ki_handle(xp);
+        else if (xp == MP_NO_PARENT)
+            o.no_parent = true;
         kin_job h = {0};
         ki_lock();
         KR->created[s] = true;
+        KR->jparent[s] = (int16_t)(xp == -1 ? owner : xp);
+        bool was_done = xp >= 0 && KR->completed[xp];
+        /* outside the root's tree: counted before it can complete */
+        KR->detached[s] = xp == MP_NO_PARENT ||
+                          (xp >= 0 && (was_done || KR->detached[xp])) ||
+                          (xp == -1 && KR->detached[owner]);
+        if (KR->detached[s]) {
+            KR->counted[s] = true;
+            KR->pending++;
+        }
         ki_unlock();
         rc = n->op == OP_LAUNCH ? kin_launch(&h, &o, ki_co, arg)
                                 : kin_async(&h, &o, ki_async, arg);
+        if (rc == 0 && xp >= 0) {
+            /* a parent that has completed: born cancelled, alone */
+            kin_job pp = {0};
+            int prc = kin_job_parent(h, &pp);
+            bool alone = pp.id == 0;
+            ki_lock();
+            if (prc != 0 || (!KR->mt && alone != was_done) ||
+                (!alone && pp.id != o.parent.id))
+                ki_violation("kin_job_parent of #%d (launched with parent "
+                             "#%d, %s): %d, %s",
+                             s, xp, was_done ? "completed" : "not completed",
+                             prc, alone ? "none" : "another job");
+            if (KR->mt ? alone : was_done) {
+                KR->jparent[s] = -1;
+                if (!KR->detached[s]) { /* mt: it completed meanwhile */
+                    KR->detached[s] = KR->counted[s] = true;
+                    KR->pending++;
+                }
+            } else {
+                KR->xnext[s] = KR->xfirst[xp];
+                KR->xfirst[xp] = (int16_t)(s + 1);
+            }
+            ki_unlock();
+        }
+        ki_lock();
+        KR->registering[s] = true;
+        ki_unlock();
         const char *bad = rc != 0 ? "kin_launch/async"
                           : kin_invoke_on_completion(h, ki_on_complete, arg)
                               ? "kin_invoke_on_completion"
                           : !n->keep && kin_job_release(h) ? "kin_job_release"
                                                            : NULL;
         ki_lock();
+        KR->registering[s] = false;
         if (bad)
             ki_violation("%s failed on #%d", bad, s);
         if (n->keep)
@@ -378,6 +515,66 @@ static int ki_stmt(int owner, int s) {
         break;
     case OP_START:
         rc = kin_start(ki_handle(n->target));
+        break;
+    case OP_JOB_NEW:
+    case OP_DEFERRED_NEW: {
+        char name[16];
+        snprintf(name, sizeof name, "n%d", s);
+        kin_job_opts o = {.name = name, .supervisor = n->sup};
+        int par = n->xparent == MP_NO_PARENT ? -1 : owner;
+        if (par >= 0)
+            o.parent = kin_current_job();
+        kin_job h = {0};
+        ki_lock();
+        KR->created[s] = true;
+        KR->jparent[s] = (int16_t)par;
+        KR->unhandled[s] =
+            par < 0 || (mp_is_hand(ki_node(par)->op) && KR->unhandled[par]);
+        KR->detached[s] = par < 0 || KR->detached[par];
+        if (KR->detached[s]) {
+            KR->counted[s] = true;
+            KR->pending++;
+        }
+        ki_unlock();
+        rc = n->op == OP_JOB_NEW ? kin_job_new(&h, &o) : kin_deferred_new(&h, &o);
+        ki_lock();
+        KR->handle[s] = h;
+        KR->self[s] = h;
+        ki_unlock();
+        kin_job pp = {0};
+        const char *bad =
+            rc != 0 ? "kin_job_new/kin_deferred_new"
+            : kin_invoke_on_completion(h, ki_on_complete, arg)
+                ? "kin_invoke_on_completion"
+            : kin_job_parent(h, &pp) != 0 || pp.id != o.parent.id
+                ? "kin_job_parent"
+                : NULL;
+        if (bad) {
+            ki_lock();
+            ki_violation("%s failed on #%d", bad, s);
+            if (rc != 0 && KR->counted[s]) {
+                KR->counted[s] = false;
+                KR->pending--;
+            }
+            ki_unlock();
+        }
+        break;
+    }
+    case OP_COMPLETE: {
+        kin_job t = ki_handle(n->target);
+        rc = ki_node(n->target)->op == OP_DEFERRED_NEW
+                 ? kin_deferred_complete(t, &KR->value[s])
+                 : kin_job_complete(t);
+        break;
+    }
+    case OP_COMPLETE_EXC:
+        rc = kin_job_complete_exceptionally(
+            ki_handle(n->target),
+            kin_error_new(KIN_EFAILED, "ModelFailure", "F%d", s));
+        break;
+    case OP_CANCEL_CHILDREN:
+        rc = kin_job_cancel_children(
+            n->target >= 0 ? ki_handle(n->target) : kin_current_job(), NULL);
         break;
     default:
         fprintf(stderr, "bad statement #%d\n", s);
@@ -460,7 +657,7 @@ static void ki_check_after(void) {
     const mp_prog *p = KR->p;
     for (int s = 0; s < p->n; s++) {
         const mp_node *n = ki_node(s);
-        if (!mp_owns_body(n->op) || !KR->created[s])
+        if (!mp_is_job(n->op) || !KR->created[s])
             continue;
         if (KR->ncomplete[s] != 1) {
             ki_violation("I1: job #%d completed %d times", s,
@@ -502,15 +699,26 @@ static void ki_check_after(void) {
             if (!found)
                 ki_violation("I4: scope #%d did not return its failure", s);
         } else {
-            int par = n->parent;
-            if (ki_node(par)->op == OP_SUPERVISOR) {
-                to_handler = n->op == OP_LAUNCH; /* rule 7; never async */
+            int par = ki_jparent(s);
+            const mp_node *pn = par >= 0 ? ki_node(par) : NULL;
+            if (!pn || pn->op == OP_SUPERVISOR ||
+                (pn->op == OP_JOB_NEW && pn->sup)) {
+                /* rule 7; never async; a job node's failure stays in it */
+                to_handler = n->op == OP_LAUNCH;
                 if (to_handler &&
                     (KR->nhandled[s] != 1 || KR->handled_err[s] != f))
-                    ki_violation("I4: the failure of #%d (under a supervisor) "
-                                 "did not reach its handler once",
-                                 s);
+                    ki_violation("I4: the failure of #%d (%s) did not reach "
+                                 "its handler once",
+                                 s, pn ? "under a supervisor" : "a root");
             } else {
+                /* a root Job() takes it and does not handle it either */
+                to_handler = n->op == OP_LAUNCH && mp_is_hand(pn->op) &&
+                             KR->unhandled[par];
+                if (to_handler &&
+                    (KR->nhandled[s] != 1 || KR->handled_err[s] != f))
+                    ki_violation("I4: the failure of #%d (under a root job "
+                                 "#%d) did not reach its handler once",
+                                 s, par);
                 const kin_error *pf = KR->final_cause[par];
                 if (!pf || (pf != f && !ki_in_suppressed(pf, f)))
                     ki_violation("I4: failure %s of #%d did not reach its "
@@ -529,8 +737,8 @@ static void ki_check_after(void) {
         /* I5. Not on Default: a worker keeps the last coroutine it ran
          * (its zombie) until it runs another, and L2 promises readability
          * until the owner completes, not staleness at once. */
-        if ((n->op == OP_LAUNCH || n->op == OP_ASYNC) && n->keep && !KR->mt &&
-            kin_job_state(KR->handle[s]) != KIN_ESTALE)
+        if ((n->op == OP_LAUNCH || n->op == OP_ASYNC || mp_is_hand(n->op)) &&
+            n->keep && !KR->mt && kin_job_state(KR->handle[s]) != KIN_ESTALE)
             ki_violation("I5: the handle of #%d is not stale after its "
                          "owner completed",
                          s);
@@ -565,6 +773,8 @@ MP_FN void ki_run(k_run *r, const mp_prog *p, int mode, int64_t tick_ms,
     memset(r, 0, sizeof *r);
     for (int i = 0; i < MP_MAX_NODES; i++)
         r->handled_by[i] = -2;
+    for (int i = 0; i < p->n; i++)
+        r->jparent[i] = p->nodes[i].parent;
     r->p = p;
     r->tick_ms = tick_ms;
     r->mt = mode == KI_DEFAULT_POOL;
@@ -585,6 +795,26 @@ MP_FN void ki_run(k_run *r, const mp_prog *p, int mode, int64_t tick_ms,
          i++) {
         struct timespec ms = {0, 1000000};
         nanosleep(&ms, NULL);
+    }
+    /* On Default a job born cancelled under a completed parent late in
+     * the run may still be completing on a worker. */
+    for (int i = 0; i < 10000; i++) {
+        ki_lock();
+        int left = r->pending;
+        ki_unlock();
+        if (left == 0 || !r->mt)
+            break;
+        struct timespec ms = {0, 1000000};
+        nanosleep(&ms, NULL);
+    }
+    if (r->pending != 0) {
+        ki_violation("%d jobs outside the root's tree were left running "
+                     "after kin_run_blocking returned",
+                     r->pending);
+        if (r->mt) {
+            fprintf(stderr, "interp: jobs left running on Default\n");
+            abort(); /* their completion handlers would find no run */
+        }
     }
     kin_clear_error();
     ki_check_after();

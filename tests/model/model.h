@@ -41,6 +41,23 @@
  *   rule 11      m_enqueue, m_wake, m_run's loop; scope bodies run in place
  *   rule 14      m_offer_to_parent (scoped), m_scope_result
  *
+ * Hand-made jobs and deferreds (kin_job_new, kin_deferred_new; Kotlin's
+ * Job(parent), SupervisorJob(parent), CompletableDeferred(parent)) are jobs
+ * of kind MJ_HAND with no coroutine: their "body" is done when they are
+ * completed by hand or cancelled (Kotlin's onCancelComplete: a cancelled
+ * Job() is completing, complete() then says false), and they run no
+ * handler. A root Job() (and a Job() under one) does not handle its
+ * children's failures (Kotlin's handlesException): m_offer_to_parent
+ * cancels it and still lets the child report (its handler).
+ * Epilogue: after the program root's body returned, the interpreter waits
+ * (non-cancellably) until every job outside the root's tree (made by the
+ * extended operations: root job nodes, no_parent launches, launches under
+ * them, jobs born cancelled under a completed parent) has completed, so
+ * none outlives the program; the model's root coroutine waits the same way
+ * (MW_EPI), woken by the last one's completion. After
+ * the root completed, kin_run_blocking runs what is still queued once
+ * (kin.h); a program that still has a job left then is rejected (M_LEAKY).
+ *
  * Model decisions where DESIGN.md is silent or open to reading are marked
  * "DECISION": the order of completions found during one cancellation
  * (m_run_deferred), and what "a wait that ends in a failure" means (m_await_outcome).
@@ -53,7 +70,7 @@
 
 #include "prog.h"
 
-enum { M_OK = 0, M_STUCK = 1, M_AMBIGUOUS = 2, M_TOO_LONG = 3 };
+enum { M_OK = 0, M_STUCK = 1, M_AMBIGUOUS = 2, M_TOO_LONG = 3, M_LEAKY = 4 };
 
 /* Cancellation wake order. When a cancellation reaches several suspended
  * coroutines at once, each is queued (rule 11: a resumed waiter is queued).
@@ -78,7 +95,7 @@ typedef struct m_err {
 
 /* ---- Jobs ------------------------------------------------------------------------- */
 
-enum { MJ_CORO, MJ_SCOPE };
+enum { MJ_CORO, MJ_SCOPE, MJ_HAND };
 
 typedef struct m_job {
     bool exists;
@@ -104,11 +121,16 @@ typedef struct m_job {
     int16_t later[MP_MAX_COROS];
     int handled_by; /* handler event: installer (-1 default), -2 none */
     int handled_err;
+    bool deferred;  /* MJ_HAND: kin_deferred_new */
+    bool unhandled; /* MJ_HAND: no coroutine or scope above handles */
+    bool counted;   /* the epilogue waits for it (m_model.pending) */
+    bool detached;  /* outside the program root's tree */
+    int value_node; /* deferred: the COMPLETE node whose value it holds */
 } m_job;
 
 /* ---- Coroutines --------------------------------------------------------------------- */
 
-enum { MW_NONE, MW_DELAY, MW_YIELD, MW_JOIN, MW_AWAIT, MW_SCOPE };
+enum { MW_NONE, MW_DELAY, MW_YIELD, MW_JOIN, MW_AWAIT, MW_SCOPE, MW_EPI };
 
 typedef struct m_frame {
     int owner;     /* node whose body runs */
@@ -131,6 +153,7 @@ typedef struct m_co {
     bool cancellable;
     int timer; /* MW_DELAY */
     int stmt;  /* the statement that suspended */
+    int epi_ret, epi_err; /* MW_EPI: what the root's body returned */
 } m_co;
 
 typedef struct m_timer {
@@ -168,6 +191,7 @@ typedef struct m_model {
     int nev;
     m_ev evs[8 * MP_MAX_NODES];
     int rb_rc, rb_err; /* kin_run_blocking's result */
+    int pending;       /* counted jobs not completed (the epilogue) */
     int64_t steps;
     int64_t max_ticks; /* a timed program longer than this: M_TOO_LONG */
 } m_model;
@@ -345,6 +369,8 @@ static bool m_mark_cancelling(m_model *m, int id, int e) {
         j->body_done = true;
         j->never_ran = true;
     }
+    if (j->kind == MJ_HAND)
+        j->body_done = true; /* Kotlin's onCancelComplete */
     j->state = KIN_STATE_CANCELLING;
     return true;
 }
@@ -482,7 +508,8 @@ static bool m_offer_to_parent(m_model *m, int id, int e) {
     if (j->parent < 0 || J(m, j->parent)->supervisor)
         return false;
     m_cancel_job(m, j->parent, e);
-    return true;
+    /* Kotlin's childCancelled: cancelImpl(cause) && handlesException */
+    return !J(m, j->parent)->unhandled;
 }
 
 static void m_unlink_child(m_model *m, int p, int c) {
@@ -522,6 +549,13 @@ static void m_finalize(m_model *m, int id) {
         for (int i = 0; i < j->nwait; i++) /* waiters, in registration order */
             m_wake(m, j->waiters[i]);
         j->nwait = 0;
+        /* then its completion handlers: the interpreter's completes its
+         * keeper when the last counted job is done (the epilogue) */
+        if (j->counted) {
+            j->counted = false;
+            if (--m->pending == 0 && m->cos[0].wait == MW_EPI)
+                m_wake(m, 0);
+        }
         int p = j->parent, up = -1;
         if (p >= 0) {
             m_unlink_child(m, p, id);
@@ -539,7 +573,7 @@ static void m_job_create(m_model *m, int id, int kind, int parent, bool lazy) {
     memset(j, 0, sizeof *j);
     j->exists = true;
     j->kind = kind;
-    j->parent = parent;
+    j->parent = -1; /* set below, unless the parent has completed */
     j->child_head = j->child_tail = j->sib_next = j->sib_prev = -1;
     j->state = lazy ? KIN_STATE_NEW : KIN_STATE_ACTIVE;
     j->cause = j->failure = j->kids_err = j->self_err = -1;
@@ -549,9 +583,26 @@ static void m_job_create(m_model *m, int id, int kind, int parent, bool lazy) {
     j->handled_by = -2;
     j->handled_err = -1;
     j->handler = -1;
+    j->value_node = -2; /* kin_job_complete: the value NULL */
+    /* outside the root's tree: no parent (a non-cancellable section is
+     * waited for by its caller: inside), or a parent outside */
+    j->detached = id != 0 && kind != MJ_SCOPE &&
+                  (parent < 0 || m_final(J(m, parent)->state));
+    if (parent >= 0 && J(m, parent)->detached)
+        j->detached = true;
     if (parent < 0)
         return;
     m_job *p = J(m, parent);
+    if (m_final(p->state)) {
+        /* an explicit parent that has completed: the child is born
+         * cancelled and stands alone (kin.h kin_launch_opts.parent) */
+        m_mark_cancelling(m, id, p->state == KIN_STATE_COMPLETED
+                                     ? m_err_new(m, ME_CANCEL, KIN_ECANCELED,
+                                                 -1)
+                                     : m_kids_err(m, p));
+        return;
+    }
+    j->parent = parent;
     j->sib_prev = p->child_tail;
     if (p->child_tail >= 0)
         J(m, p->child_tail)->sib_next = id;
@@ -642,7 +693,9 @@ static int m_await_outcome(m_model *m, m_co *c, int target, int *err,
         *err = cause;
         return m->errs[cause].code;
     }
-    *val = target; /* its value: the interpreter returns &value[node] */
+    /* its value: the interpreter returns &value[node] (a deferred:
+     * &value[the COMPLETE node]) */
+    *val = t->kind == MJ_HAND ? t->value_node : target;
     return 0;
 }
 
@@ -685,8 +738,17 @@ static int m_stmt(m_model *m, int ci, int s, int *rc, int *err, int *val) {
     switch (n->op) {
     case OP_LAUNCH:
     case OP_ASYNC: {
-        m_job_create(m, s, MJ_CORO, c->cur, n->lazy);
+        /* an explicit parent changes the family, not the context (the
+         * handler below is still the caller's) */
+        int parent = n->xparent == -1             ? c->cur
+                     : n->xparent == MP_NO_PARENT ? -1
+                                                  : n->xparent;
+        m_job_create(m, s, MJ_CORO, parent, n->lazy);
         m_job *j = J(m, s);
+        if (j->detached) {
+            j->counted = true;
+            m->pending++;
+        }
         j->co = s;
         j->async = n->op == OP_ASYNC;
         /* rule 7: its own handler, else the one in its parent's context */
@@ -727,6 +789,7 @@ static int m_stmt(m_model *m, int ci, int s, int *rc, int *err, int *val) {
         j->co = ci;
         j->scoped = n->op != OP_NONCANCEL;
         j->noncancel = n->op == OP_NONCANCEL;
+        j->detached = J(m, c->cur)->detached;
         j->supervisor = n->op == OP_SUPERVISOR;
         j->handler = J(m, c->cur)->handler;
         if (mp_is_timeout(n->op)) {
@@ -799,6 +862,53 @@ static int m_stmt(m_model *m, int ci, int s, int *rc, int *err, int *val) {
         *err = m_err_new(m, ME_FAIL, KIN_EFAILED, s);
         *rc = KIN_EFAILED;
         return ST_DONE;
+    case OP_JOB_NEW:
+    case OP_DEFERRED_NEW: {
+        /* Job(parent) / CompletableDeferred(parent): a parent that is
+         * cancelling gives a job born cancelled, completed at once */
+        int parent = n->xparent == MP_NO_PARENT ? -1 : c->cur;
+        m_job_create(m, s, MJ_HAND, parent, false);
+        m_job *j = J(m, s);
+        j->deferred = n->op == OP_DEFERRED_NEW;
+        j->supervisor = n->sup;
+        j->unhandled = j->parent < 0 || (J(m, j->parent)->kind == MJ_HAND &&
+                                         J(m, j->parent)->unhandled);
+        if (j->detached) {
+            j->counted = true;
+            m->pending++;
+        }
+        if (m_claim_finalize(j))
+            m_finalize(m, s);
+        return ST_DONE;
+    }
+    case OP_COMPLETE:
+    case OP_COMPLETE_EXC: {
+        /* complete() / completeExceptionally(): 1 if this call completed
+         * it, 0 if it was completing, cancelled or completed already */
+        int t = n->target;
+        int e = n->op == OP_COMPLETE_EXC ? m_err_new(m, ME_FAIL, KIN_EFAILED, s)
+                                         : -1;
+        m_job *j = J(m, t);
+        if (j->body_done || m_final(j->state))
+            return ST_DONE;
+        *rc = 1;
+        if (e < 0 && j->deferred)
+            j->value_node = s;
+        m_body_done(m, t, e < 0 ? 0 : KIN_EFAILED, e);
+        return ST_DONE;
+    }
+    case OP_CANCEL_CHILDREN: {
+        /* cancelChildren(): the children it has now, one by one */
+        int t = n->target >= 0 ? n->target : c->cur;
+        int e = m_err_new(m, ME_CANCEL, KIN_ECANCELED, -1);
+        int16_t kids[MP_MAX_NODES];
+        int nk = 0;
+        for (int k = J(m, t)->child_head; k >= 0; k = J(m, k)->sib_next)
+            kids[nk++] = (int16_t)k;
+        for (int i = 0; i < nk; i++)
+            m_cancel_job(m, kids[i], e);
+        return ST_DONE;
+    }
     default:
         fprintf(stderr, "model: bad op %d\n", n->op);
         abort();
@@ -867,8 +977,15 @@ static void m_exec(m_model *m, int ci) {
         if (f->ending) {
             m_emit(m, EV_END, f->owner, f->ret, -1, c->err);
             if (c->sp == 1) { /* the coroutine's body returned */
-                c->done = true;
                 c->sp = 0;
+                if (ci == 0 && m->pending > 0) {
+                    /* the epilogue: wait for the counted jobs first */
+                    c->epi_ret = f->ret;
+                    c->epi_err = c->err;
+                    m_suspend(m, c, 0, MW_EPI, -1, false);
+                    return;
+                }
+                c->done = true;
                 m_body_done(m, ci, f->ret, c->err);
                 return;
             }
@@ -958,6 +1075,11 @@ static void m_turn(m_model *m, int ci) {
         m_scope_return(m, ci);
         m_exec(m, ci);
         return;
+    case MW_EPI:
+        c->done = true;
+        c->err = c->epi_err;
+        m_body_done(m, ci, c->epi_ret, c->epi_err);
+        return;
     default:
         fprintf(stderr, "model: resumed coroutine #%d not waiting\n", ci);
         abort();
@@ -990,6 +1112,7 @@ MP_FN int m_run(m_model *m, const mp_prog *p, bool virtual_time,
     m->rb_rc = 0;
     m->rb_err = -1;
     m->steps = 0;
+    m->pending = 0;
     m->p = p;
     m->max_ticks = max_ticks;
     for (int i = 0; i < p->n; i++) {
@@ -1041,6 +1164,18 @@ MP_FN int m_run(m_model *m, const mp_prog *p, bool virtual_time,
             if (m->timers[t].live && m->timers[t].deadline == m->now)
                 m_fire_timer(m, t);
     }
+    /* kin_run_blocking runs the coroutines still queued once each, up to
+     * their next suspension (kin.h); anything left after that would outlive
+     * the program: rejected. */
+    int nq = (m->qtail - m->qhead + MP_MAX_NODES + 1) % (MP_MAX_NODES + 1);
+    for (int i = 0; i < nq; i++) {
+        int ci = m->queue[m->qhead];
+        m->qhead = (m->qhead + 1) % (MP_MAX_NODES + 1);
+        m_turn(m, ci);
+    }
+    for (int i = 0; i < p->n; i++)
+        if (m->jobs[i].exists && !m_final(m->jobs[i].state))
+            return m->status = M_LEAKY;
     int cause = J(m, 0)->final_cause;
     m->rb_rc = cause < 0 ? 0 : m->errs[cause].code;
     m->rb_err = cause;

@@ -27,6 +27,34 @@
  *              ... } }.
  * START's result (KIN_EALREADY) never triggers a policy.
  *
+ * Hand-made jobs, deferreds and explicit parents (issue 9), drawn only in
+ * "extended" programs (mp_gen.ext, about half of the seeded ones; the
+ * fuzzer's when bit 1 of its first byte is set), so that the programs of
+ * the other seeds are exactly those from before they existed:
+ *   JOB_NEW       kin_job_new (maybe a supervisor), a child of the current
+ *                 job or a root (xparent MP_NO_PARENT); its handle is kept
+ *   DEFERRED_NEW  kin_deferred_new, the same, awaitable
+ *   COMPLETE      kin_job_complete, or kin_deferred_complete(&value[node])
+ *                 for a deferred: returns 1 the first time, then 0
+ *   COMPLETE_EXC  kin_job_complete_exceptionally with a failure "F<node>"
+ *   CANCEL_CHILDREN  kin_job_cancel_children of a handle, or of the
+ *                 current job (target -1)
+ *   LAUNCH/ASYNC with xparent: an explicit parent (a job node or a kept
+ *                 coroutine handle, kin_launch_opts.parent) or none at all
+ *                 (MP_NO_PARENT, .no_parent)
+ * and AWAIT / JOIN / CANCEL / START may name a job node. The body that
+ * makes a job node always completes, fails or cancels it later in the same
+ * body (its "terminator", placed before a trailing FAIL); if the body ends
+ * early on an error, its job is cancelling and so is the job node. A root
+ * job node is made only in a body that ignores errors, so its terminator
+ * always runs. Coroutines outside the program root's tree (no_parent,
+ * under a root job, born cancelled under a completed parent) are waited
+ * for by the interpreter after the root's body returned (see model.h,
+ * "epilogue"), so every program ends with nothing left running.
+ * TODO(hand resumption): kin_suspend / kin_resume ("suspending by hand")
+ * are being built on another branch; their operations go here (OP_SUSPEND,
+ * OP_RESUME below), with the generator, model.h and interp.h.
+ *
  * Programs are built from a random source: a seeded PRNG (the test) or the
  * fuzzer's bytes. Times are in ticks; untimed programs use only 0 and
  * "forever" (which never fires), so their order of events does not depend on
@@ -46,10 +74,12 @@
 
 enum {
     MP_MAX_NODES = 1500,
-    MP_MAX_STMTS = 10, /* statements per body */
+    MP_MAX_STMTS = 16, /* statements per body */
+    MP_OLD_STMTS = 10, /* ... in programs without the extended operations */
     MP_MAX_COROS = 200, /* coroutines per program, the root included */
     MP_MAX_DEPTH = 6,   /* nesting of bodies (coroutines and scopes) */
     MP_INF = -1,        /* ticks: forever (never fires) */
+    MP_NO_PARENT = -2,  /* xparent: no parent at all */
 };
 
 typedef enum mp_op {
@@ -70,6 +100,15 @@ typedef enum mp_op {
     OP_CANCEL_SELF,
     OP_START,
     OP_FAIL,
+    /* the extended operations (issue 9) */
+    OP_JOB_NEW,
+    OP_DEFERRED_NEW,
+    OP_COMPLETE,
+    OP_COMPLETE_EXC,
+    OP_CANCEL_CHILDREN,
+    /* TODO(hand resumption): kin_suspend / kin_resume are not on main yet.
+     * OP_SUSPEND,   suspend by hand until resumed (or cancelled)
+     * OP_RESUME,    resume a coroutine suspended by OP_SUSPEND */
     OP_COUNT_
 } mp_op;
 
@@ -82,8 +121,14 @@ typedef struct mp_node {
     uint8_t handler; /* LAUNCH/ASYNC: installs its own exception handler */
     uint8_t keep;    /* LAUNCH/ASYNC: its handle is used by a statement */
     uint8_t nkids;
+    uint8_t sup;     /* JOB_NEW: a supervisor job */
+    int16_t xparent; /* LAUNCH/ASYNC: -1 the current job, a job node, or
+                        MP_NO_PARENT; JOB_NEW/DEFERRED_NEW: -1 the current
+                        job, or MP_NO_PARENT (a root) */
     int16_t ticks;   /* DELAY, TIMEOUT*: 0.., or MP_INF */
-    int16_t target;  /* AWAIT/JOIN/CANCEL/START: a LAUNCH/ASYNC node */
+    int16_t target;  /* AWAIT/JOIN/CANCEL/START: a LAUNCH/ASYNC node (or a
+                        job node); COMPLETE*: a job node; CANCEL_CHILDREN:
+                        a handle, or -1 for the current job */
     int16_t cleanup; /* POL_CLEANUP: its NONCANCEL node, else -1 */
     int16_t parent;  /* the body owner this node belongs to; -1 for root */
     int16_t kids[MP_MAX_STMTS];
@@ -94,6 +139,7 @@ typedef struct mp_prog {
     int timed; /* uses finite non-zero ticks */
     int n;     /* nodes; node 0 is the root */
     int ncoro;
+    int ext;   /* may use the extended operations */
     mp_node nodes[MP_MAX_NODES];
 } mp_prog;
 
@@ -109,11 +155,21 @@ static inline bool mp_is_scope(int op) {
 static inline bool mp_is_timeout(int op) {
     return op == OP_TIMEOUT || op == OP_TIMEOUT_NULL;
 }
+/* A hand-made job (kin_job_new / kin_deferred_new): a job with no body. */
+static inline bool mp_is_hand(int op) {
+    return op == OP_JOB_NEW || op == OP_DEFERRED_NEW;
+}
+/* Every node that is a job: body owners and hand-made jobs. */
+static inline bool mp_is_job(int op) {
+    return mp_owns_body(op) || mp_is_hand(op);
+}
 
 static const char *const mp_op_names[OP_COUNT_] = {
     "root",    "launch",        "async",   "coroutine_scope", "supervisor_scope",
     "with_timeout", "with_timeout_or_null", "non_cancellable", "delay", "yield",
-    "ensure_active", "await", "join", "cancel", "cancel_self", "start", "fail"};
+    "ensure_active", "await", "join", "cancel", "cancel_self", "start", "fail",
+    "job_new", "deferred_new", "complete", "complete_exceptionally",
+    "cancel_children"};
 
 /* ---- Random source ---------------------------------------------------------
  * Either a PRNG (splitmix64, deterministic per seed) or a byte string (the
@@ -121,14 +177,18 @@ static const char *const mp_op_names[OP_COUNT_] = {
  * the smallest choice, so generation ends). */
 typedef struct mp_rng {
     uint64_t s;
+    uint64_t s2; /* the second stream: the extended operations' choices */
     const uint8_t *data;
     size_t len, pos;
     bool bytes;
+    bool ext_ok; /* the extended operations may be used */
 } mp_rng;
 
 MP_FN void mp_rng_seed(mp_rng *r, uint64_t seed) {
     memset(r, 0, sizeof *r);
     r->s = seed;
+    r->s2 = seed ^ 0x5851f42d4c957f2dull;
+    r->ext_ok = true;
 }
 
 MP_FN void mp_rng_bytes(mp_rng *r, const uint8_t *data, size_t len) {
@@ -166,6 +226,26 @@ static inline bool mp_chance(mp_rng *r, unsigned pct) {
     return mp_rand(r, 100) < pct;
 }
 
+/* The extended operations draw from a second stream (the seeded PRNG's
+ * s2; the fuzzer has one stream), so that drawing them leaves the first
+ * stream, and so the programs of seeds that draw none, as they were. */
+static inline unsigned mp_xrand(mp_rng *r, unsigned n) {
+    if (r->bytes)
+        return mp_rand(r, n);
+    if (n <= 1)
+        return 0;
+    uint64_t z = (r->s2 += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return (unsigned)((z ^ (z >> 31)) % n);
+}
+
+static inline bool mp_xchance(mp_rng *r, unsigned pct) {
+    if (r->bytes && r->pos >= r->len)
+        return false;
+    return mp_xrand(r, 100) < pct;
+}
+
 /* ---- Generator ------------------------------------------------------------- */
 
 typedef struct mp_gen {
@@ -175,7 +255,16 @@ typedef struct mp_gen {
     int max_stmts; /* per body at depth 1; fewer deeper */
     bool timed;
     int w_fail, w_sup, w_cancel; /* per-program weights of those ops */
+    bool ext;                    /* extended operations in this program */
+    uint8_t detached[MP_MAX_NODES]; /* outside the program root's tree */
+    uint8_t termed[MP_MAX_NODES];   /* job node: its terminator is placed */
+    uint8_t npend[MP_MAX_NODES];    /* body: job nodes not yet terminated */
 } mp_gen;
+
+/* Extended programs: per statement, the chance (%) of an extended
+ * operation instead of an old one; per program, the chance (%) that the
+ * program is extended. */
+enum { MP_EXT_STMT_PCT = 22, MP_EXT_PROG_PCT = 50 };
 
 /* Handles visible to a body: launched earlier by it or by an enclosing body
  * before the point where this body started (L2: the launching job outlives
@@ -197,6 +286,7 @@ static int mp_new_node(mp_gen *g, int op, int parent) {
     n->parent = (int16_t)parent;
     n->target = -1;
     n->cleanup = -1;
+    n->xparent = -1;
     return id;
 }
 
@@ -231,12 +321,40 @@ static void mp_add_kid(mp_prog *p, int owner, int kid) {
     o->kids[o->nkids++] = (int16_t)kid;
 }
 
-/* A visible handle usable by op (AWAIT: async only), or -1. */
-static int mp_pick_target(mp_gen *g, const mp_vis *v, int op) {
+/* True if job node t was made by owner's body or by a body that runs
+ * owner's in place (owner is a scope in it): owner runs in the coroutine
+ * that is to complete t later. */
+static bool mp_made_here(const mp_prog *p, int t, int owner) {
+    for (int a = owner; a >= 0; a = p->nodes[a].parent) {
+        if (p->nodes[t].parent == a)
+            return true;
+        if (mp_is_coro(p->nodes[a].op))
+            return false;
+    }
+    return false;
+}
+
+/* A visible handle usable by op in owner's body (AWAIT: async or
+ * deferred only), or -1. A job node that this body made is waited for
+ * (AWAIT, JOIN) only after its terminator: before, nothing would end it. */
+static int mp_pick_target(mp_gen *g, const mp_vis *v, int op, int owner) {
     int cand[64], n = 0;
+    /* no waiting at all while this coroutine has a job node to terminate
+     * (what it waits for might wait for that job) */
+    if (op == OP_AWAIT || op == OP_JOIN)
+        for (int a = owner; a >= 0; a = g->p->nodes[a].parent) {
+            if (g->npend[a])
+                return -1;
+            if (mp_is_coro(g->p->nodes[a].op))
+                break;
+        }
     for (int i = 0; i < v->n; i++) {
         int t = v->ids[i];
-        if (op == OP_AWAIT && g->p->nodes[t].op != OP_ASYNC)
+        int top = g->p->nodes[t].op;
+        if (op == OP_AWAIT && top != OP_ASYNC && top != OP_DEFERRED_NEW)
+            continue;
+        if ((op == OP_AWAIT || op == OP_JOIN) && mp_is_hand(top) &&
+            !g->termed[t] && mp_made_here(g->p, t, owner))
             continue;
         cand[n++] = t;
     }
@@ -249,6 +367,9 @@ static void mp_gen_body(mp_gen *g, int owner, int depth, const mp_vis *inherited
                         bool cleanup);
 static bool mp_under_sup(const mp_prog *p, int owner) {
     int par = p->nodes[owner].parent;
+    int x = p->nodes[owner].xparent;
+    if (p->nodes[owner].op == OP_LAUNCH && x >= 0)
+        return p->nodes[x].op == OP_JOB_NEW && p->nodes[x].sup;
     return par >= 0 && p->nodes[owner].op == OP_LAUNCH &&
            p->nodes[par].op == OP_SUPERVISOR;
 }
@@ -262,6 +383,241 @@ static int mp_gen_cleanup(mp_gen *g, int owner, int depth) {
     mp_vis none = {0};
     mp_gen_body(g, nc, depth + 1, &none, true);
     return nc;
+}
+
+/* ---- The extended operations (issue 9) -------------------------------------
+ * Drawn from the second stream (mp_xrand) in extended programs only. */
+
+/* A body's job nodes still waiting for their terminator. */
+typedef struct mp_ext_body {
+    int npend;
+    int16_t pend[MP_MAX_STMTS];
+    bool made_root; /* made a root job node: the body ignores errors */
+} mp_ext_body;
+
+/* The coroutine (node) whose stack runs owner's body. */
+static int mp_coro_of(const mp_prog *p, int owner) {
+    while (!mp_is_coro(p->nodes[owner].op))
+        owner = p->nodes[owner].parent;
+    return owner;
+}
+
+/* Roots (root job nodes, no_parent launches) are made only by the program
+ * root's coroutine (before its body returns) and by coroutines outside
+ * its tree, so that the epilogue (model.h) never misses one made late. */
+static bool mp_detached_ok(const mp_gen *g, int owner) {
+    int c = mp_coro_of(g->p, owner);
+    return c == 0 || g->detached[c];
+}
+
+/* The terminator of the body's first pending job node: complete (50%),
+ * complete_exceptionally (20%, when the program fails at all) or cancel. */
+static int mp_gen_terminator(mp_gen *g, int owner, mp_ext_body *xb) {
+    mp_prog *p = g->p;
+    if (xb->npend == 0 || p->nodes[owner].nkids >= MP_MAX_STMTS)
+        return -1;
+    int j = xb->pend[0];
+    memmove(&xb->pend[0], &xb->pend[1], (size_t)--xb->npend * sizeof xb->pend[0]);
+    g->npend[owner] = (uint8_t)xb->npend;
+    unsigned c = mp_xrand(g->r, 100);
+    int op = c < 50 ? OP_COMPLETE
+             : c < 70 ? (g->w_fail ? OP_COMPLETE_EXC : OP_COMPLETE)
+                      : OP_CANCEL;
+    int id = mp_new_node(g, op, owner);
+    if (id < 0)
+        return -1;
+    p->nodes[id].target = (int16_t)j;
+    mp_add_kid(p, owner, id);
+    g->termed[j] = 1;
+    return id;
+}
+
+/* A launch or async in owner's body with parent xparent (-1: the current
+ * job), whose body sees vis. */
+static int mp_gen_xlaunch(mp_gen *g, int owner, int depth, int xparent,
+                          const mp_vis *vis, bool detached) {
+    mp_prog *p = g->p;
+    int op = mp_xchance(g->r, 25) ? OP_ASYNC : OP_LAUNCH;
+    int id = mp_new_node(g, op, owner);
+    if (id < 0)
+        return -1;
+    mp_node *n = &p->nodes[id];
+    mp_add_kid(p, owner, id);
+    n->xparent = (int16_t)xparent;
+    g->detached[id] = detached;
+    p->ncoro++;
+    n->lazy = mp_chance(g->r, 8);
+    n->handler = mp_chance(g->r, 35);
+    mp_gen_body(g, id, depth + 1, vis, false);
+    return id;
+}
+
+static void mp_vis_add(mp_vis *v, int id) {
+    if (v->n < 64)
+        v->ids[v->n++] = (int16_t)id;
+}
+
+static mp_vis mp_vis_without(const mp_vis *v, int id) {
+    mp_vis out = {0};
+    for (int i = 0; i < v->n; i++)
+        if (v->ids[i] != id)
+            out.ids[out.n++] = v->ids[i];
+    return out;
+}
+
+/* What a scope's body sees: vis, less the job nodes that this coroutine
+ * is still to terminate (the scope waits for its children, so none of
+ * them may wait for those). */
+static mp_vis mp_vis_scope(const mp_gen *g, const mp_vis *v, int owner) {
+    mp_vis out = {0};
+    for (int i = 0; i < v->n; i++) {
+        int t = v->ids[i];
+        if (mp_is_hand(g->p->nodes[t].op) && !g->termed[t] &&
+            mp_made_here(g->p, t, owner))
+            continue;
+        out.ids[out.n++] = (int16_t)t;
+    }
+    return out;
+}
+
+enum { X_JOB, X_DEFERRED, X_LAUNCH, X_COMPLETE, X_COMPLETE_EXC, X_CCHILD,
+       X_TERM, X_N };
+
+/* Generates one extended operation (with what comes with it) in owner's
+ * body; false if none fits here. */
+static bool mp_gen_ext(mp_gen *g, int owner, int depth, mp_vis *vis,
+                       mp_ext_body *xb, bool can_nest) {
+    mp_prog *p = g->p;
+    mp_rng *r = g->r;
+    mp_node *o = &p->nodes[owner];
+    int room = MP_MAX_STMTS - 2 - o->nkids - xb->npend; /* 2: lazy STARTs */
+    bool coro_ok = can_nest && p->ncoro < g->max_coro;
+    int hands = 0, xpar = 0, kept = 0;
+    for (int i = 0; i < vis->n; i++) {
+        int t = vis->ids[i];
+        if (mp_is_hand(p->nodes[t].op)) {
+            hands++;
+            if (p->nodes[t].parent == owner)
+                xpar++;
+        } else {
+            kept++;
+        }
+    }
+    bool no_parent_ok = mp_detached_ok(g, owner);
+    int w[X_N] = {
+        [X_JOB] = room >= 3 && xb->npend < 4 ? 5 : 0,
+        [X_DEFERRED] = room >= 3 && xb->npend < 4 ? 4 : 0,
+        [X_LAUNCH] = room >= 1 && coro_ok && (xpar + kept || no_parent_ok)
+                         ? 5
+                         : 0,
+        [X_COMPLETE] = room >= 1 && hands ? 3 : 0,
+        [X_COMPLETE_EXC] = room >= 1 && hands && g->w_fail ? 2 : 0,
+        [X_CCHILD] = room >= 1 ? 2 : 0,
+        [X_TERM] = xb->npend ? 6 : 0,
+    };
+    int total = 0;
+    for (int k = 0; k < X_N; k++)
+        total += w[k];
+    if (total == 0)
+        return false;
+    int pick = (int)mp_xrand(r, (unsigned)total), k = 0;
+    while (pick >= w[k])
+        pick -= w[k++];
+
+    switch (k) {
+    case X_JOB:
+    case X_DEFERRED: {
+        int op = k == X_JOB ? OP_JOB_NEW : OP_DEFERRED_NEW;
+        int id = mp_new_node(g, op, owner);
+        if (id < 0)
+            return false;
+        mp_node *n = &p->nodes[id];
+        mp_add_kid(p, owner, id);
+        n->keep = 1;
+        n->sup = op == OP_JOB_NEW && mp_xchance(r, 30);
+        bool root = no_parent_ok && o->op != OP_NONCANCEL && mp_xchance(r, 30);
+        n->xparent = root ? MP_NO_PARENT : -1;
+        g->detached[id] = root || g->detached[mp_coro_of(p, owner)];
+        if (root)
+            xb->made_root = true;
+        xb->pend[xb->npend++] = (int16_t)id;
+        g->npend[owner] = (uint8_t)xb->npend;
+        /* its children: coroutines launched with .parent = it; they see
+         * what this body sees, except the job itself (their ancestor);
+         * under a root, nothing (they may outlive this body's owner) */
+        int nk = (int)mp_xrand(r, op == OP_JOB_NEW ? 3 : 2) +
+                 (op == OP_JOB_NEW);
+        mp_vis cv = root ? (mp_vis){0} : mp_vis_without(vis, id);
+        for (int i = 0; i < nk && coro_ok && p->ncoro < g->max_coro &&
+                        p->nodes[owner].nkids + xb->npend + 2 < MP_MAX_STMTS;
+             i++) {
+            int c = mp_gen_xlaunch(g, owner, depth, id, &cv,
+                                   g->detached[id]);
+            if (c < 0)
+                break;
+            mp_vis_add(vis, c);
+        }
+        mp_vis_add(vis, id);
+        return true;
+    }
+    case X_LAUNCH: {
+        /* the parent: a job node of this body, a kept coroutine handle, or
+         * none at all */
+        int nc = xpar + kept + (no_parent_ok ? 1 : 0);
+        int c = (int)mp_xrand(r, (unsigned)nc), par = MP_NO_PARENT;
+        for (int i = 0; i < vis->n && par == MP_NO_PARENT; i++) {
+            int t = vis->ids[i];
+            bool cand = mp_is_hand(p->nodes[t].op) ? p->nodes[t].parent == owner
+                                                    : true;
+            if (cand && c-- == 0)
+                par = t;
+        }
+        mp_vis none = {0}, cv = none;
+        bool det = true;
+        if (par >= 0) {
+            p->nodes[par].keep = 1;
+            det = g->detached[par];
+            if (mp_is_hand(p->nodes[par].op) &&
+                p->nodes[par].xparent != MP_NO_PARENT)
+                cv = mp_vis_without(vis, par);
+        }
+        int id = mp_gen_xlaunch(g, owner, depth, par, &cv, det);
+        if (id < 0)
+            return false;
+        mp_vis_add(vis, id);
+        return true;
+    }
+    case X_COMPLETE:
+    case X_COMPLETE_EXC: {
+        int c = (int)mp_xrand(r, (unsigned)hands), t = -1;
+        for (int i = 0; i < vis->n && t < 0; i++)
+            if (mp_is_hand(p->nodes[vis->ids[i]].op) && c-- == 0)
+                t = vis->ids[i];
+        int id = mp_new_node(g, k == X_COMPLETE ? OP_COMPLETE : OP_COMPLETE_EXC,
+                             owner);
+        if (id < 0)
+            return false;
+        p->nodes[id].target = (int16_t)t;
+        mp_add_kid(p, owner, id);
+        return true;
+    }
+    case X_CCHILD: {
+        int t = -1;
+        if (vis->n && mp_xchance(r, 60))
+            t = vis->ids[mp_xrand(r, (unsigned)vis->n)];
+        int id = mp_new_node(g, OP_CANCEL_CHILDREN, owner);
+        if (id < 0)
+            return false;
+        p->nodes[id].target = (int16_t)t;
+        if (t >= 0)
+            p->nodes[t].keep = 1;
+        mp_add_kid(p, owner, id);
+        return true;
+    }
+    case X_TERM:
+        return mp_gen_terminator(g, owner, xb) >= 0;
+    }
+    return false;
 }
 
 enum { W_LAUNCH, W_ASYNC, W_SCOPE, W_SUP, W_TMO, W_TMON, W_NC, W_DELAY,
@@ -290,17 +646,21 @@ static void mp_gen_body(mp_gen *g, int owner, int depth, const mp_vis *inherited
         max = 3;
     if (max < 2)
         max = 2;
-    if (max > MP_MAX_STMTS - 2)
-        max = MP_MAX_STMTS - 2; /* room for the STARTs of lazy children */
+    if (max > MP_OLD_STMTS - 2)
+        max = MP_OLD_STMTS - 2; /* room for the STARTs of lazy children */
     int want = 1 + (int)mp_rand(r, (unsigned)max);
     if (depth == 1)
         want = 3 + (int)mp_rand(r, (unsigned)max); /* the root does more */
-    if (want > MP_MAX_STMTS - 2)
-        want = MP_MAX_STMTS - 2;
+    if (want > MP_OLD_STMTS - 2)
+        want = MP_OLD_STMTS - 2;
+    mp_ext_body xb = {0};
     bool can_nest = depth < MP_MAX_DEPTH && p->n < MP_MAX_NODES - 40;
     bool under_sup = mp_under_sup(p, owner);
 
     for (int i = 0; i < want; i++) {
+        if (g->ext && !cleanup && mp_xchance(r, MP_EXT_STMT_PCT) &&
+            mp_gen_ext(g, owner, depth, &vis, &xb, can_nest))
+            continue;
         int w[W_N];
         int total = 0;
         for (int k = 0; k < W_N; k++) {
@@ -318,13 +678,15 @@ static void mp_gen_body(mp_gen *g, int owner, int depth, const mp_vis *inherited
                 x = 0;
             if ((op == OP_AWAIT || op == OP_JOIN || op == OP_CANCEL ||
                  op == OP_START) &&
-                mp_pick_target(g, &vis, op == OP_AWAIT ? OP_AWAIT : OP_JOIN) <
+                mp_pick_target(g, &vis, op == OP_AWAIT ? OP_AWAIT : OP_JOIN,
+                               owner) <
                     0)
                 x = 0;
             if (op == OP_AWAIT) {
                 bool any = false;
                 for (int v = 0; v < vis.n; v++)
-                    any |= p->nodes[vis.ids[v]].op == OP_ASYNC;
+                    any |= p->nodes[vis.ids[v]].op == OP_ASYNC ||
+                           p->nodes[vis.ids[v]].op == OP_DEFERRED_NEW;
                 if (!any)
                     x = 0;
             }
@@ -378,14 +740,18 @@ static void mp_gen_body(mp_gen *g, int owner, int depth, const mp_vis *inherited
             break;
         case OP_SCOPE:
         case OP_SUPERVISOR:
-        case OP_NONCANCEL:
-            mp_gen_body(g, id, depth + 1, &vis, false);
+        case OP_NONCANCEL: {
+            mp_vis sv = mp_vis_scope(g, &vis, owner);
+            mp_gen_body(g, id, depth + 1, &sv, false);
             break;
+        }
         case OP_TIMEOUT:
-        case OP_TIMEOUT_NULL:
+        case OP_TIMEOUT_NULL: {
             n->ticks = (int16_t)mp_pick_ticks_timeout(g);
-            mp_gen_body(g, id, depth + 1, &vis, false);
+            mp_vis sv = mp_vis_scope(g, &vis, owner);
+            mp_gen_body(g, id, depth + 1, &sv, false);
             break;
+        }
         case OP_DELAY:
             n->ticks = (int16_t)(cleanup ? (g->timed && mp_chance(r, 60)
                                                 ? 1 + (int)mp_rand(r, 4)
@@ -396,7 +762,7 @@ static void mp_gen_body(mp_gen *g, int owner, int depth, const mp_vis *inherited
         case OP_JOIN:
         case OP_CANCEL:
         case OP_START:
-            n->target = (int16_t)mp_pick_target(g, &vis, op);
+            n->target = (int16_t)mp_pick_target(g, &vis, op, owner);
             p->nodes[n->target].keep = 1;
             break;
         default:
@@ -406,12 +772,26 @@ static void mp_gen_body(mp_gen *g, int owner, int depth, const mp_vis *inherited
             break;
     }
 
-    /* Every lazy child of this body gets started by it (unless something in
-     * the body already waits for it or cancels it): a lazy child that nobody
-     * starts would keep its parent from completing, as in Kotlin. */
+    /* Every job node this body made gets its terminator (before a trailing
+     * FAIL): a job node nobody completes would keep its parent from
+     * completing (mp_gen_ext reserved the room). */
     mp_node *o = &p->nodes[owner];
     bool ends_with_fail =
         o->nkids > 0 && p->nodes[o->kids[o->nkids - 1]].op == OP_FAIL;
+    while (xb.npend > 0) {
+        int id = mp_gen_terminator(g, owner, &xb);
+        if (id < 0)
+            break;
+        if (ends_with_fail) { /* it went last: swap it with the FAIL */
+            o->kids[o->nkids - 1] = o->kids[o->nkids - 2];
+            o->kids[o->nkids - 2] = (int16_t)id;
+        }
+    }
+
+    /* Every lazy child of this body gets started by it (unless something in
+     * the body already waits for it or cancels it): a lazy child that nobody
+     * starts would keep its parent from completing, as in Kotlin. */
+    int cap = g->ext ? MP_MAX_STMTS : MP_OLD_STMTS;
     for (int i = 0; i < o->nkids; i++) {
         int c = o->kids[i];
         if (!p->nodes[c].lazy)
@@ -419,10 +799,11 @@ static void mp_gen_body(mp_gen *g, int owner, int depth, const mp_vis *inherited
         bool started = false;
         for (int k = i + 1; k < o->nkids; k++) {
             const mp_node *s = &p->nodes[o->kids[k]];
-            if (s->target == c && s->op != OP_START)
+            if (s->target == c && s->op != OP_START &&
+                s->op != OP_CANCEL_CHILDREN)
                 started = true;
         }
-        if (started || o->nkids >= MP_MAX_STMTS)
+        if (started || o->nkids >= cap)
             continue;
         int id = mp_new_node(g, OP_START, owner);
         if (id < 0)
@@ -442,6 +823,8 @@ static void mp_gen_body(mp_gen *g, int owner, int depth, const mp_vis *inherited
     o->policy = pol < 55 ? POL_PROPAGATE : pol < 72 ? POL_IGNORE : POL_CLEANUP;
     if (cleanup || o->op == OP_ROOT)
         o->policy = POL_PROPAGATE;
+    if (xb.made_root)
+        o->policy = POL_IGNORE; /* every statement runs: the terminator too */
     if (o->policy == POL_CLEANUP) {
         int c = mp_gen_cleanup(g, owner, depth);
         if (c < 0)
@@ -473,6 +856,9 @@ MP_FN void mp_generate(mp_prog *p, mp_rng *r, bool timed) {
     g.w_fail = fails[mp_rand(r, 6)];
     g.w_sup = 1 + (int)mp_rand(r, 6);
     g.w_cancel = (int)mp_rand(r, 4);
+    /* from the second stream: the first one draws as it always did */
+    g.ext = r->ext_ok && (r->bytes || mp_xchance(r, MP_EXT_PROG_PCT));
+    p->ext = g.ext;
     p->timed = timed;
     int root = mp_new_node(&g, OP_ROOT, -1);
     p->ncoro = 1;
@@ -499,6 +885,14 @@ static void mp_dump_node(FILE *f, const mp_prog *p, int id, int indent) {
     }
     if (n->target >= 0)
         fprintf(f, " -> #%d", n->target);
+    else if (n->op == OP_CANCEL_CHILDREN)
+        fprintf(f, " -> current job");
+    if (n->xparent >= 0)
+        fprintf(f, " parent=#%d", n->xparent);
+    else if (n->xparent == MP_NO_PARENT)
+        fprintf(f, mp_is_hand(n->op) ? " root" : " no_parent");
+    if (n->sup)
+        fprintf(f, " supervisor");
     if (n->op == OP_LAUNCH || n->op == OP_ASYNC) {
         if (n->lazy)
             fprintf(f, " LAZY");
@@ -528,9 +922,9 @@ static void mp_dump_node(FILE *f, const mp_prog *p, int id, int indent) {
 }
 
 MP_FN void mp_dump(FILE *f, const mp_prog *p) {
-    fprintf(f, "program (seed %llu, %s, %d nodes, %d coroutines):\n",
-            (unsigned long long)p->seed, p->timed ? "timed" : "untimed", p->n,
-            p->ncoro);
+    fprintf(f, "program (seed %llu, %s%s, %d nodes, %d coroutines):\n",
+            (unsigned long long)p->seed, p->timed ? "timed" : "untimed",
+            p->ext ? ", extended" : "", p->n, p->ncoro);
     mp_dump_node(f, p, 0, 2);
 }
 

@@ -2,7 +2,9 @@
  * test_model — a randomized model test: random structured programs (launch,
  * async + await, coroutine_scope, supervisor_scope, with_timeout[_or_null],
  * delay, yield, failures, cancellation of handles and of the current job,
- * cleanup that suspends in kin_non_cancellable) run on kin's Main loop and
+ * cleanup that suspends in kin_non_cancellable; in "extended" programs also
+ * hand-made jobs and deferreds completed by hand, launches with an explicit
+ * parent or none, cancel_children: model/prog.h) run on kin's Main loop and
  * compared with an independent model of DESIGN.md's rules (model/model.h),
  * plus invariants checked on kin's run alone (model/interp.h).
  *
@@ -69,7 +71,7 @@ typedef struct cfg {
 static mp_prog g_prog;
 static m_model g_model;
 static k_run g_run;
-static long g_rejected[4];
+static long g_rejected[5];
 
 static volatile sig_atomic_t g_watch_armed;
 static char g_watch_msg[400];
@@ -268,7 +270,7 @@ int main(int argc, char **argv) {
 
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    long passed = 0, failed = 0, none = 0, timed = 0;
+    long passed = 0, failed = 0, none = 0, timed = 0, ext = 0;
     long max_failures = env_long("KIN_MODEL_MAX_FAILURES", 3);
     for (long i = 0; i < c.programs; i++) {
         uint64_t seed = c.base + (uint64_t)i;
@@ -281,6 +283,8 @@ int main(int argc, char **argv) {
             none++;
         if (rc != 2 && g_prog.timed)
             timed++;
+        if (rc != 2 && g_prog.ext)
+            ext++;
         if (failed >= max_failures)
             break;
     }
@@ -289,15 +293,16 @@ int main(int argc, char **argv) {
                   (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
     static const char *const how[] = {"virtual time", "wall clock",
                                       "Default pool, invariants only"};
-    printf("%s: %ld programs (%s, %ld timed, tick %lld ms), %ld "
-           "passed, "
+    printf("%s: %ld programs (%s, %ld timed, %ld extended, tick %lld ms), "
+           "%ld passed, "
            "%ld failed, %ld without a deterministic variant; candidates "
-           "rejected: %ld stuck, %ld simultaneous timers, %ld too long; "
+           "rejected: %ld stuck, %ld simultaneous timers, %ld too long, "
+           "%ld leaving jobs behind; "
            "%ld run again with longer ticks (%ld then matched); %.1f s\n",
-           c.name, passed + failed, how[c.mode],
-           timed, (long long)c.tick_ms, passed, failed, none,
-           g_rejected[M_STUCK], g_rejected[M_AMBIGUOUS], g_rejected[M_TOO_LONG],
-           g_retried, g_retry_passed, secs);
+           c.name, passed + failed, how[c.mode], timed, ext,
+           (long long)c.tick_ms, passed, failed, none, g_rejected[M_STUCK],
+           g_rejected[M_AMBIGUOUS], g_rejected[M_TOO_LONG],
+           g_rejected[M_LEAKY], g_retried, g_retry_passed, secs);
     fflush(stdout); /* before the leak checker's report at exit */
     return failed ? 1 : 0;
 }
