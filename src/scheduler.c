@@ -667,8 +667,9 @@ void kin__run_loop(kin__worker *w, kin__node *until) {
             deadline = INT64_MAX;
         }
         if (deadline > kin__now(w)) {
-            kin__stack_trim(&w->stacks); /* idle: give memory back */
-            kin__worker_sleep(w, deadline);
+            /* idle: give memory back, and come back for the rest */
+            int64_t trim = kin__stack_trim(&w->stacks);
+            kin__worker_sleep(w, trim < deadline ? trim : deadline);
         }
     }
     atomic_store(&w->stop, 0);

@@ -5,7 +5,7 @@
  * Globals and what guards them:
  *   g_default_size, g_guard_limit, g_page    set once under pthread_once
  *   g_guarded                                atomic: guard stacks mapped
- *   g_classes[], g_warm_total                g_mu (g_warm_total also read
+ *   g_classes[], g_warm_total, g_epoch       g_mu (g_warm_total also read
  *                                            without it, as a hint)
  * Each kin__stack_pool belongs to one worker and is touched only by it.
  * g_mu is a leaf lock; system calls (munmap, madvise) are made after
@@ -16,6 +16,17 @@
  * given back with MADV_DONTNEED; the address range stays, as it belongs to
  * a chunk). Cold stacks are kept in an array, not a list: their descriptor
  * page was given back too.
+ *
+ * Trimming decays: a warm stack goes back to the kernel only once it has
+ * gone unused for a whole epoch (DECAY_NS), not at the first idle moment.
+ * Giving a stack back and faulting it in again later costs far more than
+ * the spawn itself (in a VM, ~2 us for the madvise and 2-10 us per page
+ * fault: the hypervisor backs each fresh page), so a program that parks a
+ * million coroutines again and again keeps its stacks; one that stops
+ * needing them gets the memory back a second later. The warm arrays are
+ * LIFO, so the stacks not taken since the epoch began are the bottom
+ * warm[0, low) of their class; at the next epoch those become the idle
+ * ones, warm[0, idle), which trim releases (top of that range first).
  */
 #include <errno.h>
 #include <pthread.h>
@@ -25,6 +36,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <time.h>
 #include <ucontext.h>
 #include <unistd.h>
 
@@ -37,6 +49,7 @@
 #define POOL_KEEP 64     /* a pool is trimmed to this when idle */
 #define GLOBAL_KEEP 1024 /* warm stacks the cache keeps when trimmed */
 #define TRIM_BATCH 4096  /* stacks released per trim call, at most */
+#define DECAY_NS 1000000000ll /* a cached stack unused this long goes back */
 #define CHUNK_BYTES (8u << 20)
 #define CLASSES 16 /* distinct stack sizes cached */
 
@@ -61,12 +74,23 @@ typedef struct size_class {
     kin__stack **warm;       /* released, pages resident (an array: no list
                           links in cold pages) */
     size_t nwarm, capwarm;
+    size_t low;  /* warm[0, low) not taken since the epoch began */
+    size_t idle; /* warm[0, idle) not taken for a whole epoch: releasable */
     cold_stack *cold; /* released, pages given back */
     size_t ncold, capcold;
 } size_class;
 
 static pthread_mutex_t g_mu = PTHREAD_MUTEX_INITIALIZER;
 static size_class g_classes[CLASSES];
+static int64_t g_epoch; /* when the current trim epoch began (monotonic ns) */
+
+/* After warm stacks were taken from c: lower its low-water marks. */
+static inline void took_locked(size_class *c) {
+    if (c->nwarm < c->low)
+        c->low = c->nwarm;
+    if (c->low < c->idle)
+        c->idle = c->low;
+}
 
 static size_t parse_size(const char *s) {
     if (!s || !*s)
@@ -204,7 +228,9 @@ static size_class *class_for_locked(size_t size) {
 static kin__stack *cache_get_locked(size_class *c, bool may_carve) {
     if (c->nwarm) {
         atomic_fetch_sub_explicit(&g_warm_total, 1, memory_order_relaxed);
-        return c->warm[--c->nwarm];
+        kin__stack *s = c->warm[--c->nwarm];
+        took_locked(c);
+        return s;
     }
     if (c->ncold) {
         cold_stack cs = c->cold[--c->ncold];
@@ -262,6 +288,7 @@ kin__stack *kin__stack_get(kin__stack_pool *pool, size_t size) {
             pool->count++;
             k++;
         }
+        took_locked(c);
         atomic_fetch_sub_explicit(&g_warm_total, k + 1, memory_order_relaxed);
         pthread_mutex_unlock(&g_mu);
         return s;
@@ -361,26 +388,59 @@ static void release_now(kin__stack *s) {
     release(s, &cs, &cold);
 }
 
-void kin__stack_trim(kin__stack_pool *pool) {
+static int64_t mono_now(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+int64_t kin__stack_trim(kin__stack_pool *pool) {
     if (pool->count > POOL_KEEP)
         pool_spill(pool, POOL_KEEP);
     if (atomic_load_explicit(&g_warm_total, memory_order_relaxed) <=
         GLOBAL_KEEP)
-        return;
+        return INT64_MAX;
+    int64_t now = mono_now();
+    int64_t due = INT64_MAX;
     for (int i = 0; i < CLASSES; i++) {
         kin__stack *batch = NULL;
         size_t n = 0;
         pthread_mutex_lock(&g_mu);
+        if (now - g_epoch >= DECAY_NS) { /* a new epoch */
+            for (int k = 0; k < CLASSES; k++) {
+                g_classes[k].idle = g_classes[k].low;
+                g_classes[k].low = g_classes[k].nwarm;
+            }
+            g_epoch = now;
+        }
         size_class *c = &g_classes[i];
         size_t total =
             atomic_load_explicit(&g_warm_total, memory_order_relaxed);
-        while (c->nwarm && total > GLOBAL_KEEP && n < TRIM_BATCH) {
-            kin__stack *s = c->warm[--c->nwarm];
-            total--;
-            atomic_fetch_sub_explicit(&g_warm_total, 1, memory_order_relaxed);
-            s->next = batch;
-            batch = s;
-            n++;
+        n = c->idle;
+        if (n > TRIM_BATCH)
+            n = TRIM_BATCH;
+        if (total <= GLOBAL_KEEP)
+            n = 0;
+        else if (n > total - GLOBAL_KEEP)
+            n = total - GLOBAL_KEEP;
+        /* Take warm[idle - n, idle); the stacks above it move down. */
+        for (size_t k = c->idle - n; k < c->idle; k++) {
+            c->warm[k]->next = batch;
+            batch = c->warm[k];
+        }
+        if (n) {
+            memmove(&c->warm[c->idle - n], &c->warm[c->idle],
+                    (c->nwarm - c->idle) * sizeof *c->warm);
+            c->nwarm -= n;
+            c->low -= n;
+            c->idle -= n;
+            atomic_fetch_sub_explicit(&g_warm_total, n, memory_order_relaxed);
+            total -= n;
+        }
+        if (total > GLOBAL_KEEP) { /* more later: now, or next epoch */
+            int64_t t = c->idle ? now : g_epoch + DECAY_NS;
+            if (t < due)
+                due = t;
         }
         pthread_mutex_unlock(&g_mu);
         if (!batch)
@@ -413,10 +473,10 @@ void kin__stack_trim(kin__stack_pool *pool) {
             pthread_mutex_unlock(&g_mu);
         }
         kin__free(colds);
-        if (atomic_load_explicit(&g_warm_total, memory_order_relaxed) <=
-            GLOBAL_KEEP)
-            return;
+        if (n == TRIM_BATCH) /* enough for one call: come back at once */
+            return now;
     }
+    return due;
 }
 
 void kin__stack_pool_drain(kin__stack_pool *pool) {

@@ -28,8 +28,10 @@
  * Caches: a finished coroutine's stack goes to its worker's pool, then to a
  * global cache, with no system call: a burst of a million completions does
  * not turn into a million munmaps. An idle worker trims (kin__stack_trim):
- * its pool back to a few dozen stacks, the global cache back to a budget,
- * giving memory back to the kernel then (Go's scavenger works the same way).
+ * its pool back to a few dozen stacks, and the global cache back to a
+ * budget, giving the kernel back the stacks that stayed unused for a second
+ * (Go's scavenger and jemalloc's decay work the same way): a stack
+ * reused soon costs no page fault.
  */
 #ifndef KIN_STACK_H
 #define KIN_STACK_H
@@ -91,10 +93,13 @@ kin__stack *kin__stack_get(kin__stack_pool *pool, size_t size);
 /* Gives a stack back (to the pool, or the global cache past its size). */
 void kin__stack_put(kin__stack_pool *pool, kin__stack *s);
 
-/* Idle-time housekeeping: shrinks the pool and the global cache to their
- * budgets, returning memory to the kernel. Cheap when there is nothing to
+/* Idle-time housekeeping: shrinks the pool to its budget and gives the
+ * kernel back the cached stacks that went unused for a second (a slice at a
+ * time). Returns when to call again if still idle (CLOCK_MONOTONIC ns; now
+ * if there is more to release at once, INT64_MAX if nothing is pending):
+ * the caller sleeps no longer than that. Cheap when there is nothing to
  * do. */
-void kin__stack_trim(kin__stack_pool *pool);
+int64_t kin__stack_trim(kin__stack_pool *pool);
 
 /* Frees every stack in the pool (worker teardown). */
 void kin__stack_pool_drain(kin__stack_pool *pool);
