@@ -58,6 +58,7 @@ static size_t g_page;
 static size_t g_default_size;           /* written once in init_once */
 atomic_size_t kin__stack_default_bytes; /* the same, for the fast path */
 static size_t g_guard_limit;
+static bool g_markers; /* guard pages as PTE markers (MADV_GUARD_INSTALL) */
 static atomic_size_t g_guarded;
 static atomic_size_t g_canary_total;
 static atomic_size_t g_warm_total;
@@ -65,12 +66,24 @@ static atomic_size_t g_warm_total;
 typedef struct cold_stack {
     char *lo;
     bool has_below; /* another stack of its chunk lies right below it */
+    bool guarded;   /* a guard marker lies right below it */
 } cold_stack;
+
+/* A stack range to initialise outside g_mu (stack_init touches its top
+ * page: a page fault must not be taken under the lock). */
+typedef struct raw_stack {
+    char *lo;
+    bool has_below, guarded;
+    bool fresh; /* newly carved (not from the cold list) */
+} raw_stack;
+
+enum { CARVE_NONE, CARVE_CANARY, CARVE_GUARD };
 
 typedef struct size_class {
     size_t size;
     char *chunk, *chunk_end; /* the chunk being carved */
     bool chunk_started;      /* a stack was carved from it (canary below) */
+    char *gchunk, *gchunk_end; /* the guard chunk being carved (markers) */
     kin__stack **warm;       /* released, pages resident (an array: no list
                           links in cold pages) */
     size_t nwarm, capwarm;
@@ -107,6 +120,21 @@ static size_t parse_size(const char *s) {
     if (*end)
         return 0;
     return (size_t)v;
+}
+
+#ifndef MADV_GUARD_INSTALL
+#define MADV_GUARD_INSTALL 102 /* Linux 6.13 */
+#endif
+
+/* Does the kernel install guard markers (Linux 6.13 and later)? */
+static bool probe_markers(void) {
+    char *p = mmap(NULL, 2 * g_page, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (p == MAP_FAILED)
+        return false;
+    bool ok = madvise(p, g_page, MADV_GUARD_INSTALL) == 0;
+    munmap(p, 2 * g_page);
+    return ok;
 }
 
 static void init_once(void) {
@@ -149,6 +177,10 @@ static void init_once(void) {
     const char *g = getenv("KIN_STACK_GUARD");
     if (g && strcmp(g, "0") == 0)
         g_guard_limit = 0;
+    /* KIN_STACK_GUARD=map: guard pages as mappings of their own, as on
+     * kernels without guard markers (for tests). */
+    g_markers = g_guard_limit > 0 && !(g && strcmp(g, "map") == 0) &&
+                probe_markers();
 }
 
 size_t kin__stack_default_size(void) {
@@ -223,9 +255,10 @@ static size_class *class_for_locked(size_t size) {
     return NULL;
 }
 
-/* A stack from the global cache or a new carving; NULL if neither (the
- * caller then maps a guard stack). Called with g_mu held. */
-static kin__stack *cache_get_locked(size_class *c, bool may_carve) {
+/* Under g_mu: a warm stack from the global cache (returned), else in *r
+ * the range of a cold one or of a new carving (NULL returned, r->lo set),
+ * else nothing (the caller then maps a guard stack). */
+static kin__stack *cache_get_locked(size_class *c, int carve, raw_stack *r) {
     if (c->nwarm) {
         atomic_fetch_sub_explicit(&g_warm_total, 1, memory_order_relaxed);
         kin__stack *s = c->warm[--c->nwarm];
@@ -234,9 +267,28 @@ static kin__stack *cache_get_locked(size_class *c, bool may_carve) {
     }
     if (c->ncold) {
         cold_stack cs = c->cold[--c->ncold];
-        return stack_init(cs.lo, c->size, cs.has_below);
+        *r = (raw_stack){cs.lo, cs.has_below, cs.guarded, false};
+        return NULL;
     }
-    if (!may_carve)
+    if (carve == CARVE_GUARD) {
+        /* Slots of [guard page | stack], one mapping for the chunk: the
+         * guard is a marker in the page table, not a mapping of its own. */
+        size_t slot = g_page + c->size;
+        if (!c->gchunk || (size_t)(c->gchunk_end - c->gchunk) < slot) {
+            size_t n = CHUNK_BYTES / slot;
+            if (n < 1)
+                n = 1;
+            char *chunk = kin__mmap(n * slot, PROT_READ | PROT_WRITE);
+            if (chunk == MAP_FAILED)
+                return NULL;
+            c->gchunk = chunk;
+            c->gchunk_end = chunk + n * slot;
+        }
+        *r = (raw_stack){c->gchunk + g_page, false, true, true};
+        c->gchunk += slot;
+        return NULL;
+    }
+    if (carve != CARVE_CANARY)
         return NULL;
     if (!c->chunk || (size_t)(c->chunk_end - c->chunk) < c->size) {
         size_t n = CHUNK_BYTES / c->size;
@@ -255,11 +307,11 @@ static kin__stack *cache_get_locked(size_class *c, bool may_carve) {
         c->chunk_end = chunk + len;
         c->chunk_started = false;
     }
-    kin__stack *s = stack_init(c->chunk, c->size, c->chunk_started);
+    *r = (raw_stack){c->chunk, c->chunk_started, false, true};
     c->chunk += c->size;
     c->chunk_started = true;
     atomic_fetch_add_explicit(&g_canary_total, 1, memory_order_relaxed);
-    return s;
+    return NULL;
 }
 
 kin__stack *kin__stack_get(kin__stack_pool *pool, size_t size) {
@@ -299,14 +351,27 @@ kin__stack *kin__stack_get(kin__stack_pool *pool, size_t size) {
     if (!guard)
         atomic_fetch_sub_explicit(&g_guarded, 1, memory_order_relaxed);
     kin__stack *s = NULL;
+    raw_stack r = {0};
+    int carve = !guard ? CARVE_CANARY : g_markers ? CARVE_GUARD : CARVE_NONE;
     pthread_mutex_lock(&g_mu);
     c = class_for_locked(size);
     if (c)
-        s = cache_get_locked(c, !guard);
+        s = cache_get_locked(c, carve, &r);
     pthread_mutex_unlock(&g_mu);
-    if (s) {
-        if (guard) /* a cached stack served it: no new guard mapping */
-            atomic_fetch_sub_explicit(&g_guarded, 1, memory_order_relaxed);
+    if (guard && (s || (r.lo && !r.fresh))) /* cached: no new guard stack */
+        atomic_fetch_sub_explicit(&g_guarded, 1, memory_order_relaxed);
+    if (s)
+        return s;
+    if (r.lo && r.fresh && r.guarded &&
+        madvise(r.lo - g_page, g_page, MADV_GUARD_INSTALL) != 0)
+        r.lo = NULL; /* no memory for the marker: the slot is lost */
+    if (r.lo) {
+        s = stack_init(r.lo, size, r.has_below);
+        if (r.guarded) {
+            s->guarded = true;
+            s->map = r.lo - g_page; /* the guard page; map_len 0: no mapping
+                                       of its own */
+        }
         return s;
     }
     if (guard || !c) {
@@ -364,17 +429,19 @@ void kin__stack_put(kin__stack_pool *pool, kin__stack *s) {
 /* Gives the memory of one cached stack back to the kernel. */
 static void release(kin__stack *s, cold_stack *cold_out, bool *cold) {
     KIN__VALGRIND_STACK_DEREGISTER(s->vg_id);
-    if (s->guarded) {
+    if (s->map_len) { /* a guard stack with a mapping of its own */
         munmap(s->map, s->map_len);
         atomic_fetch_sub_explicit(&g_guarded, 1, memory_order_relaxed);
         *cold = false;
         return;
     }
     /* A chunk stack: its pages (the descriptor's too) go back; the range
-     * stays for reuse. The stack above now reads a zero canary, which
+     * stays for reuse, and so does a guard marker below it (MADV_DONTNEED
+     * keeps markers). The stack above now reads a zero canary, which
      * kin__stack_ok accepts: nothing here can be corrupted any more. */
     cold_out->lo = s->lo;
     cold_out->has_below = s->canary != NULL;
+    cold_out->guarded = s->guarded;
     size_t size = s->size;
     madvise(cold_out->lo, size, MADV_DONTNEED);
     *cold = true;

@@ -11,11 +11,18 @@
  * coroutine touches first, so a parked coroutine that used little stack
  * costs one resident page (its frames plus these 80 bytes).
  *
- * Two modes, because every guard page splits a mapping and Linux limits a
- * process to vm.max_map_count mappings (65530 by default):
- *   guard   one mapping per stack with a PROT_NONE page below it; an
- *           overflow faults at once and the SIGSEGV handler (on an
- *           alternate signal stack) names the coroutine.
+ * Two modes, because a PROT_NONE guard page splits a mapping and Linux
+ * limits a process to vm.max_map_count mappings (65530 by default):
+ *   guard   a guard page below each stack; an overflow faults at once and
+ *           the SIGSEGV handler (on an alternate signal stack) names the
+ *           coroutine. On Linux 6.13 and later the guard is a page-table
+ *           marker (MADV_GUARD_INSTALL, ~0.7 us) in 8 MiB chunks of
+ *           [guard | stack] slots: no mapping of its own, and it survives
+ *           MADV_DONTNEED, so a stack given back keeps its range and guard
+ *           for reuse. Older kernels (or KIN_STACK_GUARD=map) get one
+ *           mapping per stack with a PROT_NONE page (mmap + mprotect, ~4
+ *           us, two mappings). The first vm.max_map_count / 4 stacks get
+ *           guard mode either way.
  *   canary  stacks carved one after another from 8 MiB chunks (a guard page
  *           below each chunk only). Stack k's overflow runs first into the
  *           reserve at the top of stack k-1, which holds a canary word; it is
@@ -51,8 +58,8 @@ typedef struct kin__stack {
     char *lo;                /* lowest usable byte */
     size_t size;             /* the size asked for (what messages report) */
     size_t usable;           /* bytes from lo up to this descriptor */
-    char *map;               /* its own mapping (guard mode), else NULL */
-    size_t map_len;
+    char *map;               /* guard mode: its guard page, else NULL */
+    size_t map_len;          /* its own mapping's length (map..), else 0 */
     const volatile uint64_t *canary; /* canary mode: the word below lo */
     unsigned vg_id;                  /* Valgrind stack id */
     bool guarded;

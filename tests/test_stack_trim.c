@@ -2,9 +2,11 @@
  * moment: a burst's stacks stay resident, so a second burst right after it
  * faults no stack page in; once they have gone unused for one to two
  * seconds, the idle loop gives their memory back (their pages are no longer
- * resident), down to the cache's budget of 1024 stacks. */
+ * resident), down to the cache's budget of 1024 stacks. A stack given back
+ * and reused keeps its guard page (or its canary). */
 #include <sys/mman.h>
 #include <sys/resource.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "check.h"
@@ -40,6 +42,45 @@ static long resident(void) {
     return n;
 }
 
+/* Takes stacks until one comes from the cold list (given back, now reused)
+ * and checks its overflow protection, then returns them all. */
+static void check_reused_stack(void) {
+    static kin__stack *taken[N];
+    kin__stack_pool pool = {0};
+    size_t size = kin__stack_round(0);
+    long n = 0;
+    kin__stack_stats st;
+    do {
+        CHECK(n < N);
+        taken[n] = kin__stack_get(&pool, size);
+        CHECK(taken[n] != NULL);
+        n++;
+        kin__stack_get_stats(&st);
+    } while (st.cached > 0 || pool.count > 0);
+    kin__stack *s = kin__stack_get(&pool, size); /* from the cold list */
+    CHECK(s != NULL);
+    CHECK_EQ(s->size, size);
+    CHECK(s->usable > size - 256 && s->usable < size);
+    if (s->guarded) {
+        /* Writing just below it must fault (guard page or marker). */
+        pid_t pid = fork();
+        CHECK(pid >= 0);
+        if (pid == 0) {
+            *(volatile char *)(s->lo - 1) = 1;
+            _exit(0);
+        }
+        int status;
+        CHECK_EQ(waitpid(pid, &status, 0), pid);
+        CHECK(!(WIFEXITED(status) && WEXITSTATUS(status) == 0));
+    } else {
+        CHECK(s->canary != NULL); /* canary mode: checked at each switch */
+    }
+    kin__stack_put(&pool, s);
+    for (long i = 0; i < n; i++)
+        kin__stack_put(&pool, taken[i]);
+    kin__stack_pool_drain(&pool);
+}
+
 static long minflt(void) {
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
@@ -69,6 +110,7 @@ static int body(void *arg) {
     CHECK(st.cached <= KEEP);
     if (test_measures_memory())
         CHECK(resident() <= KEEP + 256);
+    check_reused_stack();
     return 0;
 }
 
