@@ -179,8 +179,7 @@ static void init_once(void) {
         g_guard_limit = 0;
     /* KIN_STACK_GUARD=map: guard pages as mappings of their own, as on
      * kernels without guard markers (for tests). */
-    g_markers = g_guard_limit > 0 && !(g && strcmp(g, "map") == 0) &&
-                probe_markers();
+    g_markers = !(g && strcmp(g, "map") == 0) && probe_markers();
 }
 
 size_t kin__stack_default_size(void) {
@@ -298,8 +297,11 @@ static kin__stack *cache_get_locked(size_class *c, int carve, raw_stack *r) {
         char *chunk = kin__mmap(len, PROT_READ | PROT_WRITE);
         if (chunk == MAP_FAILED)
             return NULL;
-        /* A guard page under the chunk: the lowest stack has no canary. */
-        if (mprotect(chunk, g_page, PROT_NONE) != 0) {
+        /* A guard page under the chunk: the lowest stack has no canary. A
+         * marker, where the kernel has them, leaves the chunk one mapping
+         * (which merges with its neighbours). */
+        if ((g_markers ? madvise(chunk, g_page, MADV_GUARD_INSTALL)
+                       : mprotect(chunk, g_page, PROT_NONE)) != 0) {
             munmap(chunk, len);
             return NULL;
         }

@@ -24,7 +24,8 @@
  *           us, two mappings). The first vm.max_map_count / 4 stacks get
  *           guard mode either way.
  *   canary  stacks carved one after another from 8 MiB chunks (a guard page
- *           below each chunk only). Stack k's overflow runs first into the
+ *           below each chunk only; a marker where the kernel has them, so
+ *           that the chunks merge into a few mappings). Stack k's overflow runs first into the
  *           reserve at the top of stack k-1, which holds a canary word; it is
  *           checked, with the stack pointer, each time k switches away. Used
  *           once guard stacks would take half the mapping budget, or always
