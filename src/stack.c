@@ -45,6 +45,10 @@
 #include "sanitizer.h"
 #include "stack.h"
 
+#if KIN__ASAN
+#include <sanitizer/asan_interface.h>
+#endif
+
 #define BATCH 128        /* stacks moved at once, pool <-> cache */
 #define POOL_KEEP 64     /* a pool is trimmed to this when idle */
 #define GLOBAL_KEEP 1024 /* warm stacks the cache keeps when trimmed */
@@ -421,6 +425,14 @@ static void pool_spill(kin__stack_pool *pool, size_t from) {
 }
 
 void kin__stack_put(kin__stack_pool *pool, kin__stack *s) {
+#if KIN__ASAN
+    /* The frames a finished coroutine switched away from for the last time
+     * (coro_entry, transfer) never return, so their redzones stay poisoned
+     * in ASan's shadow; the next coroutine on this stack would trip over
+     * them. They lie in the top page. */
+    size_t top = s->usable < 4096 ? s->usable : 4096;
+    __asan_unpoison_memory_region(s->lo + s->usable - top, top);
+#endif
     if (pool->count == KIN__POOL_CAP)
         pool_spill(pool, KIN__POOL_CAP - BATCH);
     pool->e[pool->count].s = s;
