@@ -12,7 +12,7 @@ for sc in spawn spawn_mt spawn_cpu yield async park timers cancel supervise with
         *) want=$n ;;
     esac
     out=$(${KIN_TEST_EMULATOR:-} "$bench" $sc $n 2 2>/dev/null)
-    lines=$(printf '%s\n' "$out" | grep -c "^$sc n=$n check=$want ms=[0-9.]* ns/op=[0-9.]*$")
+    lines=$(printf '%s\n' "$out" | grep -c "^$sc n=$n check=$want ms=[0-9.]* ns/op=[0-9.]* minflt/op=[0-9.]*$")
     if [ "$lines" -ne 2 ]; then
         echo "kin-bench $sc $n 2: want two lines with check=$want, got:"
         printf '%s\n' "$out"

@@ -6,10 +6,13 @@
  *
  * prints, per repetition, one line
  *
- *   SCENARIO n=N check=C ms=M ns/op=X
+ *   SCENARIO n=N check=C ms=M ns/op=X minflt/op=F
  *
- * where check is computed from the work (nothing can be skipped) and
- * ns/op = ms * 1e6 / N. It uses only kin's public API, as a user's program
+ * where check is computed from the work (nothing can be skipped),
+ * ns/op = ms * 1e6 / N and minflt/op is the process's minor page faults
+ * (getrusage ru_minflt) during the repetition divided by N: a first touch
+ * of fresh memory costs a fault, which in a VM can cost more than the rest
+ * of a spawn. It uses only kin's public API, as a user's program
  * would. Each scenario is written the way the peers write it (see
  * bench/peers/README.md): same structure, same work, same thread counts.
  *
@@ -29,6 +32,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 
 #include <kin.h>
@@ -77,6 +81,11 @@ void *__wrap_realloc(void *p, size_t n) {
 /* ---- helpers ----------------------------------------------------------- */
 
 static long g_n;
+static long minflt(void) {
+    struct rusage ru;
+    return getrusage(RUSAGE_SELF, &ru) == 0 ? ru.ru_minflt : 0;
+}
+
 static double now_ms(void) {
     struct timespec t;
     clock_gettime(CLOCK_MONOTONIC, &t);
@@ -454,9 +463,11 @@ static int run_all(void *arg) {
         long mallocs0 = atomic_load(&g_mallocs);
         atomic_store(&g_counting, 1);
         COUNT_START();
+        long flt0 = minflt();
         double t0 = now_ms();
         int rc = ra->sc->run(&check);
         double ms = now_ms() - t0;
+        long flt = minflt() - flt0;
         COUNT_STOP();
         atomic_store(&g_counting, 0);
         if (rc < 0) {
@@ -464,8 +475,9 @@ static int run_all(void *arg) {
                     kin_strerror(rc), kin_error_message(kin_last_error()));
             return rc;
         }
-        printf("%s n=%ld check=%ld ms=%.3f ns/op=%.1f\n", ra->sc->name, g_n,
-               check, ms, ms * 1e6 / (double)g_n);
+        printf("%s n=%ld check=%ld ms=%.3f ns/op=%.1f minflt/op=%.3f\n",
+               ra->sc->name, g_n, check, ms, ms * 1e6 / (double)g_n,
+               (double)flt / (double)g_n);
         fflush(stdout);
         if (strcmp(ra->sc->name, "cancel") == 0)
             fprintf(stderr, "cancel-only ms: %.3f\n", g_cancel_only_ms);

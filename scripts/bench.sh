@@ -12,8 +12,9 @@
 # 3. Counts kin's instructions per op under callgrind (only the timed region;
 #    stable on a noisy machine) and kin's mallocs per op.
 # 4. Prints one table: ns/op and peak RSS per system, kin's speed-up over
-#    each peer (peer ns/op divided by kin ns/op), instructions and mallocs
-#    per op for kin, and the cancel-only times.
+#    each peer (peer ns/op divided by kin ns/op), instructions, mallocs and
+#    minor page faults per op for kin (faults: the first repetition, on
+#    fresh memory, and the best one), and the cancel-only times.
 set -u
 build=${1:?usage: scripts/bench.sh BUILD_DIR [--quick]}
 shift
@@ -95,8 +96,8 @@ echo
 hdr="| scenario | N | kin ns/op |"
 rule="|---|---:|---:|"
 for p in $peers; do [ "$p" = kin ] || { hdr="$hdr $p ns/op | kin vs $p |"; rule="$rule---:|---:|"; }; done
-hdr="$hdr kin instr/op | kin mallocs/op |"
-rule="$rule---:|---:|"
+hdr="$hdr kin instr/op | kin mallocs/op | kin faults/op (first, best rep) |"
+rule="$rule---:|---:|---:|"
 for p in $peers; do hdr="$hdr $p RSS MiB |"; rule="$rule---:|"; done
 echo "$hdr"
 echo "$rule"
@@ -115,7 +116,16 @@ tail -n +3 "$table" | while IFS= read -r line; do
         ratio=$(awk -v a="${NS[$p]}" -v b="${NS[kin]}" 'BEGIN { if (a + 0 > 0 && b + 0 > 0) printf "%.1fx", a / b; else print "n/a" }')
         row="$row ${NS[$p]} | $ratio |"
     done
-    row="$row ${INSTR[$sc]:-n/a} | ${MALLOCS[$sc]:-n/a} |"
+    # minflt/op of kin's first repetition and of its best (fastest) one
+    tag=kin-$sc
+    case "$label" in *"(1 worker)"*) tag=$tag-1 ;; *"(all workers)"*) tag=$tag-all ;; esac
+    faults=$(awk '$4 ~ /^ms=/ && $6 ~ /^minflt\/op=/ {
+            ms = substr($4, 4) + 0; f = substr($6, 11)
+            if (first == "") first = f
+            if (best == "" || ms < bestms) { bestms = ms; best = f }
+        }
+        END { if (first != "") printf "%s, %s", first, best; else print "n/a" }' "$results/$tag.out" 2>/dev/null)
+    row="$row ${INSTR[$sc]:-n/a} | ${MALLOCS[$sc]:-n/a} | ${faults:-n/a} |"
     for p in $peers; do row="$row ${RSS[$p]} |"; done
     echo "$row"
 done

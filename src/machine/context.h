@@ -36,6 +36,17 @@ typedef struct kin__ctx {
 
 typedef void (*kin__ctx_entry)(void *arg);
 
+/* Where a suspended context's saved state begins on its stack (for
+ * prefetching before a resume), or NULL if unknown. */
+static inline const void *kin__ctx_sp(const kin__ctx *ctx) {
+#if defined(KIN_CONTEXT_UCONTEXT)
+    (void)ctx;
+    return NULL;
+#else
+    return ctx->sp;
+#endif
+}
+
 void kin__ctx_switch(kin__ctx *from, kin__ctx *to);
 
 /* stack_lo/stack_size describe the usable stack (it grows down from

@@ -5,7 +5,7 @@
  * Globals and what guards them:
  *   g_default_size, g_guard_limit, g_page    set once under pthread_once
  *   g_guarded                                atomic: guard stacks mapped
- *   g_classes[], g_warm_total                g_mu (g_warm_total also read
+ *   g_classes[], g_warm_total, g_epoch       g_mu (g_warm_total also read
  *                                            without it, as a hint)
  * Each kin__stack_pool belongs to one worker and is touched only by it.
  * g_mu is a leaf lock; system calls (munmap, madvise) are made after
@@ -16,6 +16,17 @@
  * given back with MADV_DONTNEED; the address range stays, as it belongs to
  * a chunk). Cold stacks are kept in an array, not a list: their descriptor
  * page was given back too.
+ *
+ * Trimming decays: a warm stack goes back to the kernel only once it has
+ * gone unused for a whole epoch (DECAY_NS), not at the first idle moment.
+ * Giving a stack back and faulting it in again later costs far more than
+ * the spawn itself (in a VM, ~2 us for the madvise and 2-10 us per page
+ * fault: the hypervisor backs each fresh page), so a program that parks a
+ * million coroutines again and again keeps its stacks; one that stops
+ * needing them gets the memory back a second later. The warm arrays are
+ * LIFO, so the stacks not taken since the epoch began are the bottom
+ * warm[0, low) of their class; at the next epoch those become the idle
+ * ones, warm[0, idle), which trim releases (top of that range first).
  */
 #include <errno.h>
 #include <pthread.h>
@@ -25,6 +36,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <time.h>
 #include <ucontext.h>
 #include <unistd.h>
 
@@ -33,10 +45,15 @@
 #include "base/sanitizer.h"
 #include "machine/stack.h"
 
+#if KIN__ASAN
+#include <sanitizer/asan_interface.h>
+#endif
+
 #define BATCH 128        /* stacks moved at once, pool <-> cache */
 #define POOL_KEEP 64     /* a pool is trimmed to this when idle */
 #define GLOBAL_KEEP 1024 /* warm stacks the cache keeps when trimmed */
 #define TRIM_BATCH 4096  /* stacks released per trim call, at most */
+#define DECAY_NS 1000000000ll /* a cached stack unused this long goes back */
 #define CHUNK_BYTES (8u << 20)
 #define CLASSES 16 /* distinct stack sizes cached */
 
@@ -45,6 +62,7 @@ static size_t g_page;
 static size_t g_default_size;           /* written once in init_once */
 atomic_size_t kin__stack_default_bytes; /* the same, for the fast path */
 static size_t g_guard_limit;
+static bool g_markers; /* guard pages as PTE markers (MADV_GUARD_INSTALL) */
 static atomic_size_t g_guarded;
 static atomic_size_t g_canary_total;
 static atomic_size_t g_warm_total;
@@ -52,21 +70,44 @@ static atomic_size_t g_warm_total;
 typedef struct cold_stack {
     char *lo;
     bool has_below; /* another stack of its chunk lies right below it */
+    bool guarded;   /* a guard marker lies right below it */
 } cold_stack;
+
+/* A stack range to initialise outside g_mu (stack_init touches its top
+ * page: a page fault must not be taken under the lock). */
+typedef struct raw_stack {
+    char *lo;
+    bool has_below, guarded;
+    bool fresh; /* newly carved (not from the cold list) */
+} raw_stack;
+
+enum { CARVE_NONE, CARVE_CANARY, CARVE_GUARD };
 
 typedef struct size_class {
     size_t size;
     char *chunk, *chunk_end; /* the chunk being carved */
     bool chunk_started;      /* a stack was carved from it (canary below) */
+    char *gchunk, *gchunk_end; /* the guard chunk being carved (markers) */
     kin__stack **warm;       /* released, pages resident (an array: no list
                           links in cold pages) */
     size_t nwarm, capwarm;
+    size_t low;  /* warm[0, low) not taken since the epoch began */
+    size_t idle; /* warm[0, idle) not taken for a whole epoch: releasable */
     cold_stack *cold; /* released, pages given back */
     size_t ncold, capcold;
 } size_class;
 
 static pthread_mutex_t g_mu = PTHREAD_MUTEX_INITIALIZER;
 static size_class g_classes[CLASSES];
+static int64_t g_epoch; /* when the current trim epoch began (monotonic ns) */
+
+/* After warm stacks were taken from c: lower its low-water marks. */
+static inline void took_locked(size_class *c) {
+    if (c->nwarm < c->low)
+        c->low = c->nwarm;
+    if (c->low < c->idle)
+        c->idle = c->low;
+}
 
 static size_t parse_size(const char *s) {
     if (!s || !*s)
@@ -83,6 +124,21 @@ static size_t parse_size(const char *s) {
     if (*end)
         return 0;
     return (size_t)v;
+}
+
+#ifndef MADV_GUARD_INSTALL
+#define MADV_GUARD_INSTALL 102 /* Linux 6.13 */
+#endif
+
+/* Does the kernel install guard markers (Linux 6.13 and later)? */
+static bool probe_markers(void) {
+    char *p = mmap(NULL, 2 * g_page, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (p == MAP_FAILED)
+        return false;
+    bool ok = madvise(p, g_page, MADV_GUARD_INSTALL) == 0;
+    munmap(p, 2 * g_page);
+    return ok;
 }
 
 static void init_once(void) {
@@ -125,6 +181,9 @@ static void init_once(void) {
     const char *g = getenv("KIN_STACK_GUARD");
     if (g && strcmp(g, "0") == 0)
         g_guard_limit = 0;
+    /* KIN_STACK_GUARD=map: guard pages as mappings of their own, as on
+     * kernels without guard markers (for tests). */
+    g_markers = !(g && strcmp(g, "map") == 0) && probe_markers();
 }
 
 size_t kin__stack_default_size(void) {
@@ -199,18 +258,40 @@ static size_class *class_for_locked(size_t size) {
     return NULL;
 }
 
-/* A stack from the global cache or a new carving; NULL if neither (the
- * caller then maps a guard stack). Called with g_mu held. */
-static kin__stack *cache_get_locked(size_class *c, bool may_carve) {
+/* Under g_mu: a warm stack from the global cache (returned), else in *r
+ * the range of a cold one or of a new carving (NULL returned, r->lo set),
+ * else nothing (the caller then maps a guard stack). */
+static kin__stack *cache_get_locked(size_class *c, int carve, raw_stack *r) {
     if (c->nwarm) {
         atomic_fetch_sub_explicit(&g_warm_total, 1, memory_order_relaxed);
-        return c->warm[--c->nwarm];
+        kin__stack *s = c->warm[--c->nwarm];
+        took_locked(c);
+        return s;
     }
     if (c->ncold) {
         cold_stack cs = c->cold[--c->ncold];
-        return stack_init(cs.lo, c->size, cs.has_below);
+        *r = (raw_stack){cs.lo, cs.has_below, cs.guarded, false};
+        return NULL;
     }
-    if (!may_carve)
+    if (carve == CARVE_GUARD) {
+        /* Slots of [guard page | stack], one mapping for the chunk: the
+         * guard is a marker in the page table, not a mapping of its own. */
+        size_t slot = g_page + c->size;
+        if (!c->gchunk || (size_t)(c->gchunk_end - c->gchunk) < slot) {
+            size_t n = CHUNK_BYTES / slot;
+            if (n < 1)
+                n = 1;
+            char *chunk = kin__mmap(n * slot, PROT_READ | PROT_WRITE);
+            if (chunk == MAP_FAILED)
+                return NULL;
+            c->gchunk = chunk;
+            c->gchunk_end = chunk + n * slot;
+        }
+        *r = (raw_stack){c->gchunk + g_page, false, true, true};
+        c->gchunk += slot;
+        return NULL;
+    }
+    if (carve != CARVE_CANARY)
         return NULL;
     if (!c->chunk || (size_t)(c->chunk_end - c->chunk) < c->size) {
         size_t n = CHUNK_BYTES / c->size;
@@ -220,8 +301,11 @@ static kin__stack *cache_get_locked(size_class *c, bool may_carve) {
         char *chunk = kin__mmap(len, PROT_READ | PROT_WRITE);
         if (chunk == MAP_FAILED)
             return NULL;
-        /* A guard page under the chunk: the lowest stack has no canary. */
-        if (mprotect(chunk, g_page, PROT_NONE) != 0) {
+        /* A guard page under the chunk: the lowest stack has no canary. A
+         * marker, where the kernel has them, leaves the chunk one mapping
+         * (which merges with its neighbours). */
+        if ((g_markers ? madvise(chunk, g_page, MADV_GUARD_INSTALL)
+                       : mprotect(chunk, g_page, PROT_NONE)) != 0) {
             munmap(chunk, len);
             return NULL;
         }
@@ -229,11 +313,11 @@ static kin__stack *cache_get_locked(size_class *c, bool may_carve) {
         c->chunk_end = chunk + len;
         c->chunk_started = false;
     }
-    kin__stack *s = stack_init(c->chunk, c->size, c->chunk_started);
+    *r = (raw_stack){c->chunk, c->chunk_started, false, true};
     c->chunk += c->size;
     c->chunk_started = true;
     atomic_fetch_add_explicit(&g_canary_total, 1, memory_order_relaxed);
-    return s;
+    return NULL;
 }
 
 kin__stack *kin__stack_get(kin__stack_pool *pool, size_t size) {
@@ -262,6 +346,7 @@ kin__stack *kin__stack_get(kin__stack_pool *pool, size_t size) {
             pool->count++;
             k++;
         }
+        took_locked(c);
         atomic_fetch_sub_explicit(&g_warm_total, k + 1, memory_order_relaxed);
         pthread_mutex_unlock(&g_mu);
         return s;
@@ -272,14 +357,27 @@ kin__stack *kin__stack_get(kin__stack_pool *pool, size_t size) {
     if (!guard)
         atomic_fetch_sub_explicit(&g_guarded, 1, memory_order_relaxed);
     kin__stack *s = NULL;
+    raw_stack r = {0};
+    int carve = !guard ? CARVE_CANARY : g_markers ? CARVE_GUARD : CARVE_NONE;
     pthread_mutex_lock(&g_mu);
     c = class_for_locked(size);
     if (c)
-        s = cache_get_locked(c, !guard);
+        s = cache_get_locked(c, carve, &r);
     pthread_mutex_unlock(&g_mu);
-    if (s) {
-        if (guard) /* a cached stack served it: no new guard mapping */
-            atomic_fetch_sub_explicit(&g_guarded, 1, memory_order_relaxed);
+    if (guard && (s || (r.lo && !r.fresh))) /* cached: no new guard stack */
+        atomic_fetch_sub_explicit(&g_guarded, 1, memory_order_relaxed);
+    if (s)
+        return s;
+    if (r.lo && r.fresh && r.guarded &&
+        madvise(r.lo - g_page, g_page, MADV_GUARD_INSTALL) != 0)
+        r.lo = NULL; /* no memory for the marker: the slot is lost */
+    if (r.lo) {
+        s = stack_init(r.lo, size, r.has_below);
+        if (r.guarded) {
+            s->guarded = true;
+            s->map = r.lo - g_page; /* the guard page; map_len 0: no mapping
+                                       of its own */
+        }
         return s;
     }
     if (guard || !c) {
@@ -327,6 +425,14 @@ static void pool_spill(kin__stack_pool *pool, size_t from) {
 }
 
 void kin__stack_put(kin__stack_pool *pool, kin__stack *s) {
+#if KIN__ASAN
+    /* The frames a finished coroutine switched away from for the last time
+     * (coro_entry, transfer) never return, so their redzones stay poisoned
+     * in ASan's shadow; the next coroutine on this stack would trip over
+     * them. They lie in the top page. */
+    size_t top = s->usable < 4096 ? s->usable : 4096;
+    __asan_unpoison_memory_region(s->lo + s->usable - top, top);
+#endif
     if (pool->count == KIN__POOL_CAP)
         pool_spill(pool, KIN__POOL_CAP - BATCH);
     pool->e[pool->count].s = s;
@@ -337,17 +443,19 @@ void kin__stack_put(kin__stack_pool *pool, kin__stack *s) {
 /* Gives the memory of one cached stack back to the kernel. */
 static void release(kin__stack *s, cold_stack *cold_out, bool *cold) {
     KIN__VALGRIND_STACK_DEREGISTER(s->vg_id);
-    if (s->guarded) {
+    if (s->map_len) { /* a guard stack with a mapping of its own */
         munmap(s->map, s->map_len);
         atomic_fetch_sub_explicit(&g_guarded, 1, memory_order_relaxed);
         *cold = false;
         return;
     }
     /* A chunk stack: its pages (the descriptor's too) go back; the range
-     * stays for reuse. The stack above now reads a zero canary, which
+     * stays for reuse, and so does a guard marker below it (MADV_DONTNEED
+     * keeps markers). The stack above now reads a zero canary, which
      * kin__stack_ok accepts: nothing here can be corrupted any more. */
     cold_out->lo = s->lo;
     cold_out->has_below = s->canary != NULL;
+    cold_out->guarded = s->guarded;
     size_t size = s->size;
     madvise(cold_out->lo, size, MADV_DONTNEED);
     *cold = true;
@@ -361,26 +469,59 @@ static void release_now(kin__stack *s) {
     release(s, &cs, &cold);
 }
 
-void kin__stack_trim(kin__stack_pool *pool) {
+static int64_t mono_now(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+int64_t kin__stack_trim(kin__stack_pool *pool) {
     if (pool->count > POOL_KEEP)
         pool_spill(pool, POOL_KEEP);
     if (atomic_load_explicit(&g_warm_total, memory_order_relaxed) <=
         GLOBAL_KEEP)
-        return;
+        return INT64_MAX;
+    int64_t now = mono_now();
+    int64_t due = INT64_MAX;
     for (int i = 0; i < CLASSES; i++) {
         kin__stack *batch = NULL;
         size_t n = 0;
         pthread_mutex_lock(&g_mu);
+        if (now - g_epoch >= DECAY_NS) { /* a new epoch */
+            for (int k = 0; k < CLASSES; k++) {
+                g_classes[k].idle = g_classes[k].low;
+                g_classes[k].low = g_classes[k].nwarm;
+            }
+            g_epoch = now;
+        }
         size_class *c = &g_classes[i];
         size_t total =
             atomic_load_explicit(&g_warm_total, memory_order_relaxed);
-        while (c->nwarm && total > GLOBAL_KEEP && n < TRIM_BATCH) {
-            kin__stack *s = c->warm[--c->nwarm];
-            total--;
-            atomic_fetch_sub_explicit(&g_warm_total, 1, memory_order_relaxed);
-            s->next = batch;
-            batch = s;
-            n++;
+        n = c->idle;
+        if (n > TRIM_BATCH)
+            n = TRIM_BATCH;
+        if (total <= GLOBAL_KEEP)
+            n = 0;
+        else if (n > total - GLOBAL_KEEP)
+            n = total - GLOBAL_KEEP;
+        /* Take warm[idle - n, idle); the stacks above it move down. */
+        for (size_t k = c->idle - n; k < c->idle; k++) {
+            c->warm[k]->next = batch;
+            batch = c->warm[k];
+        }
+        if (n) {
+            memmove(&c->warm[c->idle - n], &c->warm[c->idle],
+                    (c->nwarm - c->idle) * sizeof *c->warm);
+            c->nwarm -= n;
+            c->low -= n;
+            c->idle -= n;
+            atomic_fetch_sub_explicit(&g_warm_total, n, memory_order_relaxed);
+            total -= n;
+        }
+        if (total > GLOBAL_KEEP) { /* more later: now, or next epoch */
+            int64_t t = c->idle ? now : g_epoch + DECAY_NS;
+            if (t < due)
+                due = t;
         }
         pthread_mutex_unlock(&g_mu);
         if (!batch)
@@ -413,10 +554,10 @@ void kin__stack_trim(kin__stack_pool *pool) {
             pthread_mutex_unlock(&g_mu);
         }
         kin__free(colds);
-        if (atomic_load_explicit(&g_warm_total, memory_order_relaxed) <=
-            GLOBAL_KEEP)
-            return;
+        if (n == TRIM_BATCH) /* enough for one call: come back at once */
+            return now;
     }
+    return due;
 }
 
 void kin__stack_pool_drain(kin__stack_pool *pool) {

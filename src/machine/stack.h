@@ -11,13 +11,21 @@
  * coroutine touches first, so a parked coroutine that used little stack
  * costs one resident page (its frames plus these 80 bytes).
  *
- * Two modes, because every guard page splits a mapping and Linux limits a
- * process to vm.max_map_count mappings (65530 by default):
- *   guard   one mapping per stack with a PROT_NONE page below it; an
- *           overflow faults at once and the SIGSEGV handler (on an
- *           alternate signal stack) names the coroutine.
+ * Two modes, because a PROT_NONE guard page splits a mapping and Linux
+ * limits a process to vm.max_map_count mappings (65530 by default):
+ *   guard   a guard page below each stack; an overflow faults at once and
+ *           the SIGSEGV handler (on an alternate signal stack) names the
+ *           coroutine. On Linux 6.13 and later the guard is a page-table
+ *           marker (MADV_GUARD_INSTALL, ~0.7 us) in 8 MiB chunks of
+ *           [guard | stack] slots: no mapping of its own, and it survives
+ *           MADV_DONTNEED, so a stack given back keeps its range and guard
+ *           for reuse. Older kernels (or KIN_STACK_GUARD=map) get one
+ *           mapping per stack with a PROT_NONE page (mmap + mprotect, ~4
+ *           us, two mappings). The first vm.max_map_count / 4 stacks get
+ *           guard mode either way.
  *   canary  stacks carved one after another from 8 MiB chunks (a guard page
- *           below each chunk only). Stack k's overflow runs first into the
+ *           below each chunk only; a marker where the kernel has them, so
+ *           that the chunks merge into a few mappings). Stack k's overflow runs first into the
  *           reserve at the top of stack k-1, which holds a canary word; it is
  *           checked, with the stack pointer, each time k switches away. Used
  *           once guard stacks would take half the mapping budget, or always
@@ -28,8 +36,10 @@
  * Caches: a finished coroutine's stack goes to its worker's pool, then to a
  * global cache, with no system call: a burst of a million completions does
  * not turn into a million munmaps. An idle worker trims (kin__stack_trim):
- * its pool back to a few dozen stacks, the global cache back to a budget,
- * giving memory back to the kernel then (Go's scavenger works the same way).
+ * its pool back to a few dozen stacks, and the global cache back to a
+ * budget, giving the kernel back the stacks that stayed unused for a second
+ * (Go's scavenger and jemalloc's decay work the same way): a stack
+ * reused soon costs no page fault.
  */
 #ifndef KIN_STACK_H
 #define KIN_STACK_H
@@ -49,8 +59,8 @@ typedef struct kin__stack {
     char *lo;                /* lowest usable byte */
     size_t size;             /* the size asked for (what messages report) */
     size_t usable;           /* bytes from lo up to this descriptor */
-    char *map;               /* its own mapping (guard mode), else NULL */
-    size_t map_len;
+    char *map;               /* guard mode: its guard page, else NULL */
+    size_t map_len;          /* its own mapping's length (map..), else 0 */
     const volatile uint64_t *canary; /* canary mode: the word below lo */
     unsigned vg_id;                  /* Valgrind stack id */
     bool guarded;
@@ -91,10 +101,13 @@ kin__stack *kin__stack_get(kin__stack_pool *pool, size_t size);
 /* Gives a stack back (to the pool, or the global cache past its size). */
 void kin__stack_put(kin__stack_pool *pool, kin__stack *s);
 
-/* Idle-time housekeeping: shrinks the pool and the global cache to their
- * budgets, returning memory to the kernel. Cheap when there is nothing to
+/* Idle-time housekeeping: shrinks the pool to its budget and gives the
+ * kernel back the cached stacks that went unused for a second (a slice at a
+ * time). Returns when to call again if still idle (CLOCK_MONOTONIC ns; now
+ * if there is more to release at once, INT64_MAX if nothing is pending):
+ * the caller sleeps no longer than that. Cheap when there is nothing to
  * do. */
-void kin__stack_trim(kin__stack_pool *pool);
+int64_t kin__stack_trim(kin__stack_pool *pool);
 
 /* Frees every stack in the pool (worker teardown). */
 void kin__stack_pool_drain(kin__stack_pool *pool);

@@ -582,7 +582,10 @@ static _Thread_local int64_t t_idle_since;
 
 void kin__pool_idle(kin__worker *w, int64_t deadline) {
     kin__pool *p = w->pool;
-    kin__stack_trim(&w->stacks); /* idle: give memory back */
+    /* idle: give memory back, and come back for the rest */
+    int64_t trim = kin__stack_trim(&w->stacks);
+    if (trim < deadline)
+        deadline = trim;
     if (atomic_exchange(&w->spinning, false))
         atomic_fetch_sub(&p->nspinning, 1);
     pthread_mutex_lock(&p->mu);

@@ -221,10 +221,25 @@ void kin__worker_set_virtual(kin__worker *w, bool on) {
 static inline kin__coro *runq_pop(kin__worker *w) {
     kin__coro *co = w->runq_head;
     if (co) {
-        w->runq_head = co->run_next;
-        if (!w->runq_head)
+        kin__job *n1 = co->run_next;
+        w->runq_head = n1;
+        if (!n1)
             w->runq_tail = NULL;
         co->run_next = NULL;
+        /* A long queue of parked coroutines does not fit in the caches:
+         * resuming each one misses on its record and on its stack top (and
+         * the TLB), ~0.3 us a miss in a VM. Fetch ahead: the record two
+         * places on (n1's was fetched at the last pop) and the frames at
+         * the top of n1's stack, which its resumption walks back up. */
+        kin__job *n2 = n1 ? n1->run_next : NULL;
+        if (n2) { /* three or more queued: not a ping-pong of two */
+            for (size_t k = 0; k < sizeof *n2; k += 64)
+                __builtin_prefetch((char *)n2 + k, 1);
+            const char *sp = kin__ctx_sp(&n1->ctx);
+            if (sp)
+                for (int k = 0; k < 8; k++)
+                    __builtin_prefetch(sp + 64 * k, 1);
+        }
     }
     return co;
 }
@@ -621,8 +636,9 @@ void kin__run_loop(kin__worker *w, atomic_bool *done) {
             deadline = INT64_MAX;
         }
         if (deadline > kin__now(w)) {
-            kin__stack_trim(&w->stacks); /* idle: give memory back */
-            kin__worker_sleep(w, deadline);
+            /* idle: give memory back, and come back for the rest */
+            int64_t trim = kin__stack_trim(&w->stacks);
+            kin__worker_sleep(w, trim < deadline ? trim : deadline);
         }
     }
     atomic_store(&w->stop, 0);

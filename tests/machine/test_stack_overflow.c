@@ -1,7 +1,9 @@
 /* Stack overflow is reported, never silent: in a child process a coroutine
  * overflows its stack; the process must die of SIGABRT after printing
  *   kin: stack overflow in coroutine 'NAME' (stack of N bytes)
- * In guard mode (the default) by the guard page; in canary mode
+ * In guard mode (the default) by the guard page (a page-table marker on
+ * Linux 6.13 and later; "map": a PROT_NONE mapping of its own, as on older
+ * kernels, forced with KIN_STACK_GUARD=map); in canary mode
  * (KIN_STACK_GUARD=0, what kin falls back to when vm.max_map_count rules
  * out more guard pages) by the canary check at the next switch, or by the
  * stack-pointer check when a runaway recursion finally faults. */
@@ -51,6 +53,8 @@ static void expect_death(const char *self, const char *mode, const char *what) {
         close(pipefd[0]);
         if (strcmp(mode, "canary") == 0)
             setenv("KIN_STACK_GUARD", "0", 1);
+        else if (strcmp(mode, "map") == 0)
+            setenv("KIN_STACK_GUARD", "map", 1);
         const char *emu = getenv("KIN_TEST_EMULATOR");
         if (emu && *emu)
             execlp(emu, emu, self, "child", what, (char *)NULL);
@@ -98,6 +102,8 @@ int main(int argc, char **argv) {
     }
     expect_death(argv[0], "guard", "runaway");
     expect_death(argv[0], "guard", "bounded");
+    expect_death(argv[0], "map", "runaway");
+    expect_death(argv[0], "map", "bounded");
     expect_death(argv[0], "canary", "bounded");
     expect_death(argv[0], "canary", "runaway");
     return 0;
