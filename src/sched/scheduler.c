@@ -221,7 +221,7 @@ void kin__worker_set_virtual(kin__worker *w, bool on) {
 static inline kin__coro *runq_pop(kin__worker *w) {
     kin__coro *co = w->runq_head;
     if (co) {
-        kin__job *n1 = co->run_next;
+        kin__coro *n1 = co->run_next;
         w->runq_head = n1;
         if (!n1)
             w->runq_tail = NULL;
@@ -230,8 +230,10 @@ static inline kin__coro *runq_pop(kin__worker *w) {
          * resuming each one misses on its record and on its stack top (and
          * the TLB), ~0.3 us a miss in a VM. Fetch ahead: the record two
          * places on (n1's was fetched at the last pop) and the frames at
-         * the top of n1's stack, which its resumption walks back up. */
-        kin__job *n2 = n1 ? n1->run_next : NULL;
+         * the top of n1's stack, which its resumption walks back up. The
+         * scheduler knows only its own record: the rest of the job around
+         * it is the job layer's business. */
+        kin__coro *n2 = n1 ? n1->run_next : NULL;
         if (n2) { /* three or more queued: not a ping-pong of two */
             for (size_t k = 0; k < sizeof *n2; k += 64)
                 __builtin_prefetch((char *)n2 + k, 1);

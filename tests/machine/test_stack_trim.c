@@ -10,7 +10,7 @@
 #include <unistd.h>
 
 #include "check.h"
-#include "stack.h"
+#include "machine/stack.h"
 
 #define N 4000
 #define KEEP 1024 /* GLOBAL_KEEP in stack.c */
