@@ -113,8 +113,10 @@ void kin__job_wait(kin__job *co, atomic_bool *fired, bool cancellable) {
 
 static void loop_node_fire(kin__node *n, kin__job *job) {
     (void)job;
+    kin__worker *w = n->arg; /* read before `fired`: the loop's thread may
+                                return and drop n as soon as it sees it */
     atomic_store(&n->fired, true);
-    kin__loop_stop(n->arg);
+    kin__loop_stop(w);
 }
 
 void kin__loop_node_init(kin__node *n, kin__worker *w) {
