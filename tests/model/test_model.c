@@ -261,6 +261,8 @@ int main(int argc, char **argv) {
     /* a wall-clock program may last at most 40 ticks */
     c.max_ticks = c.mode == KI_WALLCLOCK ? 40 : INT64_MAX / 4;
     signal(SIGALRM, on_alarm);
+    /* A program that hangs: `kill -USR1 PID` prints kin's live job tree. */
+    kin_dump_on_signal(SIGUSR1, 2);
 
     if (argc > 1) { /* replay one seed */
         uint64_t seed = strtoull(argv[1], NULL, 10);
