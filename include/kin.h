@@ -1025,8 +1025,9 @@ KIN_EXPORT int kin_channel_new(kin_channel *out, size_t elem_size,
  * on_undelivered. Returns 0, KIN_EINVAL, KIN_ESTALE, KIN_EBUSY (a coroutine
  * is suspended in a send, receive or select on it: cancel the channel
  * first, which resumes them). For a kin_produce channel whose producer is
- * still running, destroy cancels the channel (and so the producer) and the
- * record is reclaimed when the producer completes. Any thread. */
+ * still running, destroy cancels the channel (and so the producer, and
+ * whoever waits on the channel) and the record is reclaimed when the
+ * producer completes. Any thread. */
 KIN_EXPORT int kin_channel_destroy(kin_channel ch);
 
 /** Sends the size bytes at elem (Kotlin's send). Hands it to a waiting

@@ -482,7 +482,7 @@ int kin_channel_destroy(kin_channel ch) {
                            "kin_channel_destroy: the producer's handle does "
                            "not own the channel (the consumer destroys it)");
     }
-    if (c->recvq.head || c->sendq.head) {
+    if (c->refs == 1 && (c->recvq.head || c->sendq.head)) {
         kin__chan_unlock(c);
         return kin__misuse(KIN_EBUSY,
                            "kin_channel_destroy: coroutines are suspended on "
