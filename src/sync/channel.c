@@ -26,22 +26,18 @@
 
 /* ---- The record table -------------------------------------------------------*/
 
-#define CHUNK_SHIFT 8
+#define CHUNK_SHIFT KIN__CHAN_CHUNK_SHIFT
 #define CHUNK_SLOTS (1u << CHUNK_SHIFT)
-#define MAX_CHUNKS (1u << 16)
+#define MAX_CHUNKS KIN__CHAN_MAX_CHUNKS
 #define DEFAULT_BUFFERED 64 /* kotlinx's CHANNEL_DEFAULT_CAPACITY */
 #define DROP_TMP 256        /* DROP_OLDEST copies smaller elements here */
 
 static pthread_mutex_t g_mu = PTHREAD_MUTEX_INITIALIZER;
-static _Atomic(kin__chan *) g_chunks[MAX_CHUNKS];
-static atomic_uint g_nslots = 1; /* index 0: the zero handle */
-static kin__chan *g_free;        /* [g_mu] */
-
-static kin__chan *slot_at(uint32_t idx) {
-    kin__chan *chunk = atomic_load_explicit(&g_chunks[idx >> CHUNK_SHIFT],
-                                            memory_order_acquire);
-    return &chunk[idx & (CHUNK_SLOTS - 1)];
-}
+_Atomic(kin__chan *) kin__chan_chunks[MAX_CHUNKS];
+atomic_uint kin__chan_nslots = 1; /* index 0: the zero handle */
+#define g_chunks kin__chan_chunks
+#define g_nslots kin__chan_nslots
+static kin__chan *g_free; /* [g_mu] */
 
 static kin__chan *record_alloc(void) {
     pthread_mutex_lock(&g_mu);
@@ -88,35 +84,16 @@ kin_channel kin__chan_handle(kin__chan *c, bool producer) {
     return h;
 }
 
-kin__chan *kin__chan_peek(kin_channel h) {
-    uint32_t idx = (uint32_t)h.id;
-    if (idx == 0 || idx >= atomic_load_explicit(&g_nslots, memory_order_acquire))
-        return NULL;
-    return slot_at(idx);
-}
-
-bool kin__chan_handle_ok(kin__chan *c, kin_channel h) {
-    bool producer = (h.id >> 32) & 1;
-    return c->live && c->gen == (uint32_t)(h.id >> 33) &&
-           (producer || !c->user_dead);
-}
-
-kin__chan *kin__chan_lock(kin_channel h, const char *who, int *rc) {
-    kin__chan *c = kin__chan_peek(h);
+kin__chan *kin__chan_lock_failed(kin__chan *c, const char *who, int *rc) {
     if (!c) {
         *rc = kin__misuse(KIN_EINVAL, "%s: invalid channel handle", who);
         return NULL;
     }
-    kin__lock_acquire(&c->lock);
-    if (KIN__UNLIKELY(!kin__chan_handle_ok(c, h))) {
-        kin__lock_release(&c->lock);
-        *rc = kin__misuse(KIN_ESTALE,
-                          "%s: stale channel handle (the channel was "
-                          "destroyed)",
-                          who);
-        return NULL;
-    }
-    return c;
+    kin__lock_release(&c->lock);
+    *rc = kin__misuse(KIN_ESTALE,
+                      "%s: stale channel handle (the channel was destroyed)",
+                      who);
+    return NULL;
 }
 
 /* ---- Waiter queues ------------------------------------------------------------*/
@@ -168,6 +145,25 @@ static inline kin__job *complete(kin__chan_waiter *w, int st) {
     return co;
 }
 
+/* Copies one element: inline for the common small sizes. */
+static inline void copy_elem(void *dst, const void *src, size_t n) {
+    switch (n) {
+    case 0:
+        break;
+    case 4:
+        memcpy(dst, src, 4);
+        break;
+    case 8:
+        memcpy(dst, src, 8);
+        break;
+    case 16:
+        memcpy(dst, src, 16);
+        break;
+    default:
+        memcpy(dst, src, n);
+    }
+}
+
 /* ---- The ring buffer --------------------------------------------------------*/
 
 static inline char *ring_at(kin__chan *c, size_t i) {
@@ -198,13 +194,13 @@ static bool ring_room(kin__chan *c) {
 
 static inline void ring_push(kin__chan *c, const void *elem) {
     if (c->esize)
-        memcpy(ring_at(c, c->count), elem, c->esize);
+        copy_elem(ring_at(c, c->count), elem, c->esize);
     c->count++;
 }
 
 static inline void ring_pop(kin__chan *c, void *elem) {
     if (c->esize) {
-        memcpy(elem, c->buf + c->head * c->esize, c->esize);
+        copy_elem(elem, c->buf + c->head * c->esize, c->esize);
         if (++c->head == c->bcap)
             c->head = 0;
     }
@@ -253,8 +249,7 @@ int kin__chan_send_locked(kin__chan *c, const void *elem, kin__job **wake,
         return KIN__W_CLOSED;
     kin__chan_waiter *w = claim(&c->recvq);
     if (w) { /* a receiver waits: the buffer is empty */
-        if (c->esize)
-            memcpy(w->elem, elem, c->esize);
+        copy_elem(w->elem, elem, c->esize);
         *wake = complete(w, KIN__W_DONE);
         return KIN__W_DONE;
     }
@@ -290,8 +285,7 @@ int kin__chan_recv_locked(kin__chan *c, void *elem, kin__job **wake) {
     }
     kin__chan_waiter *w = claim(&c->sendq);
     if (w) {
-        if (c->esize)
-            memcpy(elem, w->elem, c->esize);
+        copy_elem(elem, w->elem, c->esize);
         *wake = complete(w, KIN__W_DONE);
         return KIN__W_DONE;
     }
@@ -530,6 +524,11 @@ static kin__chan *send_begin(kin_channel ch, const char *who, const void *elem,
         return NULL;
     }
     *dbuf = tmp;
+    if (KIN__UNLIKELY(c->overflow == KIN_OVERFLOW_DROP_OLDEST && !tmp)) {
+        kin__chan_unlock(c); /* the caller retries with a buffer */
+        *rc = 1;
+        return NULL;
+    }
     if (c->overflow == KIN_OVERFLOW_DROP_OLDEST && c->esize > DROP_TMP) {
         kin__chan_unlock(c);
         *dbuf = kin__malloc(size);
@@ -551,18 +550,34 @@ static void send_end(char *tmp, void *dbuf) {
         kin__free(dbuf);
 }
 
+static int send_common(kin_channel ch, const void *elem, size_t size,
+                       kin__job *co, char *tmp);
+
+/* DROP_OLDEST channels: with room on the stack for the dropped element. */
+static __attribute__((noinline)) int send_dropping(kin_channel ch,
+                                                   const void *elem,
+                                                   size_t size, kin__job *co) {
+    char tmp[DROP_TMP];
+    return send_common(ch, elem, size, co, tmp);
+}
+
 int kin_channel_send(kin_channel ch, const void *elem, size_t size) {
     kin__job *co = kin__running_job();
     if (!co)
         return kin__misuse(KIN_ENOTCORO,
                            "kin_channel_send: called outside a coroutine");
+    return send_common(ch, elem, size, co, NULL);
+}
+
+static inline __attribute__((always_inline)) int
+send_common(kin_channel ch, const void *elem, size_t size, kin__job *co,
+            char *tmp) {
     int rc;
-    char tmp[DROP_TMP];
     void *dbuf;
     kin__chan *c = send_begin(ch, "kin_channel_send", elem, size, tmp, &dbuf,
                               &rc);
     if (!c)
-        return rc;
+        return rc == 1 ? send_dropping(ch, elem, size, co) : rc;
     kin__job *wake = NULL;
     const void *dropped = NULL;
     kin_undelivered_fn fn = c->undeliv;

@@ -110,19 +110,52 @@ enum {
     KIN__OP_SUSPEND = 10, /* not ready: a waiter must be queued */
 };
 
+/* The record table (channel.c): chunks never freed. */
+#define KIN__CHAN_CHUNK_SHIFT 8
+#define KIN__CHAN_MAX_CHUNKS (1u << 16)
+extern _Atomic(kin__chan *) kin__chan_chunks[KIN__CHAN_MAX_CHUNKS];
+extern atomic_uint kin__chan_nslots;
+
+/* The error half of kin__chan_lock (c may be NULL: foreign handle). */
+kin__chan *kin__chan_lock_failed(kin__chan *c, const char *who, int *rc);
+
+/* True if h still names c (c locked). */
+static inline bool kin__chan_handle_ok(kin__chan *c, kin_channel h) {
+    bool producer = (h.id >> 32) & 1;
+    return c->live && c->gen == (uint32_t)(h.id >> 33) &&
+           (producer || !c->user_dead);
+}
+
+/* The record of a handle without locking (select sorts by it); NULL for a
+ * foreign handle. */
+static inline kin__chan *kin__chan_peek(kin_channel h) {
+    uint32_t idx = (uint32_t)h.id;
+    if (KIN__UNLIKELY(idx == 0 || idx >= atomic_load_explicit(
+                                              &kin__chan_nslots,
+                                              memory_order_acquire)))
+        return NULL;
+    kin__chan *chunk = atomic_load_explicit(
+        &kin__chan_chunks[idx >> KIN__CHAN_CHUNK_SHIFT], memory_order_acquire);
+    return &chunk[idx & ((1u << KIN__CHAN_CHUNK_SHIFT) - 1)];
+}
+
 /* Looks the handle up and locks the record. NULL (unlocked) with *rc set
  * to a misuse code (KIN_EINVAL / KIN_ESTALE) and the message made. */
-kin__chan *kin__chan_lock(kin_channel h, const char *who, int *rc);
+static inline kin__chan *kin__chan_lock(kin_channel h, const char *who,
+                                        int *rc) {
+    kin__chan *c = kin__chan_peek(h);
+    if (KIN__UNLIKELY(!c))
+        return kin__chan_lock_failed(NULL, who, rc);
+    kin__lock_acquire(&c->lock);
+    if (KIN__UNLIKELY(!kin__chan_handle_ok(c, h)))
+        return kin__chan_lock_failed(c, who, rc);
+    return c;
+}
 
 static inline void kin__chan_unlock(kin__chan *c) {
     kin__lock_release(&c->lock);
 }
 
-/* The record of a handle without locking (select sorts by it); NULL for a
- * foreign handle. */
-kin__chan *kin__chan_peek(kin_channel h);
-/* True if h still names c (c locked). */
-bool kin__chan_handle_ok(kin__chan *c, kin_channel h);
 
 /* Core operations, c locked. They complete at most one counterpart waiter
  * (whose coroutine is stored in *wake, to be woken after unlocking) and
