@@ -434,6 +434,71 @@ static int with_context_bench(long *check) {
     return 0;
 }
 
+/* ---- channels --------------------------------------------------------------- */
+
+static kin_channel g_ping, g_pong;
+
+static int ponger(void *arg) {
+    (void)arg;
+    for (long i = 0; i < g_n; i++) {
+        long v;
+        KIN_TRY(kin_channel_receive(g_ping, &v, sizeof v));
+        v++;
+        KIN_TRY(kin_channel_send(g_pong, &v, sizeof v));
+    }
+    return 0;
+}
+
+/* One round trip: ping -> ponger, pong -> back, two coroutines on one
+ * thread over rendezvous channels. */
+static int chan_pingpong(long *check) {
+    KIN_TRY(kin_channel_new(&g_ping, sizeof(long), NULL));
+    KIN_TRY(kin_channel_new(&g_pong, sizeof(long), NULL));
+    kin_job j;
+    KIN_TRY(kin_launch(&j, NULL, ponger, NULL));
+    long ok = 0;
+    for (long i = 0; i < g_n; i++) {
+        long v = i;
+        KIN_TRY(kin_channel_send(g_ping, &v, sizeof v));
+        KIN_TRY(kin_channel_receive(g_pong, &v, sizeof v));
+        if (v == i + 1)
+            ok++;
+    }
+    KIN_TRY(kin_join(j));
+    KIN_TRY(kin_job_release(j));
+    kin_channel_destroy(g_ping);
+    kin_channel_destroy(g_pong);
+    *check = ok;
+    return 0;
+}
+
+static int buffered_producer(void *arg) {
+    kin_channel ch = *(kin_channel *)arg;
+    for (long i = 0; i < g_n; i++)
+        KIN_TRY(kin_channel_send(ch, &i, sizeof i));
+    return 0;
+}
+
+/* N elements through a 1024-element buffer, one producer, one consumer. */
+static int chan_buffered(long *check) {
+    kin_channel ch;
+    KIN_TRY(kin_channel_new(&ch, sizeof(long),
+                            &(kin_channel_opts){.capacity = 1024}));
+    kin_job j;
+    KIN_TRY(kin_launch(&j, NULL, buffered_producer, &ch));
+    long sum = 0;
+    for (long i = 0; i < g_n; i++) {
+        long v;
+        KIN_TRY(kin_channel_receive(ch, &v, sizeof v));
+        sum += v == i;
+    }
+    KIN_TRY(kin_join(j));
+    KIN_TRY(kin_job_release(j));
+    kin_channel_destroy(ch);
+    *check = sum;
+    return 0;
+}
+
 /* ---- driver --------------------------------------------------------------- */
 
 typedef struct scenario {
@@ -448,6 +513,7 @@ static const scenario SCENARIOS[] = {
     {"timers", timers},       {"cancel", cancel_bench},
     {"supervise", supervise}, {"with_context", with_context_bench},
     {"suspend", suspend_bench},
+    {"chan_pingpong", chan_pingpong}, {"chan_buffered", chan_buffered},
 };
 #define N_SCENARIOS (sizeof SCENARIOS / sizeof SCENARIOS[0])
 

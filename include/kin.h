@@ -151,7 +151,9 @@ enum {
     /** kin_start on a job that has already started; kin_resume of a
      * suspension that is over (resumed, cancelled). */
     KIN_EALREADY = -4009,
-    /** The scope object was closed; it accepts no new coroutines. */
+    /** The scope object was closed; it accepts no new coroutines. Or the
+     * channel was closed without a cause (kin_channel_send after
+     * kin_channel_close, kin_channel_receive once it is drained). */
     KIN_ECLOSED = -4010,
     /** kin_await on a job that was not created by kin_async. */
     KIN_ENOTASYNC = -4011,
@@ -1024,6 +1026,256 @@ KIN_EXPORT int kin_cont_on_cancel(kin_cont cont, kin_cont_cancel_fn fn,
 /** True while the suspension cont names waits to be resumed: not resumed,
  * not cancelled. False for bad continuations. Any thread. */
 KIN_EXPORT bool kin_cont_is_active(kin_cont cont);
+
+/* ---- Channels ------------------------------------------------------------ */
+
+/** @name Channels
+ * Kotlin's Channel: coroutines hand elements to each other through it, in
+ * FIFO order, suspending (never blocking a thread) when they must wait.
+ * Elements are copied in and out (elem_size bytes each, fixed when the
+ * channel is made); every call that moves an element takes its size too,
+ * and a size that differs from the channel's is KIN_EINVAL.
+ *
+ * A kin_channel is a checked handle, like kin_job (L1): after
+ * kin_channel_destroy every call given it returns KIN_ESTALE (false for
+ * the predicates); never undefined behaviour. All channel functions may
+ * be called from any thread; those marked "suspends" only from inside a
+ * coroutine (KIN_ENOTCORO otherwise).
+ *
+ * Closed results: after kin_channel_close(ch, NULL) a send returns
+ * KIN_ECLOSED ("ClosedSendChannelException: Channel was closed") and a
+ * receive, once the elements sent before the close are drained, returns
+ * KIN_ECLOSED ("ClosedReceiveChannelException"); after a close with a cause
+ * or a cancel, both return the cause's code with the cause as the current
+ * error (kotlinx's sendException / receiveException).
+ *
+ * Prompt cancellation (DESIGN rule 16): a send or receive that suspended
+ * returns KIN_ECANCELED if its coroutine was cancelled before it resumed,
+ * even if the element was handed over meanwhile; a received element is then
+ * given to the on_undelivered callback, a sent one counts as delivered.
+ * An element the channel accepted is delivered to exactly one receiver or
+ * given exactly once to on_undelivered: when a suspended send is cancelled,
+ * when a send finds the channel closed, when the channel is cancelled or
+ * destroyed with elements in it, when DROP_OLDEST / conflation drops an
+ * element, when DROP_LATEST drops the one being sent.
+ */
+/**@{*/
+
+/** A channel handle (an index and a generation); zero is no channel. */
+typedef struct kin_channel {
+    uint64_t id; /**< opaque */
+} kin_channel;
+
+/** kin_channel_opts.capacity: Channel.RENDEZVOUS, no buffer: a send waits
+ * for a receive and the other way round. */
+#define KIN_CHANNEL_RENDEZVOUS 0
+/** kin_channel_opts.capacity: Channel.CONFLATED, a buffer of one element
+ * that each send overwrites (the overwritten one goes to on_undelivered);
+ * sends never suspend. Only with KIN_OVERFLOW_SUSPEND (the default). */
+#define KIN_CHANNEL_CONFLATED (-1)
+/** kin_channel_opts.capacity: Channel.BUFFERED, the default buffer of 64
+ * elements (as kotlinx's channel default). */
+#define KIN_CHANNEL_BUFFERED (-2)
+/** kin_channel_opts.capacity: Channel.UNLIMITED, a buffer that grows as
+ * needed; sends never suspend. */
+#define KIN_CHANNEL_UNLIMITED 0x7fffffff
+
+/** What a send does when the buffer is full (Kotlin's BufferOverflow). */
+typedef enum kin_overflow {
+    /** Waits for room (try_send returns KIN_FULL). */
+    KIN_OVERFLOW_SUSPEND = 0,
+    /** Drops the oldest buffered element; the send never suspends. */
+    KIN_OVERFLOW_DROP_OLDEST = 1,
+    /** Drops the element being sent; the send never suspends. */
+    KIN_OVERFLOW_DROP_LATEST = 2,
+} kin_overflow;
+
+/** Called with an element that was sent but will never be received
+ * (Kotlin's onUndeliveredElement), once per such element, on the thread of
+ * the call that dropped it, without channel locks held. elem points to the
+ * element (valid during the call). It must not suspend. */
+typedef void (*kin_undelivered_fn)(void *elem, void *arg);
+
+/** Options for kin_channel_new; all-zero (or NULL) is a rendezvous channel
+ * that suspends. */
+typedef struct kin_channel_opts {
+    /** 0 (RENDEZVOUS), a buffer size > 0, or KIN_CHANNEL_CONFLATED,
+     * KIN_CHANNEL_BUFFERED, KIN_CHANNEL_UNLIMITED; other negative values
+     * are KIN_EINVAL. A big buffer is not allocated up front: it grows. */
+    int capacity;
+    /** When the buffer is full. With capacity 0 a policy other than
+     * SUSPEND makes a one-element buffer with that policy (as kotlinx). */
+    kin_overflow overflow;
+    /** See kin_undelivered_fn; NULL: dropped elements are dropped. */
+    kin_undelivered_fn on_undelivered;
+    void *undelivered_arg; /**< passed to on_undelivered */
+} kin_channel_opts;
+
+/** Positive results: nothing happened, and it is not an error (no current
+ * error is set, nothing allocated). */
+/**@{*/
+#define KIN_FULL 2   /**< kin_channel_try_send: no room, no receiver */
+#define KIN_EMPTY 3  /**< kin_channel_try_receive: nothing to receive */
+#define KIN_CLOSED 4 /**< closed without a cause and drained */
+/**@}*/
+
+/** Makes a channel of elements of elem_size bytes (0 allowed: signals).
+ * Returns 0, KIN_EINVAL (out NULL, bad capacity or overflow, CONFLATED with
+ * a policy other than SUSPEND), KIN_ENOMEM. Any thread. */
+KIN_EXPORT int kin_channel_new(kin_channel *out, size_t elem_size,
+                               const kin_channel_opts *opts);
+
+/** Frees the channel; the handle becomes stale. Buffered elements go to
+ * on_undelivered. Returns 0, KIN_EINVAL, KIN_ESTALE, KIN_EBUSY (a coroutine
+ * is suspended in a send, receive or select on it: cancel the channel
+ * first, which resumes them). For a kin_produce channel whose producer is
+ * still running, destroy cancels the channel (and so the producer, and
+ * whoever waits on the channel) and the record is reclaimed when the
+ * producer completes. Any thread. */
+KIN_EXPORT int kin_channel_destroy(kin_channel ch);
+
+/** Sends the size bytes at elem (Kotlin's send). Hands it to a waiting
+ * receiver (which is queued to resume; the sender goes on without
+ * suspending), else buffers it, else suspends until a receiver takes it
+ * (suspended senders are served FIFO) or, for the drop policies, drops an
+ * element. Returns 0; KIN_ECLOSED or the close cause's code if the channel
+ * is closed (the element goes to on_undelivered); KIN_ECANCELED (see
+ * prompt cancellation above); KIN_EINVAL (bad handle, size mismatch, elem
+ * NULL with size > 0), KIN_ESTALE, KIN_ENOTCORO, KIN_ENOMEM. Suspends. */
+KIN_EXPORT int kin_channel_send(kin_channel ch, const void *elem, size_t size);
+
+/** Receives the oldest element into elem (Kotlin's receive): from the
+ * buffer (then the first suspended sender's element moves into it), else
+ * from a suspended sender (which is queued to resume), else suspends.
+ * Returns 0; KIN_ECLOSED (closed without a cause and drained) or the
+ * cause's code; KIN_ECANCELED; KIN_EINVAL, KIN_ESTALE, KIN_ENOTCORO.
+ * Suspends. */
+KIN_EXPORT int kin_channel_receive(kin_channel ch, void *elem, size_t size);
+
+/** Kotlin's receiveCatching: as kin_channel_receive, but a channel closed
+ * without a cause and drained gives KIN_CLOSED (positive, no error made)
+ * instead of KIN_ECLOSED; closed with a cause: the cause's code (negative)
+ * with the cause as the current error. The loop
+ * `while (kin_channel_receive_catching(ch, &x, sizeof x) == 0)` is
+ * Kotlin's `for (x in channel)`. Suspends. */
+KIN_EXPORT int kin_channel_receive_catching(kin_channel ch, void *elem,
+                                            size_t size);
+
+/** Kotlin's trySend: sends without suspending. Returns 0 (sent, buffered,
+ * or dropped by a drop policy), KIN_FULL (it would suspend: nothing sent,
+ * the caller keeps the element), KIN_ECLOSED or the close cause's code (the
+ * caller keeps the element: on_undelivered is not called), KIN_EINVAL,
+ * KIN_ESTALE. Any thread, inside or outside coroutines. */
+KIN_EXPORT int kin_channel_try_send(kin_channel ch, const void *elem,
+                                    size_t size);
+
+/** Kotlin's tryReceive: receives without suspending. Returns 0, KIN_EMPTY,
+ * KIN_CLOSED (closed without a cause, drained), the cause's code (closed
+ * with a cause), KIN_EINVAL, KIN_ESTALE. Any thread. */
+KIN_EXPORT int kin_channel_try_receive(kin_channel ch, void *elem,
+                                       size_t size);
+
+/** Kotlin's close(cause): no more sends; receivers get the elements sent
+ * before (buffered ones and those of senders already suspended), then the
+ * closed result. Suspended receivers of an empty channel resume at once
+ * with it. cause may be NULL or any error; taken over, even on error.
+ * Returns 1 if this call closed it, 0 if it was already closed (the cause
+ * is dropped), KIN_EINVAL, KIN_ESTALE. Any thread. */
+KIN_EXPORT int kin_channel_close(kin_channel ch, kin_error *cause);
+
+/** Kotlin's cancel(cause): closes the channel (unless it was closed: the
+ * first cause stays) and drops everything in it: buffered elements and
+ * those of suspended senders go to on_undelivered, suspended senders and
+ * receivers resume with the cause's code. cause may be NULL
+ * (CancellationException "Channel was cancelled") or a cancellation
+ * (kin_error_is_cancellation); taken over, even on error. For a
+ * kin_produce channel it also cancels the producer. Returns 0, KIN_EINVAL
+ * (bad handle, a cause that is not a cancellation), KIN_ESTALE. Any
+ * thread. */
+KIN_EXPORT int kin_channel_cancel(kin_channel ch, kin_error *cause);
+
+/** Kotlin's isClosedForSend / isClosedForReceive (closed and nothing left
+ * to receive) / isEmpty (nothing to receive now). False for bad handles.
+ * Any thread. */
+/**@{*/
+KIN_EXPORT bool kin_channel_is_closed_for_send(kin_channel ch);
+KIN_EXPORT bool kin_channel_is_closed_for_receive(kin_channel ch);
+KIN_EXPORT bool kin_channel_is_empty(kin_channel ch);
+/**@}*/
+
+/** Kotlin's `for (x in channel) fn(x)`: receives into elem until the
+ * channel is closed and drained, calling fn(elem, arg) after each element;
+ * fn returns 0 to go on, or a negative code to stop. The channel is not
+ * cancelled afterwards (that would be consumeEach). Returns 0 (closed
+ * without a cause), fn's code, the close cause's code, or the errors of
+ * kin_channel_receive. Suspends. */
+KIN_EXPORT int kin_channel_for_each(kin_channel ch, void *elem, size_t size,
+                                    int (*fn)(void *elem, void *arg),
+                                    void *arg);
+
+/** The body of a kin_produce coroutine: sends into ch (a handle that stays
+ * valid for the producer until it completes, even if the consumer destroys
+ * its own). */
+typedef int (*kin_produce_fn)(kin_channel ch, void *arg);
+
+/** Kotlin's produce: makes a channel (copts; NULL: rendezvous) and launches
+ * fn(ch, arg) as a child of the current job (lopts as kin_launch). When the
+ * producer completes the channel is closed: without a cause on success,
+ * with its failure or cancellation otherwise. kin_channel_cancel on the
+ * channel cancels the producer. *out is the consumer's handle: destroy it
+ * when done (see kin_channel_destroy). job may be NULL; else it receives
+ * the producer's handle (L2). Returns 0, KIN_EINVAL, KIN_ENOTCORO,
+ * KIN_ENOMEM (fn never runs then, *out is zero). */
+KIN_EXPORT int kin_produce(kin_channel *out, kin_job *job,
+                           const kin_launch_opts *lopts,
+                           const kin_channel_opts *copts, size_t elem_size,
+                           kin_produce_fn fn, void *arg);
+/**@}*/
+
+/* ---- Select -------------------------------------------------------------- */
+
+/** The kind of a kin_select clause (Kotlin's onReceive, onSend, ...). */
+typedef enum kin_select_kind {
+    KIN_SELECT_RECEIVE = 1,         /**< channel.onReceive */
+    KIN_SELECT_RECEIVE_CATCHING = 2, /**< channel.onReceiveCatching */
+    KIN_SELECT_SEND = 3,            /**< channel.onSend(elem) */
+    KIN_SELECT_AWAIT = 4,           /**< deferred.onAwait */
+    KIN_SELECT_JOIN = 5,            /**< job.onJoin */
+    KIN_SELECT_TIMEOUT = 6,         /**< onTimeout(ms) */
+} kin_select_kind;
+
+/** One clause of kin_select; set kind and the fields it uses. */
+typedef struct kin_select_clause {
+    kin_select_kind kind; /**< what to wait for */
+    kin_channel channel;  /**< RECEIVE, RECEIVE_CATCHING, SEND */
+    void *elem;   /**< RECEIVE*: where the element goes; SEND: what to send */
+    size_t size;  /**< the channel's element size */
+    kin_job job;  /**< AWAIT (a kin_async or deferred job), JOIN */
+    void **result;     /**< AWAIT: receives the value (may be NULL) */
+    int64_t timeout_ms; /**< TIMEOUT: after this long (<= 0: at once) */
+    /** Out: for the chosen clause, RECEIVE_CATCHING's result (0,
+     * KIN_CLOSED, or the close cause's code) or 0. */
+    int rc;
+} kin_select_clause;
+
+/** Kotlin's select: waits until one of the n clauses can complete,
+ * completes that one only, and returns its index. The clauses are tried in
+ * order, so when several are ready the first listed wins (biased, as in
+ * kotlinx). A RECEIVE on a closed channel, an AWAIT of a job that failed or
+ * was cancelled and a SEND to a closed channel (whose element then goes to
+ * on_undelivered) complete the select with that error: the result is then
+ * negative, as if the clause threw. Cancelled while suspended, it returns
+ * KIN_ECANCELED and leaves every channel as it was, unless a clause had
+ * already completed (prompt cancellation: a received element then goes to
+ * on_undelivered). Errors (nothing done): KIN_EINVAL (clauses NULL, n 0,
+ * a bad kind, handle or size, AWAIT of a job not made by kin_async or
+ * kin_deferred_new), KIN_ESTALE, KIN_EDEADLK (JOIN/AWAIT of the caller or
+ * an ancestor), KIN_ENOTCORO, KIN_ENOMEM. Suspends. */
+KIN_EXPORT int kin_select(kin_select_clause *clauses, size_t n);
+
+/** Kotlin's selectUnbiased: as kin_select, but the clauses are tried in a
+ * random order each call, so no ready clause is favoured. */
+KIN_EXPORT int kin_select_unbiased(kin_select_clause *clauses, size_t n);
 
 /* ---- Debugging ----------------------------------------------------------- */
 

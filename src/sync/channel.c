@@ -1,0 +1,861 @@
+/*
+ * channel.c — kotlinx's Channel: rendezvous, buffered, unlimited and
+ * conflated channels, the buffer overflow policies, close and cancel, and
+ * the undelivered-element callback. The design (one lock per operation,
+ * waiter records on the suspended coroutine's stack, checked handles) is in
+ * channel.h; select.c and produce.c build on the core operations here.
+ *
+ * Ordering, as kotlinx's BufferedChannel:
+ *   - a send that finds a suspended receiver hands the element over, queues
+ *     the receiver to resume and goes on without suspending; a receive that
+ *     finds a suspended sender (rendezvous) does the same the other way;
+ *   - receivers and senders are served FIFO; a receive from a full buffer
+ *     moves the first suspended sender's element into the buffer and
+ *     resumes that sender;
+ *   - close lets receivers drain the buffer and the elements of senders
+ *     that were already suspended (RendezvousChannelTest's
+ *     testSuspendSendOnClosedChannel), then gives the closed result;
+ *   - cancel drops everything (to the undelivered callback).
+ */
+#include <pthread.h>
+#include <string.h>
+
+#include "base/alloc.h"
+#include "base/error.h"
+#include "sync/channel.h"
+
+/* ---- The record table -------------------------------------------------------*/
+
+#define CHUNK_SHIFT KIN__CHAN_CHUNK_SHIFT
+#define CHUNK_SLOTS (1u << CHUNK_SHIFT)
+#define MAX_CHUNKS KIN__CHAN_MAX_CHUNKS
+#define DEFAULT_BUFFERED 64 /* kotlinx's CHANNEL_DEFAULT_CAPACITY */
+#define DROP_TMP 256        /* DROP_OLDEST copies smaller elements here */
+
+static pthread_mutex_t g_mu = PTHREAD_MUTEX_INITIALIZER;
+_Atomic(kin__chan *) kin__chan_chunks[MAX_CHUNKS];
+atomic_uint kin__chan_nslots = 1; /* index 0: the zero handle */
+#define g_chunks kin__chan_chunks
+#define g_nslots kin__chan_nslots
+static kin__chan *g_free; /* [g_mu] */
+
+static kin__chan *record_alloc(void) {
+    pthread_mutex_lock(&g_mu);
+    kin__chan *c = g_free;
+    if (c) {
+        g_free = c->free_next;
+        c->free_next = NULL;
+    } else {
+        uint32_t idx = atomic_load_explicit(&g_nslots, memory_order_relaxed);
+        if ((idx >> CHUNK_SHIFT) < MAX_CHUNKS) {
+            kin__chan *chunk = atomic_load_explicit(
+                &g_chunks[idx >> CHUNK_SHIFT], memory_order_relaxed);
+            if (!chunk) {
+                chunk = kin__calloc(CHUNK_SLOTS, sizeof *chunk);
+                if (chunk) {
+                    for (uint32_t i = 0; i < CHUNK_SLOTS; i++) {
+                        chunk[i].idx = (idx & ~(CHUNK_SLOTS - 1)) | i;
+                        chunk[i].gen = 1;
+                    }
+                    atomic_store_explicit(&g_chunks[idx >> CHUNK_SHIFT], chunk,
+                                          memory_order_release);
+                }
+            }
+            if (chunk) {
+                c = &chunk[idx & (CHUNK_SLOTS - 1)];
+                atomic_store_explicit(&g_nslots, idx + 1, memory_order_release);
+            }
+        }
+    }
+    pthread_mutex_unlock(&g_mu);
+    return c;
+}
+
+static void record_free(kin__chan *c) {
+    pthread_mutex_lock(&g_mu);
+    c->free_next = g_free;
+    g_free = c;
+    pthread_mutex_unlock(&g_mu);
+}
+
+kin_channel kin__chan_handle(kin__chan *c, bool producer) {
+    kin_channel h = {((uint64_t)c->gen << 33) | ((uint64_t)producer << 32) |
+                     c->idx};
+    return h;
+}
+
+kin__chan *kin__chan_lock_failed(kin__chan *c, const char *who, int *rc) {
+    if (!c) {
+        *rc = kin__misuse(KIN_EINVAL, "%s: invalid channel handle", who);
+        return NULL;
+    }
+    kin__lock_release(&c->lock);
+    *rc = kin__misuse(KIN_ESTALE,
+                      "%s: stale channel handle (the channel was destroyed)",
+                      who);
+    return NULL;
+}
+
+/* ---- Waiter queues ------------------------------------------------------------*/
+
+void kin__wq_push(kin__wq *q, kin__chan_waiter *w) {
+    w->next = NULL;
+    w->prev = q->tail;
+    if (q->tail)
+        q->tail->next = w;
+    else
+        q->head = w;
+    q->tail = w;
+    w->linked = true;
+}
+
+void kin__wq_remove(kin__wq *q, kin__chan_waiter *w) {
+    if (w->prev)
+        w->prev->next = w->next;
+    else
+        q->head = w->next;
+    if (w->next)
+        w->next->prev = w->prev;
+    else
+        q->tail = w->prev;
+    w->next = w->prev = NULL;
+    w->linked = false;
+}
+
+/* The first waiter of q that can be completed, unlinked; select waiters
+ * whose select another clause has completed are dropped on the way. */
+static kin__chan_waiter *claim(kin__wq *q) {
+    for (;;) {
+        kin__chan_waiter *w = q->head;
+        if (!w)
+            return NULL;
+        kin__wq_remove(q, w);
+        if (!w->sel)
+            return w;
+        int idle = KIN__SEL_WAITING;
+        if (atomic_compare_exchange_strong(&w->sel->state, &idle, w->clause))
+            return w;
+    }
+}
+
+/* Completes a claimed waiter: its record may vanish once state is set. */
+static inline kin__job *complete(kin__chan_waiter *w, int st) {
+    kin__job *co = w->co;
+    atomic_store_explicit(&w->state, st, memory_order_release);
+    return co;
+}
+
+/* Copies one element: inline for the common small sizes. */
+static inline void copy_elem(void *dst, const void *src, size_t n) {
+    switch (n) {
+    case 0:
+        break;
+    case 4:
+        memcpy(dst, src, 4);
+        break;
+    case 8:
+        memcpy(dst, src, 8);
+        break;
+    case 16:
+        memcpy(dst, src, 16);
+        break;
+    default:
+        memcpy(dst, src, n);
+    }
+}
+
+/* ---- The ring buffer --------------------------------------------------------*/
+
+static inline char *ring_at(kin__chan *c, size_t i) {
+    size_t pos = c->head + i;
+    if (pos >= c->bcap)
+        pos -= c->bcap;
+    return c->buf + pos * c->esize;
+}
+
+/* Room for one more element (count < cap holds). */
+static bool ring_room(kin__chan *c) {
+    if (c->esize == 0 || c->count < c->bcap)
+        return true;
+    size_t ncap = c->bcap ? c->bcap * 2 : 8;
+    if (ncap > c->cap)
+        ncap = c->cap;
+    char *nb = kin__malloc(ncap * c->esize);
+    if (!nb)
+        return false;
+    for (size_t i = 0; i < c->count; i++)
+        memcpy(nb + i * c->esize, ring_at(c, i), c->esize);
+    kin__free(c->buf);
+    c->buf = nb;
+    c->bcap = ncap;
+    c->head = 0;
+    return true;
+}
+
+static inline void ring_push(kin__chan *c, const void *elem) {
+    if (c->esize)
+        copy_elem(ring_at(c, c->count), elem, c->esize);
+    c->count++;
+}
+
+static inline void ring_pop(kin__chan *c, void *elem) {
+    if (c->esize) {
+        copy_elem(elem, c->buf + c->head * c->esize, c->esize);
+        if (++c->head == c->bcap)
+            c->head = 0;
+    }
+    c->count--;
+}
+
+/* Detaches the buffered elements (for the callback outside the lock). */
+typedef struct detached {
+    char *buf;
+    size_t bcap, head, count, esize;
+    kin_undelivered_fn fn;
+    void *arg;
+} detached;
+
+static detached detach_buffer(kin__chan *c, bool keep) {
+    detached d = {c->buf, c->bcap, c->head, c->count, c->esize, c->undeliv,
+                  c->uarg};
+    if (keep && !c->undeliv) { /* nothing to call: keep the memory */
+        d.buf = NULL;
+        d.count = 0;
+    } else {
+        c->buf = NULL;
+        c->bcap = 0;
+    }
+    c->head = 0;
+    c->count = 0;
+    return d;
+}
+
+static void drop_detached(detached *d) {
+    char zero[1] = {0};
+    for (size_t i = 0; i < d->count && d->fn; i++) {
+        size_t pos = d->head + i;
+        if (pos >= d->bcap)
+            pos -= d->bcap;
+        d->fn(d->esize ? d->buf + pos * d->esize : zero, d->arg);
+    }
+    kin__free(d->buf);
+}
+
+/* ---- Core operations (c locked) -------------------------------------------*/
+
+int kin__chan_send_locked(kin__chan *c, const void *elem, kin__job **wake,
+                          void *dropped_buf, const void **dropped) {
+    if (c->closed)
+        return KIN__W_CLOSED;
+    kin__chan_waiter *w = claim(&c->recvq);
+    if (w) { /* a receiver waits: the buffer is empty */
+        copy_elem(w->elem, elem, c->esize);
+        *wake = complete(w, KIN__W_DONE);
+        return KIN__W_DONE;
+    }
+    if (c->count < c->cap) {
+        if (!ring_room(c))
+            return KIN_ENOMEM;
+        ring_push(c, elem);
+        return KIN__W_DONE;
+    }
+    switch (c->overflow) {
+    case KIN_OVERFLOW_DROP_LATEST:
+        *dropped = elem;
+        return KIN__W_DONE;
+    case KIN_OVERFLOW_DROP_OLDEST:
+        ring_pop(c, dropped_buf);
+        ring_push(c, elem);
+        *dropped = dropped_buf;
+        return KIN__W_DONE;
+    default:
+        return KIN__OP_SUSPEND;
+    }
+}
+
+int kin__chan_recv_locked(kin__chan *c, void *elem, kin__job **wake) {
+    if (c->count) {
+        ring_pop(c, elem);
+        kin__chan_waiter *w = claim(&c->sendq);
+        if (w) { /* its element takes the freed place */
+            ring_push(c, w->elem);
+            *wake = complete(w, KIN__W_DONE);
+        }
+        return KIN__W_DONE;
+    }
+    kin__chan_waiter *w = claim(&c->sendq);
+    if (w) {
+        copy_elem(elem, w->elem, c->esize);
+        *wake = complete(w, KIN__W_DONE);
+        return KIN__W_DONE;
+    }
+    return c->closed ? KIN__W_CLOSED : KIN__OP_SUSPEND;
+}
+
+bool kin__chan_close_locked(kin__chan *c, kin_error *cause) {
+    if (c->closed) {
+        kin_error_release(cause);
+        return false;
+    }
+    c->closed = 1;
+    c->cause = cause;
+    kin__chan_waiter *w;
+    while ((w = claim(&c->recvq)) != NULL) {
+        w->cause = kin_error_retain(cause);
+        kin__wake(&complete(w, KIN__W_CLOSED)->sched);
+    }
+    return true;
+}
+
+void kin__chan_cancel_unlock(kin__chan *c, kin_error *cause) {
+    kin__chan_close_locked(c, cause);
+    c->closed = 2;
+    kin__chan_waiter *w;
+    while ((w = claim(&c->sendq)) != NULL) {
+        w->cause = kin_error_retain(c->cause);
+        kin__wake(&complete(w, KIN__W_CANCELLED)->sched);
+    }
+    detached d = detach_buffer(c, true);
+    kin__chan_unlock(c);
+    drop_detached(&d);
+}
+
+void kin__chan_unref_unlock(kin__chan *c) {
+    if (--c->refs > 0) {
+        kin__chan_unlock(c);
+        return;
+    }
+    c->live = false;
+    c->gen = (c->gen + 1) & 0x7fffffffu;
+    if (c->gen == 0)
+        c->gen = 1;
+    detached d = detach_buffer(c, false);
+    kin_error *cause = c->cause;
+    c->cause = NULL;
+    kin__chan_unlock(c);
+    drop_detached(&d);
+    kin_error_release(cause);
+    record_free(c);
+}
+
+/* ---- Results ----------------------------------------------------------------*/
+
+int kin__chan_closed_rc(kin_error *cause, bool send, bool catching) {
+    if (cause) {
+        kin__error_set(kin_error_retain(cause));
+        return cause->code;
+    }
+    if (catching)
+        return KIN_CLOSED;
+    kin__error_set(kin__error_make(KIN_ECLOSED,
+                                   send ? "ClosedSendChannelException"
+                                        : "ClosedReceiveChannelException",
+                                   NULL, "Channel was closed"));
+    return KIN_ECLOSED;
+}
+
+int kin__chan_cancelled_rc(kin__job *co) {
+    kin_error *e = kin__job_cancel_error(co->cur);
+    int code = e->code;
+    kin__error_set(e);
+    return code;
+}
+
+void kin__chan_wait(kin__job *co, atomic_int *state, int idle) {
+    kin__job *cur = co->cur;
+    for (;;) {
+        /* seq_cst, paired with cancel_tree (see kin__job_wait) */
+        atomic_store(&co->cancel_wake, cur);
+        if (kin__job_is_cancelling(cur))
+            break;
+        if (atomic_load_explicit(state, memory_order_acquire) != idle)
+            break;
+        kin__park(&co->sched);
+        if (atomic_load_explicit(state, memory_order_acquire) != idle)
+            break;
+    }
+    atomic_store_explicit(&co->cancel_wake, NULL, memory_order_relaxed);
+}
+
+/* ---- Making and destroying --------------------------------------------------*/
+
+int kin__chan_make(kin__chan **out, size_t esize, const kin_channel_opts *opts,
+                   const char *who) {
+    kin_channel_opts o = opts ? *opts : (kin_channel_opts){0};
+    if ((unsigned)o.overflow > KIN_OVERFLOW_DROP_LATEST)
+        return kin__misuse(KIN_EINVAL, "%s: unknown overflow policy %d", who,
+                           (int)o.overflow);
+    size_t cap;
+    int overflow = o.overflow;
+    if (o.capacity == KIN_CHANNEL_CONFLATED) {
+        if (o.overflow != KIN_OVERFLOW_SUSPEND)
+            return kin__misuse(KIN_EINVAL,
+                               "%s: CONFLATED capacity cannot be used with a "
+                               "non-default overflow policy",
+                               who);
+        cap = 1;
+        overflow = KIN_OVERFLOW_DROP_OLDEST;
+    } else if (o.capacity == KIN_CHANNEL_UNLIMITED) {
+        cap = SIZE_MAX;
+        overflow = KIN_OVERFLOW_SUSPEND;
+    } else if (o.capacity == KIN_CHANNEL_BUFFERED) {
+        cap = o.overflow == KIN_OVERFLOW_SUSPEND ? DEFAULT_BUFFERED : 1;
+    } else if (o.capacity < 0) {
+        return kin__misuse(KIN_EINVAL,
+                           "%s: invalid capacity %d (0, a buffer size, or "
+                           "one of KIN_CHANNEL_CONFLATED, _BUFFERED, "
+                           "_UNLIMITED)",
+                           who, o.capacity);
+    } else if (o.capacity == 0) {
+        cap = o.overflow == KIN_OVERFLOW_SUSPEND ? 0 : 1;
+    } else {
+        cap = (size_t)o.capacity;
+    }
+    if (esize && cap != SIZE_MAX && cap > SIZE_MAX / esize)
+        return kin__misuse(KIN_EINVAL, "%s: buffer too large", who);
+    kin__chan *c = record_alloc();
+    if (!c)
+        return kin__misuse(KIN_ENOMEM, "%s: out of memory", who);
+    kin__lock_acquire(&c->lock);
+    c->live = true;
+    c->user_dead = false;
+    c->closed = 0;
+    c->overflow = (uint8_t)overflow;
+    c->refs = 1;
+    c->esize = esize;
+    c->cap = cap;
+    c->buf = NULL;
+    c->bcap = c->head = c->count = 0;
+    c->recvq = (kin__wq){0};
+    c->sendq = (kin__wq){0};
+    c->cause = NULL;
+    c->undeliv = o.on_undelivered;
+    c->uarg = o.undelivered_arg;
+    c->producer = (kin_job){0};
+    kin__lock_release(&c->lock);
+    *out = c;
+    return 0;
+}
+
+int kin_channel_new(kin_channel *out, size_t elem_size,
+                    const kin_channel_opts *opts) {
+    if (!out)
+        return kin__misuse(KIN_EINVAL, "kin_channel_new: out is NULL");
+    out->id = 0;
+    kin__chan *c;
+    KIN_TRY(kin__chan_make(&c, elem_size, opts, "kin_channel_new"));
+    *out = kin__chan_handle(c, false);
+    return 0;
+}
+
+/* Cancels the producer of a kin_produce channel (no locks held). */
+static void cancel_producer(kin_job producer, kin_error *cause) {
+    int err;
+    kin__job *j = producer.id ? kin__job_acquire(producer, &err) : NULL;
+    if (!j) {
+        kin_error_release(cause);
+        return;
+    }
+    kin__job_cancel(j, cause);
+    kin__job_unref(j);
+}
+
+static kin_error *channel_cancelled(void) {
+    return kin__error_make(KIN_ECANCELED, "CancellationException", NULL,
+                           "Channel was cancelled");
+}
+
+int kin_channel_destroy(kin_channel ch) {
+    int rc;
+    kin__chan *c = kin__chan_lock(ch, "kin_channel_destroy", &rc);
+    if (!c)
+        return rc;
+    if ((ch.id >> 32) & 1) {
+        kin__chan_unlock(c);
+        return kin__misuse(KIN_EINVAL,
+                           "kin_channel_destroy: the producer's handle does "
+                           "not own the channel (the consumer destroys it)");
+    }
+    if (c->refs == 1 && (c->recvq.head || c->sendq.head)) {
+        kin__chan_unlock(c);
+        return kin__misuse(KIN_EBUSY,
+                           "kin_channel_destroy: coroutines are suspended on "
+                           "the channel (cancel it first)");
+    }
+    if (c->refs > 1) { /* the producer still runs: cancel it, leave it */
+        c->user_dead = true;
+        c->refs--;
+        kin_job producer = c->producer;
+        kin__chan_cancel_unlock(c, channel_cancelled());
+        cancel_producer(producer, channel_cancelled());
+        return 0;
+    }
+    kin__chan_unref_unlock(c);
+    return 0;
+}
+
+/* ---- Send --------------------------------------------------------------------*/
+
+static int bad_size(kin__chan *c, const char *who, const void *elem,
+                    size_t size) {
+    size_t want = c->esize;
+    kin__chan_unlock(c);
+    if (size != want)
+        return kin__misuse(KIN_EINVAL,
+                           "%s: element size %zu, but the channel's elements "
+                           "have %zu bytes",
+                           who, size, want);
+    (void)elem;
+    return kin__misuse(KIN_EINVAL, "%s: elem is NULL", who);
+}
+
+#define CHECK_SIZE(c, who, elem, size)                                         \
+    if (KIN__UNLIKELY((size) != (c)->esize || (!(elem) && (size))))            \
+    return bad_size(c, who, elem, size)
+
+/* Locks c for a send, with a buffer for a DROP_OLDEST victim. */
+static kin__chan *send_begin(kin_channel ch, const char *who, const void *elem,
+                             size_t size, char *tmp, void **dbuf, int *rc) {
+    kin__chan *c = kin__chan_lock(ch, who, rc);
+    if (!c)
+        return NULL;
+    if (KIN__UNLIKELY(size != c->esize || (!elem && size))) {
+        *rc = bad_size(c, who, elem, size);
+        return NULL;
+    }
+    *dbuf = tmp;
+    if (KIN__UNLIKELY(c->overflow == KIN_OVERFLOW_DROP_OLDEST && !tmp)) {
+        kin__chan_unlock(c); /* the caller retries with a buffer */
+        *rc = 1;
+        return NULL;
+    }
+    if (c->overflow == KIN_OVERFLOW_DROP_OLDEST && c->esize > DROP_TMP) {
+        kin__chan_unlock(c);
+        *dbuf = kin__malloc(size);
+        if (!*dbuf) {
+            *rc = kin__misuse(KIN_ENOMEM, "%s: out of memory", who);
+            return NULL;
+        }
+        c = kin__chan_lock(ch, who, rc);
+        if (!c) {
+            kin__free(*dbuf);
+            return NULL;
+        }
+    }
+    return c;
+}
+
+static void send_end(char *tmp, void *dbuf) {
+    if (dbuf != tmp)
+        kin__free(dbuf);
+}
+
+static int send_common(kin_channel ch, const void *elem, size_t size,
+                       kin__job *co, char *tmp);
+
+/* DROP_OLDEST channels: with room on the stack for the dropped element. */
+static __attribute__((noinline)) int send_dropping(kin_channel ch,
+                                                   const void *elem,
+                                                   size_t size, kin__job *co) {
+    char tmp[DROP_TMP];
+    return send_common(ch, elem, size, co, tmp);
+}
+
+int kin_channel_send(kin_channel ch, const void *elem, size_t size) {
+    kin__job *co = kin__running_job();
+    if (!co)
+        return kin__misuse(KIN_ENOTCORO,
+                           "kin_channel_send: called outside a coroutine");
+    return send_common(ch, elem, size, co, NULL);
+}
+
+static inline __attribute__((always_inline)) int
+send_common(kin_channel ch, const void *elem, size_t size, kin__job *co,
+            char *tmp) {
+    int rc;
+    void *dbuf;
+    kin__chan *c = send_begin(ch, "kin_channel_send", elem, size, tmp, &dbuf,
+                              &rc);
+    if (!c)
+        return rc == 1 ? send_dropping(ch, elem, size, co) : rc;
+    kin__job *wake = NULL;
+    const void *dropped = NULL;
+    kin_undelivered_fn fn = c->undeliv;
+    void *uarg = c->uarg;
+    int r = kin__chan_send_locked(c, elem, &wake, dbuf, &dropped);
+    if (KIN__LIKELY(r == KIN__W_DONE)) {
+        kin__chan_unlock(c);
+        if (wake)
+            kin__wake(&wake->sched);
+        if (dropped)
+            kin__chan_undelivered(fn, uarg, (void *)dropped);
+        send_end(tmp, dbuf);
+        return 0;
+    }
+    send_end(tmp, dbuf);
+    if (r == KIN__W_CLOSED) {
+        kin_error *cause = kin_error_retain(c->cause);
+        kin__chan_unlock(c);
+        kin__chan_undelivered(fn, uarg, (void *)elem);
+        rc = kin__chan_closed_rc(cause, true, false);
+        kin_error_release(cause);
+        return rc;
+    }
+    if (r == KIN_ENOMEM) {
+        kin__chan_unlock(c);
+        return kin__misuse(KIN_ENOMEM, "kin_channel_send: out of memory");
+    }
+    /* Suspend (kotlinx checks cancellation only when it suspends). */
+    kin__chan_waiter w;
+    w.co = co;
+    w.elem = (void *)elem;
+    w.sel = NULL;
+    w.cause = NULL;
+    atomic_init(&w.state, KIN__W_WAITING);
+    kin__wq_push(&c->sendq, &w);
+    kin__chan_unlock(c);
+    kin__chan_wait(co, &w.state, KIN__W_WAITING);
+    int st = atomic_load_explicit(&w.state, memory_order_acquire);
+    if (st == KIN__W_WAITING) { /* cancelled: take it back, unless taken */
+        kin__lock_acquire(&c->lock);
+        st = atomic_load_explicit(&w.state, memory_order_acquire);
+        if (st == KIN__W_WAITING)
+            kin__wq_remove(&c->sendq, &w);
+        kin__chan_unlock(c);
+        if (st == KIN__W_WAITING) {
+            kin__chan_undelivered(fn, uarg, (void *)elem);
+            return kin__chan_cancelled_rc(co);
+        }
+    }
+    if (st == KIN__W_DONE) { /* delivered */
+        if (KIN__UNLIKELY(kin__job_is_cancelling(co->cur)))
+            return kin__chan_cancelled_rc(co); /* prompt cancellation */
+        return 0;
+    }
+    /* KIN__W_CANCELLED: the channel was cancelled */
+    kin__chan_undelivered(fn, uarg, (void *)elem);
+    if (kin__job_is_cancelling(co->cur)) {
+        kin_error_release(w.cause);
+        return kin__chan_cancelled_rc(co);
+    }
+    rc = kin__chan_closed_rc(w.cause, true, false);
+    kin_error_release(w.cause);
+    return rc;
+}
+
+int kin_channel_try_send(kin_channel ch, const void *elem, size_t size) {
+    int rc;
+    char tmp[DROP_TMP];
+    void *dbuf;
+    kin__chan *c = send_begin(ch, "kin_channel_try_send", elem, size, tmp,
+                              &dbuf, &rc);
+    if (!c)
+        return rc;
+    kin__job *wake = NULL;
+    const void *dropped = NULL;
+    kin_undelivered_fn fn = c->undeliv;
+    void *uarg = c->uarg;
+    int r = kin__chan_send_locked(c, elem, &wake, dbuf, &dropped);
+    kin_error *cause = r == KIN__W_CLOSED ? kin_error_retain(c->cause) : NULL;
+    kin__chan_unlock(c);
+    if (wake)
+        kin__wake(&wake->sched);
+    if (dropped)
+        kin__chan_undelivered(fn, uarg, (void *)dropped);
+    send_end(tmp, dbuf);
+    switch (r) {
+    case KIN__W_DONE:
+        return 0;
+    case KIN__OP_SUSPEND:
+        return KIN_FULL;
+    case KIN_ENOMEM:
+        return kin__misuse(KIN_ENOMEM, "kin_channel_try_send: out of memory");
+    default:
+        rc = kin__chan_closed_rc(cause, true, false);
+        kin_error_release(cause);
+        return rc;
+    }
+}
+
+/* ---- Receive -------------------------------------------------------------------*/
+
+static int receive(kin_channel ch, void *elem, size_t size, const char *who,
+                   bool catching) {
+    kin__job *co = kin__running_job();
+    if (!co)
+        return kin__misuse(KIN_ENOTCORO, "%s: called outside a coroutine",
+                           who);
+    int rc;
+    kin__chan *c = kin__chan_lock(ch, who, &rc);
+    if (!c)
+        return rc;
+    CHECK_SIZE(c, who, elem, size);
+    kin__job *wake = NULL;
+    int r = kin__chan_recv_locked(c, elem, &wake);
+    if (KIN__LIKELY(r == KIN__W_DONE)) {
+        kin__chan_unlock(c);
+        if (wake)
+            kin__wake(&wake->sched);
+        return 0;
+    }
+    if (r == KIN__W_CLOSED) {
+        kin_error *cause = kin_error_retain(c->cause);
+        kin__chan_unlock(c);
+        rc = kin__chan_closed_rc(cause, false, catching);
+        kin_error_release(cause);
+        return rc;
+    }
+    kin_undelivered_fn fn = c->undeliv;
+    void *uarg = c->uarg;
+    kin__chan_waiter w;
+    w.co = co;
+    w.elem = elem;
+    w.sel = NULL;
+    w.cause = NULL;
+    atomic_init(&w.state, KIN__W_WAITING);
+    kin__wq_push(&c->recvq, &w);
+    kin__chan_unlock(c);
+    kin__chan_wait(co, &w.state, KIN__W_WAITING);
+    int st = atomic_load_explicit(&w.state, memory_order_acquire);
+    if (st == KIN__W_WAITING) {
+        kin__lock_acquire(&c->lock);
+        st = atomic_load_explicit(&w.state, memory_order_acquire);
+        if (st == KIN__W_WAITING)
+            kin__wq_remove(&c->recvq, &w);
+        kin__chan_unlock(c);
+        if (st == KIN__W_WAITING)
+            return kin__chan_cancelled_rc(co); /* nothing was taken */
+    }
+    if (st == KIN__W_DONE) {
+        if (KIN__UNLIKELY(kin__job_is_cancelling(co->cur))) {
+            /* prompt cancellation: the element goes to the callback */
+            kin__chan_undelivered(fn, uarg, elem);
+            return kin__chan_cancelled_rc(co);
+        }
+        return 0;
+    }
+    /* KIN__W_CLOSED */
+    if (kin__job_is_cancelling(co->cur)) {
+        kin_error_release(w.cause);
+        return kin__chan_cancelled_rc(co);
+    }
+    rc = kin__chan_closed_rc(w.cause, false, catching);
+    kin_error_release(w.cause);
+    return rc;
+}
+
+int kin_channel_receive(kin_channel ch, void *elem, size_t size) {
+    return receive(ch, elem, size, "kin_channel_receive", false);
+}
+
+int kin_channel_receive_catching(kin_channel ch, void *elem, size_t size) {
+    return receive(ch, elem, size, "kin_channel_receive_catching", true);
+}
+
+int kin_channel_try_receive(kin_channel ch, void *elem, size_t size) {
+    int rc;
+    kin__chan *c = kin__chan_lock(ch, "kin_channel_try_receive", &rc);
+    if (!c)
+        return rc;
+    CHECK_SIZE(c, "kin_channel_try_receive", elem, size);
+    kin__job *wake = NULL;
+    int r = kin__chan_recv_locked(c, elem, &wake);
+    kin_error *cause = r == KIN__W_CLOSED ? kin_error_retain(c->cause) : NULL;
+    kin__chan_unlock(c);
+    if (wake)
+        kin__wake(&wake->sched);
+    if (r == KIN__W_DONE)
+        return 0;
+    if (r == KIN__OP_SUSPEND)
+        return KIN_EMPTY;
+    rc = kin__chan_closed_rc(cause, false, true);
+    kin_error_release(cause);
+    return rc;
+}
+
+int kin_channel_for_each(kin_channel ch, void *elem, size_t size,
+                         int (*fn)(void *elem, void *arg), void *arg) {
+    if (!fn)
+        return kin__misuse(KIN_EINVAL, "kin_channel_for_each: fn is NULL");
+    for (;;) {
+        int rc = receive(ch, elem, size, "kin_channel_for_each", true);
+        if (rc == KIN_CLOSED)
+            return 0;
+        if (rc != 0)
+            return rc;
+        rc = fn(elem, arg);
+        if (rc < 0)
+            return rc;
+    }
+}
+
+/* ---- Close, cancel, state -----------------------------------------------------*/
+
+int kin_channel_close(kin_channel ch, kin_error *cause) {
+    int rc;
+    kin__chan *c = kin__chan_lock(ch, "kin_channel_close", &rc);
+    if (!c) {
+        kin_error_release(cause);
+        return rc;
+    }
+    bool closed = kin__chan_close_locked(c, cause);
+    kin__chan_unlock(c);
+    return closed ? 1 : 0;
+}
+
+int kin_channel_cancel(kin_channel ch, kin_error *cause) {
+    if (cause && !kin_error_is_cancellation(cause)) {
+        kin_error_release(cause);
+        return kin__misuse(KIN_EINVAL,
+                           "kin_channel_cancel: the cause must be a "
+                           "cancellation (code KIN_ECANCELED or "
+                           "KIN_ETIMEDOUT)");
+    }
+    int rc;
+    kin__chan *c = kin__chan_lock(ch, "kin_channel_cancel", &rc);
+    if (!c) {
+        kin_error_release(cause);
+        return rc;
+    }
+    if (!cause)
+        cause = channel_cancelled();
+    kin_job producer = c->refs > 1 || c->user_dead ? c->producer
+                                                   : (kin_job){0};
+    kin_error *pc = producer.id ? kin_error_retain(cause) : NULL;
+    kin__chan_cancel_unlock(c, cause);
+    if (producer.id)
+        cancel_producer(producer, pc);
+    return 0;
+}
+
+/* Reads a predicate under the lock; false for bad handles (no error set). */
+static bool query(kin_channel ch, int which) {
+    kin__chan *c = kin__chan_peek(ch);
+    if (!c)
+        return false;
+    kin__lock_acquire(&c->lock);
+    bool r = false;
+    if (kin__chan_handle_ok(c, ch)) {
+        bool drained = c->count == 0 && !c->sendq.head;
+        if (which == 0)
+            r = c->closed != 0;
+        else if (which == 1)
+            r = c->closed && drained;
+        else
+            r = !c->closed && drained;
+    }
+    kin__lock_release(&c->lock);
+    return r;
+}
+
+bool kin_channel_is_closed_for_send(kin_channel ch) {
+    return query(ch, 0);
+}
+
+bool kin_channel_is_closed_for_receive(kin_channel ch) {
+    return query(ch, 1);
+}
+
+bool kin_channel_is_empty(kin_channel ch) {
+    return query(ch, 2);
+}
