@@ -501,6 +501,49 @@ static int chan_buffered(long *check) {
 
 /* ---- driver --------------------------------------------------------------- */
 
+/* ---- mutex -------------------------------------------------------------- */
+
+/* 1,000 coroutines on Default each lock a Mutex, increment a plain counter
+ * and unlock, N/1,000 times (N in total; fewer coroutines if N < 1,000).
+ * With BENCH_THREADS=1 nobody ever finds the mutex locked (the critical
+ * section does not suspend), so that figure is the uncontended
+ * lock/unlock path plus the loop. */
+enum { MUTEX_COROUTINES = 1000 };
+static kin_mutex g_mtx;
+static long g_mtx_count; /* guarded by g_mtx */
+
+static int mutex_child(void *arg) {
+    long times = (long)(intptr_t)arg;
+    for (long i = 0; i < times; i++) {
+        KIN_TRY(kin_mutex_lock(g_mtx, NULL));
+        g_mtx_count++;
+        KIN_TRY(kin_mutex_unlock(g_mtx, NULL));
+    }
+    return 0;
+}
+
+static int mutex_scope(void *arg) {
+    (void)arg;
+    long k = g_n < MUTEX_COROUTINES ? g_n : MUTEX_COROUTINES;
+    for (long c = 0; c < k; c++) {
+        long times = g_n / k + (c < g_n % k ? 1 : 0);
+        KIN_TRY(kin_launch(NULL, NULL, mutex_child, (void *)(intptr_t)times));
+    }
+    return 0;
+}
+
+static int mutex_on_default(void *arg) {
+    (void)arg;
+    return kin_coroutine_scope(mutex_scope, NULL);
+}
+
+static int mutex_bench(long *check) {
+    g_mtx_count = 0;
+    KIN_TRY(kin_with_context(kin_dispatcher_default(), mutex_on_default, NULL));
+    *check = g_mtx_count;
+    return 0;
+}
+
 typedef struct scenario {
     const char *name;
     int (*run)(long *check);
@@ -514,6 +557,7 @@ static const scenario SCENARIOS[] = {
     {"supervise", supervise}, {"with_context", with_context_bench},
     {"suspend", suspend_bench},
     {"chan_pingpong", chan_pingpong}, {"chan_buffered", chan_buffered},
+    {"mutex", mutex_bench},
 };
 #define N_SCENARIOS (sizeof SCENARIOS / sizeof SCENARIOS[0])
 
@@ -600,6 +644,10 @@ int main(int argc, char **argv) {
     }
     if (strcmp(sc->name, "spawn_cpu") == 0)
         calibrate_spin();
+    if (strcmp(sc->name, "mutex") == 0 && kin_mutex_new(&g_mtx, NULL) < 0) {
+        fprintf(stderr, "kin-bench: out of memory\n");
+        return 1;
+    }
     /* The runner's one-worker variant (bench/peers/run-all.sh). */
     const char *threads = getenv("BENCH_THREADS");
     if (threads && atoi(threads) > 0)

@@ -1277,6 +1277,169 @@ KIN_EXPORT int kin_select(kin_select_clause *clauses, size_t n);
  * random order each call, so no ready clause is favoured. */
 KIN_EXPORT int kin_select_unbiased(kin_select_clause *clauses, size_t n);
 
+
+/* ---- Mutex and Semaphore ------------------------------------------------- */
+
+/** @name Mutex and Semaphore
+ * kotlinx.coroutines' Mutex and Semaphore: a lock and a counting semaphore
+ * whose waiters suspend their coroutine, never a thread, so they may be
+ * held across suspension points (a kin_delay, a kin_join) and used from
+ * coroutines on any dispatcher and from plain code on any thread.
+ *
+ * Both are fair: suspended callers get the lock (a permit) in the order
+ * they asked for it. Releasing with waiters hands it straight to the first
+ * waiter, who runs when its thread gets to it (it is queued, as every woken
+ * coroutine is) while the releaser runs on; meanwhile nobody else can take
+ * it, not even with a try call (kotlinx's hand-off).
+ *
+ * Cancellation, as in kotlinx: a waiter whose coroutine is cancelled
+ * returns KIN_ECANCELED (its cancellation code, set as the current error)
+ * and never takes the lock or permit, which goes to the next waiter.
+ * Prompt cancellation (DESIGN rule 16): a waiter that was handed the lock
+ * but was cancelled before it resumed returns KIN_ECANCELED too, and passes
+ * the lock on; nothing is lost. As kotlinx's lock() and acquire(), they do
+ * not check for cancellation when the lock or a permit is free: they take
+ * it without suspending (use kin_ensure_active to check). A cancelled
+ * caller that would have to wait returns KIN_ECANCELED at once.
+ *
+ * Lifetime: a kin_mutex or kin_semaphore is a handle like kin_job (L1): it
+ * never dangles. It lives until kin_mutex_destroy / kin_semaphore_destroy,
+ * which fails with KIN_EBUSY while it is locked (permits are out) or
+ * coroutines wait on it; afterwards every function given the handle
+ * returns KIN_ESTALE. A zero or garbage handle gives KIN_EINVAL. No job
+ * owns them: a mutex shared by the coroutines of a scope is typically made
+ * before the scope and destroyed after it. Records are reused, so memory
+ * is bounded by the most that were alive at once; locking, unlocking,
+ * acquiring and releasing never allocate.
+ */
+/**@{*/
+
+/** A Mutex (kotlinx's Mutex). Opaque: an index and a generation. */
+typedef struct kin_mutex {
+    uint64_t id; /**< opaque; 0: no mutex */
+} kin_mutex;
+
+/** A counting Semaphore (kotlinx's Semaphore). Opaque, as kin_mutex. */
+typedef struct kin_semaphore {
+    uint64_t id; /**< opaque; 0: no semaphore */
+} kin_semaphore;
+
+/** Options for kin_mutex_new; all-zero (or NULL): an unlocked mutex. */
+typedef struct kin_mutex_opts {
+    /** Mutex(locked = true): made locked, with no owner token. */
+    bool locked;
+} kin_mutex_opts;
+
+/** Options for kin_semaphore_new; all-zero (or NULL): every permit
+ * available. */
+typedef struct kin_semaphore_opts {
+    /** Semaphore(permits, acquiredPermits): how many permits are already
+     * taken, 0..permits. */
+    int acquired_permits;
+} kin_semaphore_opts;
+
+/** Makes a mutex (Kotlin's Mutex(locked)); *out receives its handle.
+ * Returns 0, KIN_EINVAL (out NULL), KIN_ENOMEM. Any thread. */
+KIN_EXPORT int kin_mutex_new(kin_mutex *out, const kin_mutex_opts *opts);
+
+/** Destroys an unlocked mutex that nobody waits for; the handle is stale
+ * afterwards. Returns 0, KIN_EBUSY (locked, or coroutines wait for it:
+ * nothing changes), KIN_EINVAL, KIN_ESTALE. Any thread. */
+KIN_EXPORT int kin_mutex_destroy(kin_mutex mutex);
+
+/** Locks the mutex (Kotlin's lock(owner)), suspending while it is locked;
+ * waiters get it in FIFO order. owner is an optional token (any non-NULL
+ * pointer that names the holder, NULL for none) that kin_mutex_unlock and
+ * kin_mutex_holds_lock check. The mutex is not reentrant: locking it again
+ * from the coroutine that holds it suspends forever, unless the same
+ * non-NULL owner token is given, which is an error instead.
+ * Returns 0 (the caller holds the lock), the caller's cancellation code
+ * (KIN_ECANCELED: see the cancellation rules above; the lock is not held),
+ * KIN_EDEADLK (the mutex is already locked with this owner token),
+ * KIN_EINVAL, KIN_ESTALE, KIN_ENOTCORO. Suspends. */
+KIN_EXPORT int kin_mutex_lock(kin_mutex mutex, const void *owner);
+
+/** Locks the mutex if it is unlocked, without suspending (Kotlin's
+ * tryLock(owner)). Returns 1 if it is now held by the caller, 0 if it was
+ * locked (also while a waiter it was handed to has not resumed yet),
+ * KIN_EDEADLK (already locked with this non-NULL owner token), KIN_EINVAL,
+ * KIN_ESTALE. Any thread. */
+KIN_EXPORT int kin_mutex_try_lock(kin_mutex mutex, const void *owner);
+
+/** Unlocks the mutex (Kotlin's unlock(owner)): the first waiter, if any,
+ * gets the lock at once (with its owner token) and is resumed; else it is
+ * unlocked. owner NULL unlocks it whoever holds it; a non-NULL owner must
+ * be the holder's token. Returns 0, KIN_EPERM (the mutex is not locked, or
+ * is locked with another owner token: nothing changes), KIN_EINVAL,
+ * KIN_ESTALE. Does not suspend; any thread (a mutex is not tied to a
+ * thread or a coroutine). */
+KIN_EXPORT int kin_mutex_unlock(kin_mutex mutex, const void *owner);
+
+/** Kotlin's holdsLock(owner): 1 if the mutex is locked with the token owner,
+ * 0 if it is unlocked or locked with another token (or none). Returns
+ * KIN_EINVAL (owner NULL, bad handle), KIN_ESTALE. Any thread. */
+KIN_EXPORT int kin_mutex_holds_lock(kin_mutex mutex, const void *owner);
+
+/** Kotlin's isLocked: 1 if the mutex is locked, 0 if not; KIN_EINVAL,
+ * KIN_ESTALE. Any thread. */
+KIN_EXPORT int kin_mutex_is_locked(kin_mutex mutex);
+
+/** Kotlin's withLock(owner) { ... }: kin_mutex_lock(mutex, owner), then
+ * fn(arg), then kin_mutex_unlock(mutex, owner) however fn ends (a failure,
+ * a cancellation code), and returns fn's result. If the lock fails (the
+ * caller was cancelled while waiting, ...) fn never runs and that code is
+ * returned. If the unlock fails (fn unlocked or destroyed the mutex
+ * itself) its error is returned instead of fn's result, as an exception
+ * from a finally block replaces the result in Kotlin. Errors as
+ * kin_mutex_lock, plus KIN_EINVAL for fn NULL. Suspends. */
+KIN_EXPORT int kin_mutex_with_lock(kin_mutex mutex, const void *owner,
+                                   kin_fn fn, void *arg);
+
+/** Makes a semaphore with permits permits (Kotlin's Semaphore(permits,
+ * acquiredPermits)); *out receives its handle. Returns 0, KIN_EINVAL (out
+ * NULL, permits < 1, acquired_permits outside 0..permits), KIN_ENOMEM.
+ * Any thread. */
+KIN_EXPORT int kin_semaphore_new(kin_semaphore *out, int permits,
+                                 const kin_semaphore_opts *opts);
+
+/** Destroys a semaphore whose permits are all back and that nobody waits
+ * for; the handle is stale afterwards. Returns 0, KIN_EBUSY (permits not
+ * released, or waiters: nothing changes), KIN_EINVAL, KIN_ESTALE. Any
+ * thread. */
+KIN_EXPORT int kin_semaphore_destroy(kin_semaphore sem);
+
+/** Takes a permit, suspending until one is available (Kotlin's acquire());
+ * waiters get permits in FIFO order. Returns 0, the caller's cancellation
+ * code (see the rules above; no permit is held), KIN_EINVAL, KIN_ESTALE,
+ * KIN_ENOTCORO. Suspends. */
+KIN_EXPORT int kin_semaphore_acquire(kin_semaphore sem);
+
+/** Takes a permit if one is available, without suspending (Kotlin's
+ * tryAcquire()). Returns 1 if it took one, 0 if none was available (never
+ * while coroutines wait: a released permit goes to them first),
+ * KIN_EINVAL, KIN_ESTALE. Any thread. */
+KIN_EXPORT int kin_semaphore_try_acquire(kin_semaphore sem);
+
+/** Gives a permit back (Kotlin's release()): to the first waiter, if any,
+ * which is resumed; else to the semaphore. Returns 0, KIN_EPERM (all
+ * permits are already available: more releases than acquires), KIN_EINVAL,
+ * KIN_ESTALE. Does not suspend; any thread (a permit is not tied to a
+ * coroutine). */
+KIN_EXPORT int kin_semaphore_release(kin_semaphore sem);
+
+/** Kotlin's availablePermits: the number of permits available now (0 while
+ * coroutines wait), or KIN_EINVAL, KIN_ESTALE. Any thread. */
+KIN_EXPORT int kin_semaphore_available_permits(kin_semaphore sem);
+
+/** Kotlin's withPermit { ... }: kin_semaphore_acquire, fn(arg), then
+ * kin_semaphore_release however fn ends; returns fn's result. As
+ * kin_mutex_with_lock: fn never runs if the acquire fails, and an error of
+ * the release replaces fn's result. Errors as kin_semaphore_acquire, plus
+ * KIN_EINVAL for fn NULL. Suspends. */
+KIN_EXPORT int kin_semaphore_with_permit(kin_semaphore sem, kin_fn fn,
+                                         void *arg);
+/**@}*/
+
 /* ---- Debugging ----------------------------------------------------------- */
 
 /** Prints the tree of live jobs to out (Kotlin's dumpCoroutines): each root

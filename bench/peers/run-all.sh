@@ -37,10 +37,10 @@ done
 # N per scenario:         full     quick
 declare -A FULL=( [spawn]=1000000 [spawn_mt]=1000000 [spawn_cpu]=100000 [yield]=1000000
                   [async]=1000000 [park]=1000000 [timers]=1000000 [cancel]=1000000
-                  [supervise]=1000000 [with_context]=100000 )
+                  [supervise]=1000000 [with_context]=100000 [mutex]=1000000 )
 declare -A QUICK=( [spawn]=100000 [spawn_mt]=100000 [spawn_cpu]=20000 [yield]=100000
                    [async]=100000 [park]=100000 [timers]=100000 [cancel]=100000
-                   [supervise]=100000 [with_context]=10000 )
+                   [supervise]=100000 [with_context]=10000 [mutex]=100000 )
 
 peer_cmd() {
     case "$1" in

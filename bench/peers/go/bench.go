@@ -24,7 +24,7 @@ import (
 
 var scenarios = []string{
 	"spawn", "spawn_mt", "spawn_cpu", "yield", "async", "park",
-	"timers", "cancel", "supervise", "with_context",
+	"timers", "cancel", "supervise", "with_context", "mutex",
 }
 
 // Scenarios that Kotlin runs on runBlocking's single-thread event loop.
@@ -257,6 +257,38 @@ func supervise(n int) int64 {
 	return sum
 }
 
+// mutex: 1,000 goroutines (fewer if N < 1,000) each lock a sync.Mutex,
+// increment a plain counter and unlock, N in total. Every core
+// (BENCH_THREADS=1: one P).
+func mutexBench(n int) int64 {
+	k := 1000
+	if n < k {
+		k = n
+	}
+	var mu sync.Mutex
+	var count int64
+	var wg sync.WaitGroup
+	wg.Add(k)
+	for c := 0; c < k; c++ {
+		times := n / k
+		if c < n%k {
+			times++
+		}
+		go func(times int) {
+			for i := 0; i < times; i++ {
+				mu.Lock()
+				count++
+				mu.Unlock()
+			}
+			wg.Done()
+		}(times)
+	}
+	wg.Wait()
+	mu.Lock()
+	defer mu.Unlock()
+	return count
+}
+
 // with_context: N request/response round trips to a separate goroutine.
 func withContextBench(n int) int64 {
 	req := make(chan int)
@@ -306,7 +338,7 @@ func main() {
 		reps = positive(args[2], "REPS")
 	}
 
-	if scenario == "spawn_cpu" && os.Getenv("BENCH_THREADS") == "1" {
+	if (scenario == "spawn_cpu" || scenario == "mutex") && os.Getenv("BENCH_THREADS") == "1" {
 		runtime.GOMAXPROCS(1)
 	} else if oneThread[scenario] && os.Getenv("GOMAXPROCS") == "" {
 		runtime.GOMAXPROCS(1)
@@ -338,6 +370,8 @@ func main() {
 			check = supervise(n)
 		case "with_context":
 			check = withContextBench(n)
+		case "mutex":
+			check = mutexBench(n)
 		}
 		ns := time.Since(t0).Nanoseconds()
 		ms := float64(ns) / 1e6

@@ -2,7 +2,7 @@
 # Run the Go peer:  run.sh SCENARIO N [REPS]
 # Prints one line per repetition:   SCENARIO n=N check=C ms=M ns/op=X
 # One-thread scenarios run with GOMAXPROCS=1, the others with every core;
-# BENCH_THREADS=1 runs spawn_cpu with GOMAXPROCS=1.
+# BENCH_THREADS=1 runs spawn_cpu and mutex with GOMAXPROCS=1.
 # Environment:
 #   BENCH_BUILD_DIR  where build.sh put the binary (default <repo>/build/bench-peers)
 #   GOGC, GOMEMLIMIT default to off and 8GiB (see below); set them to override
@@ -18,7 +18,7 @@ if [ ! -x "$bin" ]; then
 fi
 case "${1:-}" in
     spawn|yield|async|park|timers|cancel|supervise) GOMAXPROCS=1 ;;
-    spawn_cpu) if [ "${BENCH_THREADS:-}" = 1 ]; then GOMAXPROCS=1; else GOMAXPROCS=$(nproc); fi ;;
+    spawn_cpu|mutex) if [ "${BENCH_THREADS:-}" = 1 ]; then GOMAXPROCS=1; else GOMAXPROCS=$(nproc); fi ;;
     *) GOMAXPROCS=$(nproc) ;;
 esac
 export GOMAXPROCS

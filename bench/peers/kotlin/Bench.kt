@@ -6,13 +6,14 @@
 // bench/peers/README.md for what each scenario measures and why it is fair.
 
 import kotlinx.coroutines.*
+import kotlinx.coroutines.sync.Mutex
 import java.util.Locale
 import java.util.concurrent.atomic.AtomicLong
 import kotlin.system.exitProcess
 
 val SCENARIOS = listOf(
     "spawn", "spawn_mt", "spawn_cpu", "yield", "async", "park",
-    "timers", "cancel", "supervise", "with_context"
+    "timers", "cancel", "supervise", "with_context", "mutex"
 )
 
 fun usage(msg: String): Nothing {
@@ -199,6 +200,28 @@ fun withContextBench(n: Int): Long = runBlocking {
     ok
 }
 
+// mutex: 1,000 coroutines (fewer if N < 1,000) on the dispatcher each lock a
+// Mutex, increment a plain counter and unlock, N in total.
+fun mutexBench(n: Int, dispatcher: CoroutineDispatcher): Long = runBlocking(dispatcher) {
+    val k = minOf(1000, n)
+    val mutex = Mutex()
+    var count = 0L
+    coroutineScope {
+        repeat(k) { c ->
+            val times = n / k + (if (c < n % k) 1 else 0)
+            launch {
+                repeat(times) {
+                    mutex.lock()
+                    count++
+                    mutex.unlock()
+                }
+            }
+        }
+    }
+    mutex.lock()
+    try { count } finally { mutex.unlock() }
+}
+
 // ---------------------------------------------------------------- driver
 
 fun main(args: Array<String>) {
@@ -212,10 +235,9 @@ fun main(args: Array<String>) {
 
     val oneWorker = System.getenv("BENCH_THREADS") == "1"
     var pool: ExecutorCoroutineDispatcher? = null
-    if (scenario == "spawn_cpu") {
-        calibrateSpin()
-        if (oneWorker) pool = newFixedThreadPoolContext(1, "bench-worker")
-    }
+    if (scenario == "spawn_cpu") calibrateSpin()
+    if ((scenario == "spawn_cpu" || scenario == "mutex") && oneWorker)
+        pool = newFixedThreadPoolContext(1, "bench-worker")
 
     for (rep in 0 until reps) {
         System.gc()   // start each repetition on a clean heap (untimed)
@@ -231,6 +253,7 @@ fun main(args: Array<String>) {
             "cancel" -> cancelBench(n)
             "supervise" -> supervise(n)
             "with_context" -> withContextBench(n)
+            "mutex" -> mutexBench(n, pool ?: Dispatchers.Default)
             else -> usage("unknown scenario '$scenario'")
         }
         val ns = System.nanoTime() - t0

@@ -1,0 +1,350 @@
+/*
+ * semaphore.c — kin_semaphore (kotlinx's Semaphore), and what it shares with
+ * kin_mutex (mutex.c): the table of records and the FIFO wait. The design
+ * (handles, the hand-off, cancellation, locks) is in waitq.h.
+ */
+#include <pthread.h>
+#include <string.h>
+
+#include "base/alloc.h"
+#include "base/error.h"
+#include "base/kin_assert.h"
+#include "job/job.h"
+#include "sched/scheduler.h"
+#include "sync/waitq.h"
+
+/* ---- The table ------------------------------------------------------------ */
+
+#define CHUNK_SHIFT 8
+#define CHUNK_SLOTS (1u << CHUNK_SHIFT)
+#define MAX_CHUNKS (1u << 16) /* 2^24 live objects */
+
+static pthread_mutex_t g_mu = PTHREAD_MUTEX_INITIALIZER; /* leaf */
+static _Atomic(kin__sync *) g_chunks[MAX_CHUNKS];
+static atomic_uint g_nslots = 1; /* slot 0 is never used: zero handle */
+static kin__sync *g_free;        /* [g_mu] destroyed records */
+
+static kin__sync *slot_at(uint32_t idx) {
+    kin__sync *chunk = atomic_load_explicit(&g_chunks[idx >> CHUNK_SHIFT],
+                                            memory_order_acquire);
+    return &chunk[idx & (CHUNK_SLOTS - 1)];
+}
+
+/* A free record (FREE, unlocked), or NULL if out of memory. g_mu held. */
+static kin__sync *take_slot_locked(void) {
+    kin__sync *s = g_free;
+    if (s) {
+        g_free = s->free_next;
+        return s;
+    }
+    uint32_t idx = atomic_load_explicit(&g_nslots, memory_order_relaxed);
+    if ((idx >> CHUNK_SHIFT) >= MAX_CHUNKS)
+        return NULL;
+    kin__sync *chunk = atomic_load_explicit(&g_chunks[idx >> CHUNK_SHIFT],
+                                            memory_order_relaxed);
+    if (!chunk) {
+        chunk = kin__calloc(CHUNK_SLOTS, sizeof *chunk);
+        if (!chunk)
+            return NULL;
+        for (uint32_t i = 0; i < CHUNK_SLOTS; i++) {
+            chunk[i].idx = ((idx >> CHUNK_SHIFT) << CHUNK_SHIFT) | i;
+            chunk[i].gen = 1;
+        }
+        atomic_store_explicit(&g_chunks[idx >> CHUNK_SHIFT], chunk,
+                              memory_order_release);
+    }
+    atomic_store_explicit(&g_nslots, idx + 1, memory_order_release);
+    return &chunk[idx & (CHUNK_SLOTS - 1)];
+}
+
+int kin__sync_new(uint8_t kind, int permits, int avail, uint64_t *id) {
+    pthread_mutex_lock(&g_mu);
+    kin__sync *s = take_slot_locked();
+    pthread_mutex_unlock(&g_mu);
+    if (!s)
+        return KIN_ENOMEM;
+    kin__lock_acquire(&s->lock);
+    s->kind = kind;
+    s->permits = permits;
+    s->avail = avail;
+    s->owner = NULL;
+    s->head = s->tail = NULL;
+    *id = ((uint64_t)s->gen << 32) | s->idx;
+    kin__lock_release(&s->lock);
+    return 0;
+}
+
+kin__sync *kin__sync_get(uint64_t id, uint8_t kind, const char *who,
+                         const char *what, int *rc) {
+    uint32_t idx = (uint32_t)id;
+    uint32_t gen = (uint32_t)(id >> 32);
+    if (idx == 0 || gen == 0 ||
+        idx >= atomic_load_explicit(&g_nslots, memory_order_acquire)) {
+        *rc = kin__misuse(KIN_EINVAL, "%s: invalid %s handle", who, what);
+        return NULL;
+    }
+    kin__sync *s = slot_at(idx);
+    kin__lock_acquire(&s->lock);
+    if (KIN__LIKELY(s->gen == gen && s->kind == kind))
+        return s;
+    bool stale = s->gen != gen || s->kind == KIN__SYNC_FREE;
+    kin__lock_release(&s->lock);
+    if (stale)
+        *rc = kin__misuse(KIN_ESTALE,
+                          "%s: stale handle (the %s was destroyed)", who,
+                          what);
+    else
+        *rc = kin__misuse(KIN_EINVAL, "%s: invalid %s handle (not a %s)",
+                          who, what, what);
+    return NULL;
+}
+
+void kin__sync_destroy_locked(kin__sync *s) {
+    KIN__ASSERT(s->head == NULL);
+    s->kind = KIN__SYNC_FREE;
+    s->gen = s->gen + 1 == 0 ? 1 : s->gen + 1;
+    s->owner = NULL;
+    kin__lock_release(&s->lock);
+    pthread_mutex_lock(&g_mu);
+    s->free_next = g_free;
+    g_free = s;
+    pthread_mutex_unlock(&g_mu);
+}
+
+/* ---- The wait ------------------------------------------------------------- */
+
+int kin__sync_cancelled_rc(kin__job *co) {
+    kin_error *e = kin__job_cancel_error(co->cur);
+    int code = e->code;
+    kin__error_set(e);
+    return code;
+}
+
+static void unlink_waiter(kin__sync *s, kin__waiter *w) {
+    if (w->prev)
+        w->prev->next = w->next;
+    else
+        s->head = w->next;
+    if (w->next)
+        w->next->prev = w->prev;
+    else
+        s->tail = w->prev;
+    w->next = w->prev = NULL;
+    w->queued = false;
+}
+
+void kin__sync_release_locked(kin__sync *s) {
+    kin__waiter *w = s->head;
+    /* Waiters whose job is cancelling are passed over: they will return
+     * KIN_ECANCELED when they run (their canceller woke them). */
+    while (w && kin__job_is_cancelling(w->cur)) {
+        unlink_waiter(s, w);
+        w = s->head;
+    }
+    if (!w) {
+        KIN__ASSERT(s->avail < s->permits);
+        s->avail++;
+        s->owner = NULL;
+        return;
+    }
+    unlink_waiter(s, w);
+    s->owner = w->owner; /* a mutex now belongs to the waiter */
+    kin__job *co = w->co;
+    atomic_store_explicit(&w->granted, true, memory_order_release);
+    /* Under the lock: the waiter takes it again before its frame goes. */
+    kin__wake(&co->sched);
+}
+
+/* Before parking, a waiter whose thread has nothing else to run spins a
+ * little on `granted`: the holder is then running on another thread and
+ * usually releases within a few hundred nanoseconds, and a hand-off to a
+ * waiter that spins costs one store, where a hand-off to a parked waiter on
+ * a sleeping thread costs a futex wake-up (microseconds) -- and with the
+ * FIFO hand-off, every later lock waits for it (a lock convoy). The spin
+ * never delays other coroutines of this thread: it stops as soon as one is
+ * queued here (or the waiter is cancelled), and after SPIN_LIMIT rounds. */
+#define SPIN_LIMIT 1024
+static void spin_for_grant(kin__job *co, kin__waiter *w) {
+    kin__worker *home = co->sched.home;
+    for (int i = 0; i < SPIN_LIMIT; i++) {
+        if (atomic_load_explicit(&w->granted, memory_order_acquire))
+            return;
+        if (home->runq_head || home->runnext ||
+            atomic_load_explicit(&home->inbox, memory_order_relaxed) ||
+            kin__job_is_cancelling(w->cur))
+            return;
+        kin__cpu_relax();
+    }
+}
+
+int kin__sync_acquire_locked(kin__sync *s, kin__job *co, const void *owner) {
+    if (KIN__LIKELY(s->avail > 0)) {
+        /* A free permit: taken without a cancellation check, as kotlinx's
+         * acquire() and lock() do when they do not suspend. */
+        s->avail--;
+        s->owner = owner;
+        kin__lock_release(&s->lock);
+        return 0;
+    }
+    if (kin__job_is_cancelling(co->cur)) {
+        kin__lock_release(&s->lock);
+        return kin__sync_cancelled_rc(co);
+    }
+    kin__waiter w = {
+        .co = co, .cur = co->cur, .owner = owner, .prev = s->tail,
+        .queued = true};
+    atomic_init(&w.granted, false);
+    if (s->tail)
+        s->tail->next = &w;
+    else
+        s->head = &w;
+    s->tail = &w;
+    kin__lock_release(&s->lock);
+
+    spin_for_grant(co, &w);
+    kin__job_wait(co, &w.granted, true);
+
+    kin__lock_acquire(&s->lock);
+    bool granted = atomic_load_explicit(&w.granted, memory_order_acquire);
+    bool cancelled = kin__job_is_cancelling(co->cur);
+    if (!granted) {
+        /* Cancelled while waiting: never takes it. Unlinked already if a
+         * release passed it over. */
+        if (w.queued)
+            unlink_waiter(s, &w);
+    } else if (cancelled) {
+        kin__sync_release_locked(s); /* prompt cancellation: pass it on */
+    }
+    kin__lock_release(&s->lock);
+    if (!granted || cancelled)
+        return kin__sync_cancelled_rc(co);
+    return 0;
+}
+
+/* ---- kin_semaphore ---------------------------------------------------------*/
+
+static kin__sync *get_sem(kin_semaphore h, const char *who, int *rc) {
+    return kin__sync_get(h.id, KIN__SYNC_SEMAPHORE, who, "semaphore", rc);
+}
+
+int kin_semaphore_new(kin_semaphore *out, int permits,
+                      const kin_semaphore_opts *opts) {
+    if (!out)
+        return kin__misuse(KIN_EINVAL, "kin_semaphore_new: out is NULL");
+    out->id = 0;
+    if (permits <= 0)
+        return kin__misuse(KIN_EINVAL,
+                           "kin_semaphore_new: a semaphore should have at "
+                           "least 1 permit, but had %d",
+                           permits);
+    int acquired = opts ? opts->acquired_permits : 0;
+    if (acquired < 0 || acquired > permits)
+        return kin__misuse(KIN_EINVAL,
+                           "kin_semaphore_new: the number of acquired permits "
+                           "should be in 0..%d, but was %d",
+                           permits, acquired);
+    if (kin__sync_new(KIN__SYNC_SEMAPHORE, permits, permits - acquired,
+                      &out->id) < 0)
+        return kin__misuse(KIN_ENOMEM, "kin_semaphore_new: out of memory");
+    return 0;
+}
+
+int kin_semaphore_destroy(kin_semaphore sem) {
+    int rc;
+    kin__sync *s = get_sem(sem, "kin_semaphore_destroy", &rc);
+    if (!s)
+        return rc;
+    if (s->head || s->avail != s->permits) {
+        bool waiters = s->head != NULL;
+        int out = s->permits - s->avail;
+        kin__lock_release(&s->lock);
+        if (waiters)
+            return kin__misuse(KIN_EBUSY,
+                               "kin_semaphore_destroy: coroutines are "
+                               "waiting to acquire the semaphore");
+        return kin__misuse(KIN_EBUSY,
+                           "kin_semaphore_destroy: %d permit%s not released",
+                           out, out == 1 ? " is" : "s are");
+    }
+    kin__sync_destroy_locked(s);
+    return 0;
+}
+
+int kin_semaphore_acquire(kin_semaphore sem) {
+    kin__job *co = kin__running_job();
+    if (!co)
+        return kin__misuse(KIN_ENOTCORO,
+                           "kin_semaphore_acquire: called outside a coroutine");
+    int rc;
+    kin__sync *s = get_sem(sem, "kin_semaphore_acquire", &rc);
+    if (!s)
+        return rc;
+    return kin__sync_acquire_locked(s, co, NULL);
+}
+
+int kin_semaphore_try_acquire(kin_semaphore sem) {
+    int rc;
+    kin__sync *s = get_sem(sem, "kin_semaphore_try_acquire", &rc);
+    if (!s)
+        return rc;
+    int got = s->avail > 0;
+    if (got)
+        s->avail--;
+    kin__lock_release(&s->lock);
+    return got;
+}
+
+static int release_as(const char *who, kin_semaphore sem) {
+    int rc;
+    kin__sync *s = get_sem(sem, who, &rc);
+    if (!s)
+        return rc;
+    if (s->avail == s->permits) {
+        int permits = s->permits;
+        kin__lock_release(&s->lock);
+        return kin__misuse(KIN_EPERM,
+                           "%s: the number of released permits cannot be "
+                           "greater than %d",
+                           who, permits);
+    }
+    kin__sync_release_locked(s);
+    kin__lock_release(&s->lock);
+    return 0;
+}
+
+int kin_semaphore_release(kin_semaphore sem) {
+    return release_as("kin_semaphore_release", sem);
+}
+
+int kin_semaphore_available_permits(kin_semaphore sem) {
+    int rc;
+    kin__sync *s = get_sem(sem, "kin_semaphore_available_permits", &rc);
+    if (!s)
+        return rc;
+    int n = s->avail;
+    kin__lock_release(&s->lock);
+    return n;
+}
+
+int kin_semaphore_with_permit(kin_semaphore sem, kin_fn fn, void *arg) {
+    kin__job *co = kin__running_job();
+    if (!co)
+        return kin__misuse(KIN_ENOTCORO, "kin_semaphore_with_permit: called "
+                                         "outside a coroutine");
+    if (!fn)
+        return kin__misuse(KIN_EINVAL,
+                           "kin_semaphore_with_permit: function is NULL");
+    int rc;
+    kin__sync *s = get_sem(sem, "kin_semaphore_with_permit", &rc);
+    if (!s)
+        return rc;
+    rc = kin__sync_acquire_locked(s, co, NULL);
+    if (rc < 0)
+        return rc;
+    int result = fn(arg);
+    /* finally { release() }: an error of the release (fn released the
+     * permit itself, or destroyed the semaphore) replaces fn's result, as
+     * an exception thrown in a finally block does. */
+    rc = release_as("kin_semaphore_with_permit", sem);
+    return rc < 0 ? rc : result;
+}
