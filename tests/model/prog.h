@@ -909,6 +909,11 @@ static void mp_gen_body(mp_gen *g, int owner, int depth, const mp_vis *inherited
     bool under_sup = mp_under_sup(p, owner);
 
     for (int i = 0; i < want; i++) {
+        /* what suspending by hand adds can fill a body: keep the room for
+         * terminators and lazy STARTs (only there, so that the programs
+         * of the others stay as they were) */
+        if (g->hand && p->nodes[owner].nkids + xb.npend + 2 >= MP_MAX_STMTS)
+            break;
         if (g->hand && !cleanup && mp_hchance(r, MP_HAND_STMT_PCT) &&
             mp_gen_hand(g, owner, depth, &vis, &xb, can_nest))
             continue;
