@@ -61,10 +61,20 @@ static void mc_event_str(const mp_prog *p, int kind, int node, int rc, int val,
         snprintf(buf, len, "body of #%d (%s) returns %s %s", node,
                  mp_op_names[n->op], mc_rc_name(rc), rc < 0 ? desc : "");
         break;
+    case EV_CB:
+        snprintf(buf, len, "on-cancel callback of #%d (suspend in #%d)", node,
+                 n->parent);
+        break;
+    case EV_DROP:
+        snprintf(buf, len, "on_drop of the value of #%d (%s in #%d)", node,
+                 mp_op_names[n->op], n->parent);
+        break;
     default: {
         char v[32] = "", what[48] = "";
-        if (n->op == OP_AWAIT && rc == 0)
+        if ((n->op == OP_AWAIT || n->op == OP_SUSPEND) && rc == 0)
             snprintf(v, sizeof v, " (value of #%d)", val);
+        if (n->op == OP_RESUME && val == 1)
+            snprintf(v, sizeof v, " (was active)");
         if (n->target >= 0)
             snprintf(what, sizeof what, "(#%d)", n->target);
         else if ((n->op == OP_DELAY || mp_is_timeout(n->op)) &&

@@ -19,7 +19,20 @@
  *                body returned is its job's final failure or suppressed in it;
  *                a suppressed list never holds its own failure or one twice;
  *   I5 (L1, L2)  every handle the program kept is stale once its owner has
- *                completed (kin_run_blocking returned): nothing leaks.
+ *                completed (kin_run_blocking returned): nothing leaks;
+ *   I6 (kin.h, suspending by hand) an on-cancel callback runs exactly once
+ *                if kin_suspend returns the cancellation code, never
+ *                otherwise, and before it returns; every value resumed with
+ *                kin_resume_ex is delivered or goes to its on_drop, exactly
+ *                once; one without on_drop is never dropped there.
+ *
+ * Suspending by hand: the program's table (cont[], kslot[]) holds each
+ * SUSPEND node's continuation once start stored it, or a RESUME that came
+ * first (then start resumes with it: prog.h). On Default a background
+ * thread resumes, from outside kin, suspensions still waiting after a few
+ * ms (the threads' order may have cancelled the coroutine that was to
+ * resume them, as "forever" is a few ms there): only invariants are
+ * checked there, and resuming from a foreign thread is kin's contract too.
  *
  * "Parent" above is the job's parent: a launch with an explicit parent
  * (kin_launch_opts.parent) belongs to that job's family, one with
@@ -97,6 +110,17 @@ typedef struct k_run {
     int handled_by[MP_MAX_NODES];
     kin_error *handled_err[MP_MAX_NODES];
     int value[MP_MAX_NODES]; /* an async's value is &value[node] */
+    /* suspending by hand */
+    kin_cont cont[MP_MAX_NODES];  /* SUSPEND: its continuation */
+    int8_t kslot[MP_MAX_NODES];   /* SUSPEND: KS_* */
+    int16_t kpend[MP_MAX_NODES];  /* KS_PENDING: the RESUME node */
+    int64_t stored_at[MP_MAX_NODES]; /* KS_STORED: when (ms, Default) */
+    int ncb[MP_MAX_NODES];        /* SUSPEND: on-cancel callbacks run */
+    int ndrop[MP_MAX_NODES];      /* RESUME/SUSPEND: its value dropped */
+    int ndeliv[MP_MAX_NODES];     /* ... delivered */
+    bool resumed[MP_MAX_NODES];   /* RESUME (or fast SUSPEND) ran */
+    int wd_value;                 /* the watchdog's value (Default) */
+    atomic_int wd_stop;
     int nev;
     k_ev evs[8 * MP_MAX_NODES];
     int rb_rc;
@@ -106,6 +130,8 @@ typedef struct k_run {
 } k_run;
 
 static k_run *KR;
+
+enum { KS_EMPTY, KS_PENDING, KS_STORED };
 
 static void ki_lock(void) {
     if (KR->mt)
@@ -155,7 +181,9 @@ static void ki_check_alive(int owner, const char *what, int node) {
 
 static void ki_ev(int kind, int owner, int node, int rc, int val,
                   const kin_error *err) {
-    static const char *const names[] = {"start", "return of", "end of body"};
+    static const char *const names[] = {"start", "return of", "end of body",
+                                        "on-cancel callback of",
+                                        "on_drop of"};
     ki_lock();
     ki_check_alive(owner, names[kind], node);
     if (KR->nev >= (int)(sizeof KR->evs / sizeof KR->evs[0]))
@@ -385,6 +413,185 @@ static void ki_returned(int s) {
     ki_unlock();
 }
 
+/* ---- Suspending by hand ---------------------------------------------------- */
+
+static int64_t ki_now_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* kin_cont_on_cancel's callback of SUSPEND node arg. */
+static void ki_on_cancel(kin_cont cont, void *arg) {
+    (void)cont;
+    int s = (int)(intptr_t)arg;
+    ki_ev(EV_CB, -1, s, 0, -1, NULL);
+    ki_lock();
+    KR->ncb[s]++;
+    ki_unlock();
+}
+
+/* kin_resume_ex's on_drop: v is &value[node]. */
+static void ki_drop(void *v) {
+    int *iv = v;
+    int r = iv >= KR->value && iv < KR->value + MP_MAX_NODES
+                ? (int)(iv - KR->value)
+                : -1;
+    if (r < 0) {
+        ki_lock();
+        ki_violation("on_drop called with a value that is not a node's");
+        ki_unlock();
+        return;
+    }
+    ki_ev(EV_DROP, -1, r, 0, -1, NULL);
+    ki_lock();
+    KR->ndrop[r]++;
+    ki_unlock();
+}
+
+/* Resumes cont as RESUME node r says (or a SUSPEND r, its fast path). */
+static int ki_do_resume(kin_cont cont, int r) {
+    const mp_node *n = ki_node(r);
+    ki_lock();
+    KR->resumed[r] = true;
+    ki_unlock();
+    if (n->op == OP_SUSPEND)
+        return kin_resume_ex(cont, &KR->value[r], ki_drop);
+    if (n->hflags & HF_ERR)
+        return kin_resume_error(
+            cont, kin_error_new(KIN_EFAILED, "ModelFailure", "F%d", r));
+    if (n->hflags & HF_EX)
+        return kin_resume_ex(cont, &KR->value[r], ki_drop);
+    return kin_resume(cont, &KR->value[r]);
+}
+
+/* kin_suspend's start for SUSPEND node arg (prog.h). */
+static void ki_start(kin_cont cont, void *arg) {
+    int s = (int)(intptr_t)arg;
+    const mp_node *n = ki_node(s);
+    if (n->hflags & HF_CB) {
+        int crc = kin_cont_on_cancel(cont, ki_on_cancel, arg);
+        if (crc != 0) {
+            ki_lock();
+            ki_violation("kin_cont_on_cancel on #%d returned %d", s, crc);
+            ki_unlock();
+        }
+    }
+    ki_lock();
+    int r = KR->kslot[s] == KS_PENDING ? KR->kpend[s] : -1;
+    KR->kslot[s] = KS_STORED;
+    KR->cont[s] = cont;
+    KR->stored_at[s] = KR->mt ? ki_now_ms() : 0;
+    ki_unlock();
+    int rc1 = r >= 0 ? ki_do_resume(cont, r) : 0;
+    int rc2 = n->hflags & HF_FAST ? ki_do_resume(cont, s) : 0;
+    if ((rc1 != 0 && rc1 != KIN_EALREADY) ||
+        (rc2 != 0 && rc2 != KIN_EALREADY)) {
+        ki_lock();
+        ki_violation("a resume in kin_suspend's start (#%d) returned %d, %d",
+                     s, rc1, rc2);
+        ki_unlock();
+    }
+}
+
+/* The coroutine node whose stack runs owner's body. */
+static int ki_coro_of(int owner) {
+    return mp_coro_of(KR->p, owner);
+}
+
+/* KIN_EALREADY as kin says it (the current error a misuse code). */
+static int ki_ealready(const char *why, int s) {
+    return kin_fail_code(KIN_EALREADY, "KinError", "%s (#%d)", why, s);
+}
+
+/* RESUME node s. */
+static int ki_resume_stmt(int s, int *val) {
+    const mp_node *n = ki_node(s);
+    int t = n->target;
+    ki_lock();
+    int st = KR->kslot[t];
+    kin_cont c = KR->cont[t];
+    if (st == KS_EMPTY) {
+        KR->kslot[t] = KS_PENDING;
+        KR->kpend[t] = (int16_t)s; /* resumed[s] once start takes it */
+    }
+    ki_unlock();
+    *val = 0;
+    if (st == KS_EMPTY)
+        return 0; /* start takes it */
+    if (st == KS_PENDING) {
+        /* a second resume before the suspension: not delivered */
+        ki_lock();
+        KR->resumed[s] = true;
+        ki_unlock();
+        if ((n->hflags & (HF_EX | HF_ERR)) == HF_EX)
+            ki_drop(&KR->value[s]);
+        return ki_ealready("resumed twice before the suspension", s);
+    }
+    *val = kin_cont_is_active(c);
+    int rc = ki_do_resume(c, s);
+    if (rc == KIN_ESTALE) {
+        /* kin.h: KIN_EALREADY, or KIN_ESTALE once the coroutine's record
+         * was reclaimed: only after it completed */
+        int co = ki_coro_of(ki_node(t)->parent);
+        ki_lock();
+        bool done = KR->completed[co];
+        ki_unlock();
+        if (done)
+            rc = ki_ealready("stale continuation", s);
+    }
+    return rc;
+}
+
+/* SUSPEND node s. */
+static int ki_suspend_stmt(int s, int *val) {
+    void *v = NULL;
+    int rc = kin_suspend(ki_start, (void *)(intptr_t)s, &v);
+    int r = -1;
+    if (rc == 0) {
+        int *iv = v;
+        r = iv >= KR->value && iv < KR->value + MP_MAX_NODES
+                ? (int)(iv - KR->value)
+                : -2;
+        *val = r;
+    }
+    /* I6: the callback ran once if and only if it returns the
+     * cancellation code, and before it returns */
+    bool cancel = rc == KIN_ECANCELED || rc == KIN_ETIMEDOUT;
+    ki_lock();
+    if (r >= 0)
+        KR->ndeliv[r]++;
+    int want = cancel && (ki_node(s)->hflags & HF_CB) ? 1 : 0;
+    if (KR->ncb[s] != want)
+        ki_violation("I6: the on-cancel callback of #%d ran %d times, "
+                     "kin_suspend returned %d",
+                     s, KR->ncb[s], rc);
+    ki_unlock();
+    return rc;
+}
+
+/* Default: resumes suspensions left waiting (see the top). */
+static void *ki_watchdog(void *arg) {
+    (void)arg;
+    while (!atomic_load(&KR->wd_stop)) {
+        struct timespec ms = {0, 2000000};
+        nanosleep(&ms, NULL);
+        int64_t now = ki_now_ms();
+        for (int s = 0; s < KR->p->n; s++) {
+            if (KR->p->nodes[s].op != OP_SUSPEND)
+                continue;
+            ki_lock();
+            bool old = KR->kslot[s] == KS_STORED &&
+                       now - KR->stored_at[s] > 20;
+            kin_cont c = KR->cont[s];
+            ki_unlock();
+            if (old && kin_cont_is_active(c))
+                kin_resume(c, &KR->wd_value);
+        }
+    }
+    return NULL;
+}
+
 /* Runs statement s of owner's body; returns its result. */
 static int ki_stmt(int owner, int s) {
     const mp_node *n = ki_node(s);
@@ -576,6 +783,12 @@ static int ki_stmt(int owner, int s) {
         rc = kin_job_cancel_children(
             n->target >= 0 ? ki_handle(n->target) : kin_current_job(), NULL);
         break;
+    case OP_SUSPEND:
+        rc = ki_suspend_stmt(s, &val);
+        break;
+    case OP_RESUME:
+        rc = ki_resume_stmt(s, &val);
+        break;
     default:
         fprintf(stderr, "bad statement #%d\n", s);
         abort();
@@ -593,7 +806,8 @@ static int ki_run_body(int owner) {
         if (ki_node(s)->op == OP_FAIL)
             return kin_fail("ModelFailure", "F%d", s);
         int rc = ki_stmt(owner, s);
-        if (rc >= 0 || ki_node(s)->op == OP_START)
+        if (rc >= 0 || ki_node(s)->op == OP_START ||
+            ki_node(s)->op == OP_RESUME)
             continue;
         if (o->policy == POL_PROPAGATE)
             return rc;
@@ -743,6 +957,19 @@ static void ki_check_after(void) {
                          "owner completed",
                          s);
     }
+    /* I6: a value resumed is delivered or dropped (on_drop) once */
+    for (int s = 0; s < p->n; s++) {
+        const mp_node *n = ki_node(s);
+        if (!KR->resumed[s] || (n->op != OP_RESUME && n->op != OP_SUSPEND) ||
+            (n->hflags & HF_ERR))
+            continue;
+        bool drops = n->op == OP_SUSPEND || (n->hflags & HF_EX);
+        int got = KR->ndeliv[s] + KR->ndrop[s];
+        if (drops ? got != 1 : (KR->ndrop[s] != 0 || KR->ndeliv[s] > 1))
+            ki_violation("I6: the value of #%d was delivered %d times and "
+                         "dropped %d times",
+                         s, KR->ndeliv[s], KR->ndrop[s]);
+    }
     /* A failure a body returned is its job's failure or suppressed in it. */
     for (int e = 0; e < KR->nev; e++) {
         const k_ev *ev = &KR->evs[e];
@@ -782,12 +1009,19 @@ MP_FN void ki_run(k_run *r, const mp_prog *p, int mode, int64_t tick_ms,
     pthread_mutex_init(&r->mu, NULL);
     KR = r;
     kin_set_default_handler(ki_default_handler, NULL);
+    pthread_t wd;
+    bool wd_on = r->mt && p->hand &&
+                 pthread_create(&wd, NULL, ki_watchdog, NULL) == 0;
     if (mode == KI_VIRTUAL)
         r->rb_rc = kin_run_test(ki_root, NULL);
     else if (mode == KI_WALLCLOCK)
         r->rb_rc = kin_run_blocking(ki_root, NULL);
     else
         r->rb_rc = kin_run_blocking(ki_root_mt, NULL);
+    if (wd_on) {
+        atomic_store(&r->wd_stop, 1);
+        pthread_join(wd, NULL);
+    }
     r->rb_err = kin_error_retain(r->rb_rc < 0 ? kin_last_error() : NULL);
     /* On Default, node 0's completion handler may still be running on a
      * worker (its waiter is woken first): wait for it. */

@@ -58,6 +58,23 @@
  * the root completed, kin_run_blocking runs what is still queued once
  * (kin.h); a program that still has a job left then is rejected (M_LEAKY).
  *
+ * Suspending by hand (kin_suspend; Kotlin's suspendCancellableCoroutine):
+ * each SUSPEND node is a slot (m_model.slot): EMPTY, PENDING (a resume came
+ * first: it waits in the interpreter's table, start takes it), WAITING
+ * (parked), RESUMED (by value or failure, queued: rule 11, like any
+ * wake-up), CANCELLED, DONE. A cancellation that reaches a WAITING
+ * suspension (m_wake_own, in the walk's post-order: children first) marks
+ * it CANCELLED and queues its on-cancel callback, which runs in the
+ * canceller when the walk is over, before the completions it found
+ * (m_run_deferred; kin's kin__susp_drain, Kotlin's invokeOnCancellation
+ * handler called from cancel()); the coroutine resumes with the
+ * cancellation when its turn comes. Prompt cancellation (rule 16): a
+ * suspension RESUMED with a value whose job is cancelling when its turn
+ * comes returns the cancellation, runs the callback there, then drops the
+ * value (on_drop); a failure is returned anyway. Events EV_CB (callback;
+ * node: the SUSPEND) and EV_DROP (on_drop; node: whose value: the RESUME,
+ * or the SUSPEND for its own fast-path resume).
+ *
  * Model decisions where DESIGN.md is silent or open to reading are marked
  * "DECISION": the order of completions found during one cancellation
  * (m_run_deferred), and what "a wait that ends in a failure" means (m_await_outcome).
@@ -130,7 +147,8 @@ typedef struct m_job {
 
 /* ---- Coroutines --------------------------------------------------------------------- */
 
-enum { MW_NONE, MW_DELAY, MW_YIELD, MW_JOIN, MW_AWAIT, MW_SCOPE, MW_EPI };
+enum { MW_NONE, MW_DELAY, MW_YIELD, MW_JOIN, MW_AWAIT, MW_SCOPE, MW_EPI,
+       MW_SUSPEND };
 
 typedef struct m_frame {
     int owner;     /* node whose body runs */
@@ -165,7 +183,10 @@ typedef struct m_timer {
 
 /* ---- Events --------------------------------------------------------------------------- */
 
-enum { EV_START, EV_RET, EV_END };
+enum { EV_START, EV_RET, EV_END, EV_CB, EV_DROP };
+
+/* A SUSPEND node's slot (see the top). */
+enum { SL_EMPTY, SL_PENDING, SL_WAITING, SL_RESUMED, SL_CANCELLED, SL_DONE };
 
 typedef struct m_ev {
     uint8_t kind;
@@ -194,6 +215,12 @@ typedef struct m_model {
     int pending;       /* counted jobs not completed (the epilogue) */
     int64_t steps;
     int64_t max_ticks; /* a timed program longer than this: M_TOO_LONG */
+    /* suspending by hand; zeroed with the fields above */
+    int8_t slot[MP_MAX_NODES];     /* SL_* per SUSPEND node */
+    int16_t slot_r[MP_MAX_NODES];  /* PENDING, RESUMED: the RESUME node */
+    int slot_err[MP_MAX_NODES];    /* ... its failure (HF_ERR), else -1 */
+    int ncbq;                      /* on-cancel callbacks to run, FIFO */
+    int16_t cbq[MP_MAX_NODES];
 } m_model;
 
 /* ---- Helpers ---------------------------------------------------------------------------- */
@@ -383,8 +410,15 @@ static void m_wake_own(m_model *m, int id) {
         return;
     m_co *co = &m->cos[c];
     if (co->started && !co->done && !co->queued && co->wait != MW_NONE &&
-        co->cancellable && co->cur == id)
+        co->cancellable && co->cur == id) {
+        if (co->wait == MW_SUSPEND && m->slot[co->stmt] == SL_WAITING) {
+            /* kin_suspend: cancelled; its callback runs after the walk */
+            m->slot[co->stmt] = SL_CANCELLED;
+            if (N(m, co->stmt)->hflags & HF_CB)
+                m->cbq[m->ncbq++] = (int16_t)co->stmt;
+        }
         m_wake(m, c);
+    }
 }
 
 /* Rule 2: cancelling a job cancels all its descendants (those not yet
@@ -442,6 +476,11 @@ static void m_propagate_up(m_model *m, int id, int e, m_fin *fin) {
  * the walk; DECISION: most recently found first, as kin does (the order is
  * visible only through the wake-ups that those completions cause). */
 static void m_run_deferred(m_model *m, m_fin *fin) {
+    /* first the on-cancel callbacks the walk found, in its order, in the
+     * canceller (kin: job.c run_deferred, suspend.c kin__susp_drain) */
+    for (int i = 0; i < m->ncbq; i++)
+        m_emit(m, EV_CB, m->cbq[i], 0, -1, -1);
+    m->ncbq = 0;
     for (int i = fin->n - 1; i >= 0; i--)
         m_finalize(m, fin->ids[i]);
 }
@@ -704,6 +743,19 @@ static int m_cancel_rc(m_model *m, m_co *c, int *err) {
     return m->errs[*err].code;
 }
 
+/* Node r's value (r a RESUME, or a SUSPEND resuming itself) goes to an
+ * on_drop when it is not delivered. */
+static bool m_has_drop(const m_model *m, int r) {
+    const mp_node *n = N(m, r);
+    return n->op == OP_SUSPEND ||
+           ((n->hflags & HF_EX) && !(n->hflags & HF_ERR));
+}
+
+/* The coroutine whose stack runs owner's body. */
+static int m_coro_of(const m_model *m, int owner) {
+    return mp_coro_of(m->p, owner);
+}
+
 static const mp_node *m_stmt_node(m_model *m, int s) {
     return N(m, s);
 }
@@ -909,6 +961,70 @@ static int m_stmt(m_model *m, int ci, int s, int *rc, int *err, int *val) {
             m_cancel_job(m, kids[i], e);
         return ST_DONE;
     }
+    case OP_SUSPEND: {
+        /* start: registers the callback, takes a resume that came first,
+         * maybe resumes itself (HF_FAST); then parks unless resumed */
+        bool cb = n->hflags & HF_CB, fast = n->hflags & HF_FAST;
+        bool pend = m->slot[s] == SL_PENDING;
+        if (m_cancelling(m, c->cur)) {
+            /* already cancelled: start runs with a cancelled continuation
+             * (its callback at once, every resume KIN_EALREADY) */
+            if (cb)
+                m_emit(m, EV_CB, s, 0, -1, -1);
+            if (pend && m_has_drop(m, m->slot_r[s]))
+                m_emit(m, EV_DROP, m->slot_r[s], 0, -1, -1);
+            if (fast)
+                m_emit(m, EV_DROP, s, 0, -1, -1);
+            m->slot[s] = SL_DONE;
+            *rc = m_cancel_rc(m, c, err);
+            return ST_DONE;
+        }
+        m->slot[s] = pend ? SL_RESUMED : SL_WAITING;
+        if (fast && !pend) {
+            m->slot[s] = SL_RESUMED;
+            m->slot_r[s] = (int16_t)s;
+            m->slot_err[s] = -1;
+        } else if (fast) {
+            m_emit(m, EV_DROP, s, 0, -1, -1); /* KIN_EALREADY */
+        }
+        if (m->slot[s] == SL_RESUMED) { /* no parking */
+            m->slot[s] = SL_DONE;
+            if (m->slot_err[s] >= 0) {
+                *err = m->slot_err[s];
+                *rc = m->errs[*err].code;
+            } else {
+                *val = m->slot_r[s];
+            }
+            return ST_DONE;
+        }
+        m_suspend(m, c, s, MW_SUSPEND, -1, true);
+        return ST_SUSPENDED;
+    }
+    case OP_RESUME: {
+        int t = n->target;
+        int e = n->hflags & HF_ERR ? m_err_new(m, ME_FAIL, KIN_EFAILED, s) : -1;
+        *val = m->slot[t] == SL_WAITING; /* kin_cont_is_active */
+        switch (m->slot[t]) {
+        case SL_EMPTY: /* before the suspension: it waits in the table */
+            m->slot[t] = SL_PENDING;
+            m->slot_r[t] = (int16_t)s;
+            m->slot_err[t] = e;
+            break;
+        case SL_WAITING: /* the coroutine is queued (rule 11) */
+            m->slot[t] = SL_RESUMED;
+            m->slot_r[t] = (int16_t)s;
+            m->slot_err[t] = e;
+            m_wake(m, m_coro_of(m, N(m, t)->parent));
+            break;
+        default: /* a second resume, after cancellation, after the end */
+            if (m_has_drop(m, s))
+                m_emit(m, EV_DROP, s, 0, -1, -1);
+            *rc = KIN_EALREADY;
+            *err = m_err_new(m, ME_MISUSE, KIN_EALREADY, -1);
+            break;
+        }
+        return ST_DONE;
+    }
     default:
         fprintf(stderr, "model: bad op %d\n", n->op);
         abort();
@@ -940,7 +1056,7 @@ static void m_result(m_model *m, int ci, int s, int rc, int err, int val) {
         }
         return;
     }
-    if (rc >= 0 || n->op == OP_START)
+    if (rc >= 0 || n->op == OP_START || n->op == OP_RESUME)
         return;
     const mp_node *o = N(m, f->owner);
     switch (o->policy) {
@@ -1075,6 +1191,26 @@ static void m_turn(m_model *m, int ci) {
         m_scope_return(m, ci);
         m_exec(m, ci);
         return;
+    case MW_SUSPEND:
+        if (m->slot[s] == SL_RESUMED && m->slot_err[s] >= 0) {
+            /* a failure is delivered even if cancelled (rule 16) */
+            err = m->slot_err[s];
+            rc = m->errs[err].code;
+        } else if (m->slot[s] == SL_RESUMED && !m_cancelling(m, c->cur)) {
+            val = m->slot_r[s];
+        } else {
+            if (m->slot[s] == SL_RESUMED) {
+                /* prompt cancellation: the callback, then the value's
+                 * on_drop, on this coroutine */
+                if (N(m, s)->hflags & HF_CB)
+                    m_emit(m, EV_CB, s, 0, -1, -1);
+                if (m_has_drop(m, m->slot_r[s]))
+                    m_emit(m, EV_DROP, m->slot_r[s], 0, -1, -1);
+            }
+            rc = m_cancel_rc(m, c, &err);
+        }
+        m->slot[s] = SL_DONE;
+        break;
     case MW_EPI:
         c->done = true;
         c->err = c->epi_err;
@@ -1113,6 +1249,8 @@ MP_FN int m_run(m_model *m, const mp_prog *p, bool virtual_time,
     m->rb_err = -1;
     m->steps = 0;
     m->pending = 0;
+    m->ncbq = 0;
+    memset(m->slot, 0, sizeof m->slot);
     m->p = p;
     m->max_ticks = max_ticks;
     for (int i = 0; i < p->n; i++) {
@@ -1183,13 +1321,21 @@ MP_FN int m_run(m_model *m, const mp_prog *p, bool virtual_time,
 }
 
 /* After M_STUCK: turns each "forever" delay that some coroutine is stuck in
- * into delay(0) (or, in a timed program, a few ticks), so that the program
- * can finish. Returns how many it changed (0: the program cannot be
- * repaired this way). The caller runs the model again. */
+ * into delay(0) (or, in a timed program, a few ticks), and each suspension
+ * by hand that nothing resumed into one that resumes itself at once
+ * (HF_FAST: its later resumes get KIN_EALREADY), so that the program can
+ * finish. Returns how many it changed (0: the program cannot be repaired
+ * this way). The caller runs the model again. */
 MP_FN int m_repair(const m_model *m, mp_prog *p, unsigned salt) {
     int changed = 0;
     for (int c = 0; c < p->n; c++) {
         const m_co *co = &m->cos[c];
+        if (co->exists && co->started && !co->done &&
+            co->wait == MW_SUSPEND && m->slot[co->stmt] == SL_WAITING) {
+            p->nodes[co->stmt].hflags |= HF_FAST;
+            changed++;
+            continue;
+        }
         if (!co->exists || !co->started || co->done || co->wait != MW_DELAY)
             continue;
         mp_node *n = &p->nodes[co->stmt];

@@ -51,9 +51,36 @@
  * under a root job, born cancelled under a completed parent) are waited
  * for by the interpreter after the root's body returned (see model.h,
  * "epilogue"), so every program ends with nothing left running.
- * TODO(hand resumption): kin_suspend / kin_resume ("suspending by hand")
- * are being built on another branch; their operations go here (OP_SUSPEND,
- * OP_RESUME below), with the generator, model.h and interp.h.
+ *
+ * Suspending by hand (issue 9; kin_suspend, Kotlin's
+ * suspendCancellableCoroutine), drawn only in "hand" programs (mp_gen.hand,
+ * 40% of the seeded ones, from a third random stream, so that the programs
+ * of the other seeds, extended or not, are exactly those from before; the
+ * fuzzer's when bit 2 of its first byte is set):
+ *   SUSPEND       kin_suspend; its continuation goes to the program's table
+ *                 (slot = the SUSPEND node). HF_CB: start registers an
+ *                 on-cancel callback (kin_cont_on_cancel) that records an
+ *                 event; HF_FAST: start resumes it at once with &value[node]
+ *                 (kin_resume_ex, the fast path: no parking).
+ *   RESUME        resumes slot `target`: kin_resume(&value[node]),
+ *                 kin_resume_ex with an on_drop that records an event
+ *                 (HF_EX), or kin_resume_error with a failure "F<node>"
+ *                 (HF_ERR). Its result (0, KIN_EALREADY) never triggers a
+ *                 policy, as START's. A resume that comes before the
+ *                 suspension (the slot is empty) waits in the table: start
+ *                 then resumes its own continuation with it (a mailbox), so
+ *                 that a resume that runs at all always ends its suspension,
+ *                 whatever the threads' order (test_model_mt); a second one
+ *                 while it waits gets KIN_EALREADY (from the interpreter).
+ * The generator pairs them: a launch whose body resumes a suspension that
+ * its launcher's body makes after the launch, a launch that suspends and
+ * its launcher that yields, maybe cancels it, then resumes it (once or
+ * twice), a with_timeout around a suspension (timed programs), and free
+ * suspensions and resumes of any slot of another coroutine. A candidate
+ * with a suspension nothing ends is M_STUCK in the model: m_repair makes
+ * that suspension resume itself at once (HF_FAST), as it shortens a
+ * "forever" delay, and a candidate that still cannot finish is rejected
+ * (test_model.c build(), fuzz_program.c).
  *
  * Programs are built from a random source: a seeded PRNG (the test) or the
  * fuzzer's bytes. Times are in ticks; untimed programs use only 0 and
@@ -106,13 +133,21 @@ typedef enum mp_op {
     OP_COMPLETE,
     OP_COMPLETE_EXC,
     OP_CANCEL_CHILDREN,
-    /* TODO(hand resumption): kin_suspend / kin_resume are not on main yet.
-     * OP_SUSPEND,   suspend by hand until resumed (or cancelled)
-     * OP_RESUME,    resume a coroutine suspended by OP_SUSPEND */
+    /* suspending by hand (issue 9) */
+    OP_SUSPEND, /* kin_suspend until resumed (or cancelled) */
+    OP_RESUME,  /* resume the slot of an OP_SUSPEND */
     OP_COUNT_
 } mp_op;
 
 typedef enum mp_policy { POL_PROPAGATE, POL_IGNORE, POL_CLEANUP } mp_policy;
+
+/* mp_node.hflags (SUSPEND, RESUME) */
+enum {
+    HF_CB = 1,   /* SUSPEND: registers an on-cancel callback */
+    HF_FAST = 2, /* SUSPEND: start resumes it at once */
+    HF_ERR = 4,  /* RESUME: kin_resume_error */
+    HF_EX = 8,   /* RESUME: kin_resume_ex with an on_drop */
+};
 
 typedef struct mp_node {
     uint8_t op;
@@ -122,13 +157,15 @@ typedef struct mp_node {
     uint8_t keep;    /* LAUNCH/ASYNC: its handle is used by a statement */
     uint8_t nkids;
     uint8_t sup;     /* JOB_NEW: a supervisor job */
+    uint8_t hflags;  /* SUSPEND, RESUME: HF_* */
     int16_t xparent; /* LAUNCH/ASYNC: -1 the current job, a job node, or
                         MP_NO_PARENT; JOB_NEW/DEFERRED_NEW: -1 the current
                         job, or MP_NO_PARENT (a root) */
     int16_t ticks;   /* DELAY, TIMEOUT*: 0.., or MP_INF */
     int16_t target;  /* AWAIT/JOIN/CANCEL/START: a LAUNCH/ASYNC node (or a
                         job node); COMPLETE*: a job node; CANCEL_CHILDREN:
-                        a handle, or -1 for the current job */
+                        a handle, or -1 for the current job; RESUME: a
+                        SUSPEND node (its slot) */
     int16_t cleanup; /* POL_CLEANUP: its NONCANCEL node, else -1 */
     int16_t parent;  /* the body owner this node belongs to; -1 for root */
     int16_t kids[MP_MAX_STMTS];
@@ -140,6 +177,7 @@ typedef struct mp_prog {
     int n;     /* nodes; node 0 is the root */
     int ncoro;
     int ext;   /* may use the extended operations */
+    int hand;  /* may use SUSPEND / RESUME */
     mp_node nodes[MP_MAX_NODES];
 } mp_prog;
 
@@ -169,7 +207,7 @@ static const char *const mp_op_names[OP_COUNT_] = {
     "with_timeout", "with_timeout_or_null", "non_cancellable", "delay", "yield",
     "ensure_active", "await", "join", "cancel", "cancel_self", "start", "fail",
     "job_new", "deferred_new", "complete", "complete_exceptionally",
-    "cancel_children"};
+    "cancel_children", "suspend", "resume"};
 
 /* ---- Random source ---------------------------------------------------------
  * Either a PRNG (splitmix64, deterministic per seed) or a byte string (the
@@ -178,17 +216,21 @@ static const char *const mp_op_names[OP_COUNT_] = {
 typedef struct mp_rng {
     uint64_t s;
     uint64_t s2; /* the second stream: the extended operations' choices */
+    uint64_t s3; /* the third: suspending by hand */
     const uint8_t *data;
     size_t len, pos;
     bool bytes;
     bool ext_ok; /* the extended operations may be used */
+    bool hand_ok; /* SUSPEND / RESUME may be used */
 } mp_rng;
 
 MP_FN void mp_rng_seed(mp_rng *r, uint64_t seed) {
     memset(r, 0, sizeof *r);
     r->s = seed;
     r->s2 = seed ^ 0x5851f42d4c957f2dull;
+    r->s3 = seed ^ 0x2545f4914f6cdd1dull;
     r->ext_ok = true;
+    r->hand_ok = true;
 }
 
 MP_FN void mp_rng_bytes(mp_rng *r, const uint8_t *data, size_t len) {
@@ -246,6 +288,24 @@ static inline bool mp_xchance(mp_rng *r, unsigned pct) {
     return mp_xrand(r, 100) < pct;
 }
 
+/* Suspending by hand draws from a third stream (the fuzzer: its one). */
+static inline unsigned mp_hrand(mp_rng *r, unsigned n) {
+    if (r->bytes)
+        return mp_rand(r, n);
+    if (n <= 1)
+        return 0;
+    uint64_t z = (r->s3 += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return (unsigned)((z ^ (z >> 31)) % n);
+}
+
+static inline bool mp_hchance(mp_rng *r, unsigned pct) {
+    if (r->bytes && r->pos >= r->len)
+        return false;
+    return mp_hrand(r, 100) < pct;
+}
+
 /* ---- Generator ------------------------------------------------------------- */
 
 typedef struct mp_gen {
@@ -259,12 +319,17 @@ typedef struct mp_gen {
     uint8_t detached[MP_MAX_NODES]; /* outside the program root's tree */
     uint8_t termed[MP_MAX_NODES];   /* job node: its terminator is placed */
     uint8_t npend[MP_MAX_NODES];    /* body: job nodes not yet terminated */
+    bool hand;                      /* SUSPEND / RESUME in this program */
+    int nslots;
+    int16_t slots[64];              /* SUSPEND nodes made so far */
 } mp_gen;
 
 /* Extended programs: per statement, the chance (%) of an extended
  * operation instead of an old one; per program, the chance (%) that the
  * program is extended. */
 enum { MP_EXT_STMT_PCT = 22, MP_EXT_PROG_PCT = 50 };
+/* The same for suspending by hand (the third stream). */
+enum { MP_HAND_STMT_PCT = 16, MP_HAND_PROG_PCT = 40 };
 
 /* Handles visible to a body: launched earlier by it or by an enclosing body
  * before the point where this body started (L2: the launching job outlives
@@ -620,6 +685,192 @@ static bool mp_gen_ext(mp_gen *g, int owner, int depth, mp_vis *vis,
     return false;
 }
 
+/* ---- Suspending by hand (issue 9) -----------------------------------------
+ * Drawn from the third stream (mp_hrand) in hand programs only. */
+
+static int mp_new_suspend(mp_gen *g, int owner) {
+    int id = mp_new_node(g, OP_SUSPEND, owner);
+    if (id < 0)
+        return -1;
+    mp_node *n = &g->p->nodes[id];
+    if (mp_hchance(g->r, 60))
+        n->hflags |= HF_CB;
+    if (mp_hchance(g->r, 12))
+        n->hflags |= HF_FAST;
+    if (g->nslots < 64)
+        g->slots[g->nslots++] = (int16_t)id;
+    return id;
+}
+
+static int mp_new_resume(mp_gen *g, int owner, int t) {
+    int id = mp_new_node(g, OP_RESUME, owner);
+    if (id < 0)
+        return -1;
+    mp_node *n = &g->p->nodes[id];
+    n->target = (int16_t)t;
+    if (mp_hchance(g->r, g->w_fail ? 25 : 8))
+        n->hflags |= HF_ERR;
+    else if (mp_hchance(g->r, 70))
+        n->hflags |= HF_EX;
+    return id;
+}
+
+/* Inserts node id in owner's (generated) body at a random place at or
+ * after index from, before a trailing FAIL; its index, or -1 if full. */
+static int mp_insert_kid(mp_gen *g, int owner, int id, int from) {
+    mp_node *o = &g->p->nodes[owner];
+    if (o->nkids >= MP_MAX_STMTS)
+        return -1;
+    int end = o->nkids;
+    if (end > 0 && g->p->nodes[o->kids[end - 1]].op == OP_FAIL)
+        end--;
+    if (from > end)
+        from = end;
+    int at = from + (int)mp_hrand(g->r, (unsigned)(end - from + 1));
+    memmove(&o->kids[at + 1], &o->kids[at],
+            (size_t)(o->nkids - at) * sizeof o->kids[0]);
+    o->kids[at] = (int16_t)id;
+    o->nkids++;
+    return at;
+}
+
+/* A launch (or async) in owner's body whose body is generated as usual. */
+static int mp_gen_hand_launch(mp_gen *g, int owner, int depth, mp_vis *vis) {
+    mp_prog *p = g->p;
+    int id = mp_new_node(g, mp_hchance(g->r, 25) ? OP_ASYNC : OP_LAUNCH,
+                         owner);
+    if (id < 0)
+        return -1;
+    mp_add_kid(p, owner, id);
+    p->ncoro++;
+    p->nodes[id].lazy = mp_hchance(g->r, 8);
+    p->nodes[id].handler = mp_hchance(g->r, 25);
+    mp_gen_body(g, id, depth + 1, vis, false);
+    mp_vis_add(vis, id);
+    return id;
+}
+
+enum { H_SUSPEND, H_RESUME, H_PAIR_AFTER, H_PAIR_CHILD, H_TIMEOUT, H_N };
+
+/* Generates one hand-resumption construct in owner's body; false if none
+ * fits here. */
+static bool mp_gen_hand(mp_gen *g, int owner, int depth, mp_vis *vis,
+                        const mp_ext_body *xb, bool can_nest) {
+    mp_prog *p = g->p;
+    mp_rng *r = g->r;
+    mp_node *o = &p->nodes[owner];
+    int room = MP_MAX_STMTS - 2 - o->nkids - xb->npend; /* 2: lazy STARTs */
+    bool coro_ok = can_nest && p->ncoro + 1 < g->max_coro;
+    /* slots another coroutine suspends in (this one's would be resumed
+     * by itself only before it suspends) */
+    int me = mp_coro_of(p, owner), cand[64], nc = 0;
+    for (int i = 0; i < g->nslots; i++)
+        if (mp_coro_of(p, p->nodes[g->slots[i]].parent) != me)
+            cand[nc++] = g->slots[i];
+    int w[H_N] = {
+        [H_SUSPEND] = room >= 1 ? 2 : 0,
+        [H_RESUME] = room >= 1 && nc ? 5 : 0,
+        [H_PAIR_AFTER] = room >= 2 && coro_ok ? 6 : 0,
+        [H_PAIR_CHILD] = room >= 4 && coro_ok ? 5 : 0,
+        [H_TIMEOUT] = room >= 1 && g->timed && can_nest ? 3 : 0,
+    };
+    int total = 0;
+    for (int k = 0; k < H_N; k++)
+        total += w[k];
+    if (total == 0)
+        return false;
+    int pick = (int)mp_hrand(r, (unsigned)total), k = 0;
+    while (pick >= w[k])
+        pick -= w[k++];
+
+    switch (k) {
+    case H_SUSPEND: {
+        int id = mp_new_suspend(g, owner);
+        if (id < 0)
+            return false;
+        mp_add_kid(p, owner, id);
+        return true;
+    }
+    case H_RESUME: {
+        int id = mp_new_resume(g, owner, cand[mp_hrand(r, (unsigned)nc)]);
+        if (id < 0)
+            return false;
+        mp_add_kid(p, owner, id);
+        return true;
+    }
+    case H_PAIR_AFTER: {
+        /* launch L { ...; resume s; ... }; suspend s */
+        int s = mp_new_suspend(g, owner);
+        if (s < 0)
+            return false;
+        int l = mp_gen_hand_launch(g, owner, depth, vis);
+        if (l >= 0) {
+            int rs = mp_new_resume(g, l, s);
+            int at = rs < 0 ? -1 : mp_insert_kid(g, l, rs, 0);
+            if (at >= 0 && mp_hchance(r, 25)) {
+                int r2 = mp_new_resume(g, l, s); /* KIN_EALREADY */
+                if (r2 >= 0)
+                    mp_insert_kid(g, l, r2, at + 1);
+            }
+        }
+        if (o->nkids < MP_MAX_STMTS)
+            mp_add_kid(p, owner, s);
+        return true;
+    }
+    case H_PAIR_CHILD: {
+        /* launch M { ...; suspend s; ... }; yield; [cancel M]; resume s
+         * [; resume s] */
+        int m = mp_gen_hand_launch(g, owner, depth, vis);
+        if (m < 0)
+            return false;
+        p->nodes[m].keep = 1;
+        int s = mp_new_suspend(g, m);
+        if (s >= 0 && mp_insert_kid(g, m, s, 0) < 0)
+            s = -1;
+        int room2 = MP_MAX_STMTS - 2 - o->nkids - xb->npend;
+        if (room2 >= 3 && mp_hchance(r, 75)) {
+            int y = mp_new_node(g, OP_YIELD, owner);
+            if (y >= 0)
+                mp_add_kid(p, owner, y);
+        }
+        if (room2 >= 3 && mp_hchance(r, 25)) {
+            int c = mp_new_node(g, OP_CANCEL, owner);
+            if (c >= 0) {
+                p->nodes[c].target = (int16_t)m;
+                mp_add_kid(p, owner, c);
+            }
+        }
+        if (s >= 0 && o->nkids + 2 + xb->npend < MP_MAX_STMTS) {
+            int rs = mp_new_resume(g, owner, s);
+            if (rs >= 0)
+                mp_add_kid(p, owner, rs);
+            if (rs >= 0 && o->nkids + 2 + xb->npend < MP_MAX_STMTS &&
+                mp_hchance(r, 25)) {
+                int r2 = mp_new_resume(g, owner, s);
+                if (r2 >= 0)
+                    mp_add_kid(p, owner, r2);
+            }
+        }
+        return true;
+    }
+    case H_TIMEOUT: {
+        /* with_timeout[_or_null](ticks) { suspend s } */
+        int t = mp_new_node(g, mp_hchance(r, 50) ? OP_TIMEOUT : OP_TIMEOUT_NULL,
+                            owner);
+        if (t < 0)
+            return false;
+        p->nodes[t].ticks = (int16_t)(1 + (int)mp_hrand(r, 8));
+        p->nodes[t].policy = POL_PROPAGATE;
+        mp_add_kid(p, owner, t);
+        int s = mp_new_suspend(g, t);
+        if (s >= 0)
+            mp_add_kid(p, t, s);
+        return true;
+    }
+    }
+    return false;
+}
+
 enum { W_LAUNCH, W_ASYNC, W_SCOPE, W_SUP, W_TMO, W_TMON, W_NC, W_DELAY,
        W_YIELD, W_ENSURE, W_AWAIT, W_JOIN, W_CANCEL, W_CSELF, W_START, W_FAIL,
        W_N };
@@ -658,6 +909,14 @@ static void mp_gen_body(mp_gen *g, int owner, int depth, const mp_vis *inherited
     bool under_sup = mp_under_sup(p, owner);
 
     for (int i = 0; i < want; i++) {
+        /* what suspending by hand adds can fill a body: keep the room for
+         * terminators and lazy STARTs (only there, so that the programs
+         * of the others stay as they were) */
+        if (g->hand && p->nodes[owner].nkids + xb.npend + 2 >= MP_MAX_STMTS)
+            break;
+        if (g->hand && !cleanup && mp_hchance(r, MP_HAND_STMT_PCT) &&
+            mp_gen_hand(g, owner, depth, &vis, &xb, can_nest))
+            continue;
         if (g->ext && !cleanup && mp_xchance(r, MP_EXT_STMT_PCT) &&
             mp_gen_ext(g, owner, depth, &vis, &xb, can_nest))
             continue;
@@ -791,7 +1050,7 @@ static void mp_gen_body(mp_gen *g, int owner, int depth, const mp_vis *inherited
     /* Every lazy child of this body gets started by it (unless something in
      * the body already waits for it or cancels it): a lazy child that nobody
      * starts would keep its parent from completing, as in Kotlin. */
-    int cap = g->ext ? MP_MAX_STMTS : MP_OLD_STMTS;
+    int cap = g->ext || g->hand ? MP_MAX_STMTS : MP_OLD_STMTS;
     for (int i = 0; i < o->nkids; i++) {
         int c = o->kids[i];
         if (!p->nodes[c].lazy)
@@ -859,6 +1118,9 @@ MP_FN void mp_generate(mp_prog *p, mp_rng *r, bool timed) {
     /* from the second stream: the first one draws as it always did */
     g.ext = r->ext_ok && (r->bytes || mp_xchance(r, MP_EXT_PROG_PCT));
     p->ext = g.ext;
+    /* from the third stream: the first two draw as they did before */
+    g.hand = r->hand_ok && (r->bytes || mp_hchance(r, MP_HAND_PROG_PCT));
+    p->hand = g.hand;
     p->timed = timed;
     int root = mp_new_node(&g, OP_ROOT, -1);
     p->ncoro = 1;
@@ -893,6 +1155,14 @@ static void mp_dump_node(FILE *f, const mp_prog *p, int id, int indent) {
         fprintf(f, mp_is_hand(n->op) ? " root" : " no_parent");
     if (n->sup)
         fprintf(f, " supervisor");
+    if (n->hflags & HF_CB)
+        fprintf(f, " +on_cancel");
+    if (n->hflags & HF_FAST)
+        fprintf(f, " fast");
+    if (n->hflags & HF_ERR)
+        fprintf(f, " error");
+    if (n->hflags & HF_EX)
+        fprintf(f, " +on_drop");
     if (n->op == OP_LAUNCH || n->op == OP_ASYNC) {
         if (n->lazy)
             fprintf(f, " LAZY");
@@ -922,9 +1192,10 @@ static void mp_dump_node(FILE *f, const mp_prog *p, int id, int indent) {
 }
 
 MP_FN void mp_dump(FILE *f, const mp_prog *p) {
-    fprintf(f, "program (seed %llu, %s%s, %d nodes, %d coroutines):\n",
+    fprintf(f, "program (seed %llu, %s%s%s, %d nodes, %d coroutines):\n",
             (unsigned long long)p->seed, p->timed ? "timed" : "untimed",
-            p->ext ? ", extended" : "", p->n, p->ncoro);
+            p->ext ? ", extended" : "", p->hand ? ", hand" : "", p->n,
+            p->ncoro);
     mp_dump_node(f, p, 0, 2);
 }
 

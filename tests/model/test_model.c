@@ -4,7 +4,9 @@
  * delay, yield, failures, cancellation of handles and of the current job,
  * cleanup that suspends in kin_non_cancellable; in "extended" programs also
  * hand-made jobs and deferreds completed by hand, launches with an explicit
- * parent or none, cancel_children: model/prog.h) run on kin's Main loop and
+ * parent or none, cancel_children; in "hand" programs kin_suspend and
+ * kin_resume / kin_resume_ex / kin_resume_error with on-cancel callbacks:
+ * model/prog.h) run on kin's Main loop and
  * compared with an independent model of DESIGN.md's rules (model/model.h),
  * plus invariants checked on kin's run alone (model/interp.h).
  *
@@ -291,7 +293,7 @@ int main(int argc, char **argv) {
 
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    long passed = 0, failed = 0, none = 0, timed = 0, ext = 0;
+    long passed = 0, failed = 0, none = 0, timed = 0, ext = 0, hand = 0;
     long max_failures = env_long("KIN_MODEL_MAX_FAILURES", 3);
     for (long i = 0; i < c.programs; i++) {
         uint64_t seed = c.base + (uint64_t)i;
@@ -306,6 +308,8 @@ int main(int argc, char **argv) {
             timed++;
         if (rc != 2 && g_prog.ext)
             ext++;
+        if (rc != 2 && g_prog.hand)
+            hand++;
         if (failed >= max_failures)
             break;
     }
@@ -314,13 +318,14 @@ int main(int argc, char **argv) {
                   (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
     static const char *const how[] = {"virtual time", "wall clock",
                                       "Default pool, invariants only"};
-    printf("%s: %ld programs (%s, %ld timed, %ld extended, tick %lld ms), "
+    printf("%s: %ld programs (%s, %ld timed, %ld extended, %ld suspending "
+           "by hand, tick %lld ms), "
            "%ld passed, "
            "%ld failed, %ld without a deterministic variant; candidates "
            "rejected: %ld stuck, %ld simultaneous timers, %ld too long, "
            "%ld leaving jobs behind; "
            "%ld run again with longer ticks (%ld then matched); %.1f s\n",
-           c.name, passed + failed, how[c.mode], timed, ext,
+           c.name, passed + failed, how[c.mode], timed, ext, hand,
            (long long)c.tick_ms, passed, failed, none, g_rejected[M_STUCK],
            g_rejected[M_AMBIGUOUS], g_rejected[M_TOO_LONG],
            g_rejected[M_LEAKY], g_retried, g_retry_passed, secs);
