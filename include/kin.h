@@ -164,6 +164,9 @@ enum {
      * down while a kin_run_blocking is running, a second on-cancel callback
      * (kin_cont_on_cancel). */
     KIN_EBUSY = -4013,
+    /** kin_getaddrinfo: the name could not be resolved; the current
+     * error's message says why (gai_strerror). */
+    KIN_EADDRINFO = -4014,
 };
 
 /** kin_with_timeout_or_null's result when its own deadline passed: no value.
@@ -1439,6 +1442,139 @@ KIN_EXPORT int kin_semaphore_available_permits(kin_semaphore sem);
 KIN_EXPORT int kin_semaphore_with_permit(kin_semaphore sem, kin_fn fn,
                                          void *arg);
 /**@}*/
+
+/* ---- I/O ------------------------------------------------------------------
+ * Suspending, cancellable I/O on file descriptors (Go's netpoller, with
+ * kin's structured cancellation). A coroutine that waits for an fd
+ * suspends only itself: its thread runs the others and sleeps in
+ * epoll_wait when none can run. A wait ends promptly when the coroutine is
+ * cancelled (KIN_ECANCELED, or KIN_ETIMEDOUT inside a timed-out
+ * kin_with_timeout), consuming no data, so every call below composes with
+ * kin_with_timeout and with cancelling a scope. Linux (epoll).
+ *
+ * Results are C's: a count or 0, else a negative code: -errno from the
+ * system call (-ECONNRESET, -EPIPE, ...; no error object is made for
+ * those), or one of kin's codes. The fds given to kin_read, kin_write and
+ * kin_connect must be non-blocking (kin_set_nonblocking; kin_accept's are),
+ * else the system call blocks the whole thread; kin_recv and kin_send pass
+ * MSG_DONTWAIT and work on any socket. Close an fd other coroutines may be
+ * waiting on with kin_close, never close(2): kin_close wakes them with
+ * -EBADF, close(2) would leave them waiting. One coroutine at a time may
+ * wait on an fd in each direction (a second gets KIN_EBUSY): a reader and
+ * a writer may share an fd, two readers may not, as two reads interleaving
+ * their bytes is rarely what a program means.
+ * Example: docs/guide.md, "Waiting for I/O".
+ */
+
+struct sockaddr;
+struct addrinfo;
+
+/** kin_wait_fd's directions, also its result (a bit mask). */
+enum {
+    KIN_READABLE = 1, /**< data to read, a connection to accept, EOF, error */
+    KIN_WRITABLE = 2, /**< room to write, a connect finished, error */
+};
+
+/** Suspends the calling coroutine until fd is ready for events
+ * (KIN_READABLE, KIN_WRITABLE or both) or timeout_ms milliseconds have
+ * passed (timeout_ms < 0: no timeout; 0: only look). Returns the ready
+ * directions among events (> 0); an error or hang-up on the fd counts as
+ * ready, so the next read or write reports it. Returns 0 when the timeout
+ * passed: an ordinary result, not KIN_ETIMEDOUT, which is kin_with_timeout's
+ * cancellation and would end the caller's coroutine as cancelled if
+ * returned from its body. A regular file or directory (which epoll does not
+ * support) is always ready. Otherwise:
+ * @code{.unparsed}
+ *   KIN_ECANCELED   the caller was cancelled (KIN_ETIMEDOUT in a timed-out
+ *                   kin_with_timeout block); at once, also when the fd was
+ *                   ready meanwhile (prompt cancellation, DESIGN rule 16)
+ *   -EBADF          fd was closed through kin_close while waited on, or
+ *                   is not open
+ *   KIN_EBUSY       another coroutine waits on fd in one of these
+ *                   directions
+ *   KIN_EINVAL      fd < 0 or too large (4194304 and up), events not a
+ *                   non-empty subset of KIN_READABLE | KIN_WRITABLE
+ *   KIN_ENOMEM, KIN_ENOTCORO, -errno of epoll_ctl (-ENOMEM, -ENOSPC)
+ * @endcode
+ * Inside kin_non_cancellable the wait is not ended by cancellation.
+ * Suspends (also when the fd is ready at once: it looks with poll(2)
+ * first and returns without parking). */
+KIN_EXPORT int kin_wait_fd(int fd, int events, int64_t timeout_ms);
+
+/** Makes fd non-blocking (O_NONBLOCK). Returns 0 or -errno (-EBADF).
+ * Does not suspend; any thread. */
+KIN_EXPORT int kin_set_nonblocking(int fd);
+
+/** read(2) that suspends the coroutine instead of the thread: returns the
+ * number of bytes read (> 0), 0 at end of file, or -errno (-ECONNRESET
+ * ...), KIN_ECANCELED (checked before reading: no data is consumed by a
+ * cancelled call), -EBADF (kin_close'd while waiting), KIN_EBUSY (another
+ * coroutine reads fd), KIN_EINVAL (buf NULL with n > 0), KIN_ENOTCORO. Like
+ * read(2) it may return fewer bytes than n. fd must be non-blocking.
+ * Suspends. */
+KIN_EXPORT long kin_read(int fd, void *buf, size_t n);
+
+/** Writes all n bytes, suspending while the fd is full. Returns n; or, when
+ * an error or a cancellation stops it after some bytes went out, that
+ * short count (the next call reports the error: a cancelled coroutine gets
+ * KIN_ECANCELED); with nothing written, the error: -errno (-EPIPE: also
+ * raises SIGPIPE unless ignored; use kin_send on sockets), KIN_ECANCELED,
+ * -EBADF, KIN_EBUSY, KIN_EINVAL (buf NULL with n > 0), KIN_ENOTCORO. fd must
+ * be non-blocking. Suspends. */
+KIN_EXPORT long kin_write(int fd, const void *buf, size_t n);
+
+/** recv(2) that suspends the coroutine: as kin_read, with flags (MSG_PEEK,
+ * ...; MSG_DONTWAIT is added, so the socket need not be non-blocking).
+ * Suspends. */
+KIN_EXPORT long kin_recv(int fd, void *buf, size_t n, int flags);
+
+/** send(2) of all n bytes that suspends the coroutine: as kin_write, with
+ * flags; MSG_DONTWAIT and MSG_NOSIGNAL are added (a closed peer gives
+ * -EPIPE, never SIGPIPE). Suspends. */
+KIN_EXPORT long kin_send(int fd, const void *buf, size_t n, int flags);
+
+/** accept(2) that suspends the coroutine until a connection comes. Returns
+ * the new fd, non-blocking and close-on-exec; addr and addrlen as
+ * accept(2) (both NULL, or both set; addrlen is a socklen_t *, an
+ * unsigned int on Linux). Errors: -errno (-EMFILE / -ENFILE:
+ * out of fds; the connection stays in the backlog and the listening fd
+ * stays readable, so back off, e.g. kin_delay, before calling again, or the
+ * loop spins), KIN_ECANCELED, -EBADF, KIN_EBUSY, KIN_EINVAL (addr without
+ * addrlen), KIN_ENOTCORO. Connections aborted before they were accepted
+ * are skipped. Suspends. */
+KIN_EXPORT int kin_accept(int fd, struct sockaddr *addr, unsigned *addrlen);
+
+/** connect(2) that suspends the coroutine while the connection is made
+ * (the EINPROGRESS dance: wait writable, then read SO_ERROR). fd must be
+ * non-blocking. addr and len as connect(2). Returns 0 or
+ * -errno (-ECONNREFUSED, -ETIMEDOUT: the kernel's, ...), KIN_ECANCELED (the
+ * attempt is abandoned: close the socket), -EBADF, KIN_EBUSY, KIN_EINVAL
+ * (addr NULL), KIN_ENOTCORO. Suspends. */
+KIN_EXPORT int kin_connect(int fd, const struct sockaddr *addr,
+                           unsigned len);
+
+/** Closes fd (close(2)) and wakes every coroutine waiting on it, on any
+ * thread, with -EBADF: never a hang. Waits that begin while it closes get
+ * -EBADF too. kin keeps a record per fd number with a generation, so
+ * readiness that arrives for the old file is never taken for a new file
+ * that reuses the number. Returns 0 or -errno of close(2) (the fd is
+ * closed anyway, as close(2)); fd < 0: -EBADF. Does not suspend; any
+ * thread. */
+KIN_EXPORT int kin_close(int fd);
+
+/** getaddrinfo(3) run on the IO dispatcher (it blocks), so the caller
+ * suspends instead of blocking its thread. Arguments as getaddrinfo (node
+ * or service may be NULL, not both; hints may be NULL); *res receives the
+ * list, to free with freeaddrinfo. Returns 0; KIN_EADDRINFO, with
+ * "getaddrinfo(node, service): <gai_strerror text>" as the current error's
+ * message (type "UnknownHostException"); -errno for EAI_SYSTEM;
+ * KIN_ENOMEM; KIN_ECANCELED (a cancellation ends the wait only when the
+ * lookup returns, which cannot be interrupted; its result is then freed);
+ * KIN_EINVAL (res NULL, or node and service both NULL); KIN_ENOTCORO.
+ * Suspends. */
+KIN_EXPORT int kin_getaddrinfo(const char *node, const char *service,
+                               const struct addrinfo *hints,
+                               struct addrinfo **res);
 
 /* ---- Debugging ----------------------------------------------------------- */
 

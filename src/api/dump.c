@@ -135,6 +135,17 @@ static void print_waiting(dump_ctx *d, kin__job *j) {
     case KIN__W_JOIN_ALL:
         fprintf(d->out, ", suspended in kin_join_all");
         break;
+    case KIN__W_FD: {
+        int64_t until =
+            atomic_load_explicit(&j->dbg_until, memory_order_relaxed);
+        fprintf(d->out, ", suspended waiting for fd %d",
+                (int)atomic_load_explicit(&j->dbg_target,
+                                          memory_order_relaxed));
+        if (until)
+            fprintf(d->out, " (times out in %lld ms)",
+                    (long long)((until - d->now) / 1000000));
+        break;
+    }
     case KIN__W_AWAIT_ALL:
         fprintf(d->out, ", suspended in kin_await_all");
         break;

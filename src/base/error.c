@@ -418,6 +418,10 @@ const char *kin_strerror(int code) {
         return "not an async job";
     case KIN_EPERM:
         return "not allowed from this context";
+    case KIN_EBUSY:
+        return "busy: too late, or already in use";
+    case KIN_EADDRINFO:
+        return "address resolution failed";
     case KIN_NULL:
         return "no value (timed out)";
     default:

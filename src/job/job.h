@@ -104,6 +104,8 @@ enum kin__wait_kind {
     KIN__W_CLOSE,     /* kin_scope_close */
     KIN__W_YIELD,
     KIN__W_SUSPEND,   /* kin_suspend: suspended by hand (job/suspend.c) */
+    KIN__W_FD,        /* kin_wait_fd and the io calls: dbg_target = fd,
+                         dbg_until = the timeout's end or 0 (io/fd.c) */
 };
 
 enum kin__flag {

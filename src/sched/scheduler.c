@@ -71,6 +71,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "base/alloc.h"
 #include "base/error.h"
@@ -94,7 +95,7 @@ static void thread_exit(void *unused) {
     kin__worker *w = t_self.worker;
     /* A worker with queued or sleeping coroutines cannot be torn down: they
      * would never run. Leave it (documented in kin.h). */
-    if (w && !w->runq_head && !w->timers.n &&
+    if (w && !w->runq_head && !w->timers.n && !kin__poll_pending(w->poller) &&
         !atomic_load_explicit(&w->inbox, memory_order_acquire)) {
         t_self.worker = NULL;
         kin__worker_free(w);
@@ -180,6 +181,7 @@ kin__worker *kin__worker_self(void) {
 void kin__worker_free(kin__worker *w) {
     kin__stack_pool_drain(&w->stacks);
     kin__timer_heap_free(&w->timers);
+    kin__poller_free(w->poller);
     pthread_mutex_destroy(&w->mu);
     pthread_cond_destroy(&w->cv);
     kin__free(w);
@@ -263,13 +265,27 @@ static void drain_inbox(kin__worker *w) {
     }
 }
 
-/* Wakes the worker's loop if it is blocked in its condition variable, or
+/* Wakes the worker's loop if it is blocked in its condition variable (or
+ * in epoll_wait, once it has a poller: then through its eventfd), or
  * makes its next sleep return at once: the token closes the window between
  * the worker's last look for work and its wait (store token, then read
- * sleeping; the sleeper stores sleeping, then reads the token). */
+ * sleeping; the sleeper stores sleeping, then reads the token). A worker
+ * that has made its poller sleeps only in epoll_wait from then on, and it
+ * made the poller before storing `sleeping` for that sleep, so a waker
+ * that reads sleeping == 1 reads poll_wake too (seq_cst). A waker that
+ * read the flag of an earlier cv sleep signals the cv in vain, but its
+ * token was stored before that sleep ended, and the worker looks for work
+ * after every sleep. */
 void kin__worker_unpark(kin__worker *w) {
     atomic_store(&w->wake_token, 1);
     if (atomic_load(&w->sleeping)) {
+        int efd = atomic_load(&w->poll_wake) - 1;
+        if (efd >= 0) {
+            uint64_t one = 1;
+            ssize_t r = write(efd, &one, sizeof one);
+            (void)r; /* EAGAIN: the counter is full, it is readable */
+            return;
+        }
         pthread_mutex_lock(&w->mu);
         pthread_cond_signal(&w->cv);
         pthread_mutex_unlock(&w->mu);
@@ -429,6 +445,11 @@ static kin__coro *local_pop(kin__worker *w) {
     return NULL;
 }
 
+/* While a worker is busy, ready fds are seen when its run queue drains
+ * and every POLL_EVERY picks (Go polls the network in findrunnable and
+ * from sysmon); only workers with pending fd waits poll (sched/poll.c). */
+#define POLL_EVERY 61
+
 /* The next coroutine to run on w, or NULL to go back to the loop. */
 static kin__coro *pick_next(kin__worker *w, bool from_loop) {
     for (;;) {
@@ -445,9 +466,15 @@ static kin__coro *pick_next(kin__worker *w, bool from_loop) {
             fire_due_timers(w);
         if (atomic_load_explicit(&w->inbox, memory_order_relaxed))
             drain_inbox(w);
+        kin__poller *p = w->poller;
+        if (KIN__UNLIKELY(p && p->pending) && ++p->picks >= POLL_EVERY)
+            kin__poll(w, 0);
         kin__coro *co = local_pop(w);
-        if (!co)
+        if (!co) {
+            if (KIN__UNLIKELY(p && p->pending) && kin__poll(w, 0) > 0)
+                continue; /* drained: look at the fds before idling */
             return NULL;
+        }
         if (co->started || prepare_start(w, co))
             return co;
     }
@@ -574,7 +601,9 @@ static bool wake_pending(kin__worker *w) {
            atomic_load_explicit(&w->stop, memory_order_acquire);
 }
 
-/* Polls for up to IDLE_SPIN_NS (not past deadline); true if woken. */
+/* Polls for up to IDLE_SPIN_NS (not past deadline); true if woken. With
+ * fd waits pending it also polls the fds between spins (a few us apart),
+ * so readiness is not kept waiting by the spin. */
 static bool spin_for_wake(kin__worker *w, int64_t deadline) {
     int64_t until = real_now() + IDLE_SPIN_NS;
     if (deadline < until)
@@ -585,13 +614,36 @@ static bool spin_for_wake(kin__worker *w, int64_t deadline) {
                 return true;
             kin__cpu_relax();
         }
+        if (w->poller && w->poller->pending && kin__poll(w, 0) > 0)
+            return true;
         if (real_now() >= until)
             return false;
     }
 }
 
+/* epoll_wait's timeout for an absolute deadline on the real clock: whole
+ * milliseconds, rounded up so a timer is never early. */
+static int poll_timeout(int64_t deadline) {
+    if (deadline == INT64_MAX)
+        return -1;
+    int64_t left = deadline - real_now();
+    if (left <= 0)
+        return 0;
+    int64_t ms = (left + 999999) / 1000000;
+    return ms > INT32_MAX ? INT32_MAX : (int)ms;
+}
+
 void kin__worker_sleep(kin__worker *w, int64_t deadline) {
     if (!w->virtual_time && spin_for_wake(w, deadline)) {
+        atomic_store(&w->wake_token, 0);
+        return;
+    }
+    if (w->poller) { /* the same protocol, sleeping in epoll_wait */
+        atomic_store(&w->sleeping, 1);
+        bool wait = !atomic_exchange(&w->wake_token, 0) &&
+                    !atomic_load(&w->inbox) && !atomic_load(&w->stop);
+        kin__poll(w, wait ? poll_timeout(deadline) : 0);
+        atomic_store(&w->sleeping, 0);
         atomic_store(&w->wake_token, 0);
         return;
     }
@@ -629,10 +681,23 @@ void kin__run_loop(kin__worker *w, atomic_bool *done) {
         int64_t deadline = kin__timer_next(&w->timers);
         if (w->virtual_time) {
             /* Nothing runnable: time jumps to the next timer at once. Work
-             * from other threads (an inbox push) still wakes a real wait. */
-            if (deadline != INT64_MAX && !atomic_load(&w->inbox)) {
+             * from other threads (an inbox push) still wakes a real wait.
+             * But an fd can become ready from outside the process at any
+             * moment: while fd waits are pending the loop sleeps in
+             * epoll_wait for real and its clock runs at real speed. */
+            if (deadline != INT64_MAX && !atomic_load(&w->inbox) &&
+                !kin__poll_pending(w->poller)) {
                 if (deadline > w->vnow)
                     w->vnow = deadline;
+                continue;
+            }
+            if (deadline != INT64_MAX && kin__poll_pending(w->poller)) {
+                int64_t t0 = real_now(), left = deadline - w->vnow;
+                if (left > 0) {
+                    kin__worker_sleep(w, t0 + left);
+                    int64_t slept = real_now() - t0;
+                    w->vnow += slept < left ? slept : left;
+                }
                 continue;
             }
             deadline = INT64_MAX;

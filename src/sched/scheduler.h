@@ -16,6 +16,7 @@
 #include "machine/stack.h"
 #include "sched/coro.h"
 #include "sched/dispatcher.h"
+#include "sched/poll.h"
 #include "sched/ring.h"
 #include "sched/timer.h"
 
@@ -50,6 +51,10 @@ struct kin__worker {
     atomic_int wake_token;     /* an unpark that must not be lost */
     pthread_mutex_t mu;        /* leaf lock, guards only the cv wait */
     pthread_cond_t cv;
+    atomic_int poll_wake;      /* the poller's eventfd + 1; 0: none yet, the
+                                  loop sleeps in cv (set once, by owner) */
+    kin__poller *poller;       /* owner: epoll + eventfd, made on the first
+                                  fd wait (sched/poll.c) */
 
     /* ---- dispatching ---- */
     kin__pool *pool;          /* [immutable] its pool; NULL for a loop */

@@ -1,0 +1,333 @@
+/*
+ * poll.c — the fd poller, part of the scheduler (Go's netpoller, per worker).
+ *
+ * LAYER: sched. Knows kin__coro and workers, never jobs; the io layer
+ * (io/fd.c) builds cancellable, timed waits and the public calls on it.
+ *
+ * ONE EPOLL PER WORKER. A started coroutine never leaves its worker, so an
+ * fd wait is armed in its home worker's epoll and its readiness is seen by
+ * the thread that will run it: waking it is a local run-queue push, and
+ * the waiter's deregistration after a timeout or a cancellation happens on
+ * the same thread as readiness processing, so the two never race. The
+ * epoll and an eventfd are made lazily on a worker's first fd wait; a
+ * worker without them sleeps in its condition variable as before.
+ *
+ * SLEEPING AND WAKING. kin__worker_sleep (scheduler.c) sleeps in
+ * epoll_wait when the worker has a poller; kin__worker_unpark writes the
+ * eventfd instead of signalling the cv. The no-lost-wake-up protocol is
+ * unchanged: the waker stores wake_token, then reads sleeping; the sleeper
+ * stores sleeping, then reads the token (all seq_cst). A write that lands
+ * after the sleep ended leaves the eventfd readable: the next epoll_wait
+ * returns at once and drains it (one spurious wake-up, never a lost one).
+ *
+ * NOT STARVING FDS. While a worker is busy it polls without blocking when
+ * its run queue drains and every POLL_EVERY picks (Go's scheduler polls the
+ * network in findrunnable and from sysmon); while it spins before sleeping
+ * it polls between spins. Only workers with pending fd waits poll: an idle
+ * worker blocks in epoll_wait, it never busy-polls.
+ *
+ * THE FD RECORD. A table indexed by fd number holds, per fd: a spinlock,
+ * a generation, and at most one waiter per direction (a second one gets
+ * KIN_EBUSY). The epoll entry's data is (generation << 32 | fd), not a
+ * pointer to the waiter: the readers and the writer of one fd may wait on
+ * the same worker, and epoll keeps one entry per (fd, epoll), armed for
+ * the union of their directions. A closed fd's number is reused by the
+ * kernel; kin_close bumps the generation, so readiness queued for the old
+ * file (an event already fetched by epoll_wait) finds a different
+ * generation and is dropped.
+ *
+ * REGISTRATIONS. Entries are EPOLLONESHOT: readiness disarms the entry and
+ * detaches the waiters it satisfies (under the fd lock, on the home
+ * thread); the entry stays in the epoll, disarmed, so the next wait on that
+ * worker re-arms it with one EPOLL_CTL_MOD (rec->reg remembers which worker
+ * may hold one; a wrong guess costs ENOENT and an ADD). A timeout or a
+ * cancellation leaves the waiter attached: kin__fd_wait_end detaches it and
+ * removes the entry (or re-arms it for the other direction's waiter).
+ * kin__fd_close removes the waiters' entries from the closing thread
+ * (epoll_ctl is thread-safe) before close(2), so an entry never outlives
+ * its file while a waiter depends on it. Disarmed entries left behind are
+ * removed by the kernel when the file is closed.
+ *
+ * Rejected: one global epoll and a poller thread (a cross-thread hand-off
+ * per readiness, and a pinned coroutine must still be woken on its home);
+ * edge-triggered permanent registrations as Go does (fewer epoll_ctl calls,
+ * but every waiter of an fd would then be in every worker's epoll that ever
+ * saw it; a later optimisation); data.ptr = the waiter (cannot express two
+ * waiters of one fd on one worker, and a stale event would be a dangling
+ * pointer).
+ */
+#include <errno.h>
+#include <stdint.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include "base/alloc.h"
+#include "base/kin_assert.h"
+#include "base/lock.h"
+#include "sched/poll.h"
+#include "sched/scheduler.h"
+
+#define WAKE_TAG UINT64_MAX /* the eventfd's epoll data */
+#define CHUNK 1024
+#define NCHUNKS (KIN__FD_MAX / CHUNK)
+
+typedef struct fd_rec {
+    kin__lock lock;
+    uint32_t gen;          /* [lock] bumped by kin__fd_close */
+    bool closing;          /* [lock] kin__fd_close is between bump and close */
+    kin__worker *reg;      /* [lock] a worker whose epoll may hold fd */
+    kin__fd_waiter *rd;    /* [lock] the KIN_READABLE waiter */
+    kin__fd_waiter *wr;    /* [lock] the KIN_WRITABLE waiter */
+} fd_rec;
+
+static _Atomic(fd_rec *) g_chunks[NCHUNKS];
+
+/* The record of fd, made on first use; NULL if out of memory. */
+static fd_rec *rec_of(int fd, bool make) {
+    size_t c = (size_t)fd / CHUNK;
+    fd_rec *chunk = atomic_load_explicit(&g_chunks[c], memory_order_acquire);
+    if (!chunk) {
+        if (!make)
+            return NULL;
+        fd_rec *fresh = kin__calloc(CHUNK, sizeof *fresh);
+        if (!fresh)
+            return NULL;
+        if (atomic_compare_exchange_strong(&g_chunks[c], &chunk, fresh))
+            chunk = fresh;
+        else
+            kin__free(fresh); /* another thread made it */
+    }
+    return &chunk[(size_t)fd % CHUNK];
+}
+
+static kin__poller *poller_of(kin__worker *w) {
+    if (w->poller)
+        return w->poller;
+    kin__poller *p = kin__calloc(1, sizeof *p);
+    if (!p)
+        return NULL;
+    p->epfd = epoll_create1(EPOLL_CLOEXEC);
+    p->evfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    struct epoll_event ev = {.events = EPOLLIN, .data.u64 = WAKE_TAG};
+    if (p->epfd < 0 || p->evfd < 0 ||
+        epoll_ctl(p->epfd, EPOLL_CTL_ADD, p->evfd, &ev) < 0) {
+        if (p->epfd >= 0)
+            close(p->epfd);
+        if (p->evfd >= 0)
+            close(p->evfd);
+        kin__free(p);
+        return NULL;
+    }
+    w->poller = p;
+    /* Made while the worker runs (not sleeping): a waker that reads the
+     * sleeping flag of a later sleep reads this too (seq_cst). */
+    atomic_store(&w->poll_wake, p->evfd + 1);
+    return p;
+}
+
+void kin__poller_free(kin__poller *p) {
+    if (!p)
+        return;
+    close(p->epfd);
+    close(p->evfd);
+    kin__free(p);
+}
+
+/* The directions wanted by rec's waiters that live on w. */
+static uint32_t interest_on(fd_rec *r, kin__worker *w) {
+    uint32_t ev = 0;
+    if (r->rd && r->rd->home == w)
+        ev |= EPOLLIN | EPOLLRDHUP;
+    if (r->wr && r->wr->home == w)
+        ev |= EPOLLOUT;
+    return ev;
+}
+
+/* Arms (or, with no interest, removes) fd in w's epoll. Under r's lock. */
+static int arm(fd_rec *r, kin__worker *w, int fd, uint32_t interest) {
+    kin__poller *p = w->poller;
+    if (!interest) {
+        epoll_ctl(p->epfd, EPOLL_CTL_DEL, fd, NULL);
+        if (r->reg == w)
+            r->reg = NULL;
+        return 0;
+    }
+    struct epoll_event ev = {.events = interest | EPOLLONESHOT,
+                             .data.u64 = (uint64_t)r->gen << 32 |
+                                         (uint32_t)fd};
+    int first = r->reg == w ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
+    int rc = epoll_ctl(p->epfd, first, fd, &ev);
+    if (rc < 0 && (errno == ENOENT || errno == EEXIST))
+        rc = epoll_ctl(p->epfd, first == EPOLL_CTL_MOD ? EPOLL_CTL_ADD
+                                                       : EPOLL_CTL_MOD,
+                       fd, &ev);
+    if (rc < 0)
+        return -errno;
+    r->reg = w;
+    return 0;
+}
+
+int kin__fd_wait_begin(kin__fd_waiter *wt, kin__coro *co, int fd,
+                       int events) {
+    if (fd >= KIN__FD_MAX)
+        return KIN_EINVAL;
+    kin__worker *w = co->home;
+    kin__poller *p = poller_of(w);
+    fd_rec *r = rec_of(fd, true);
+    if (!p || !r)
+        return KIN_ENOMEM;
+    wt->co = co;
+    wt->home = w;
+    wt->fd = fd;
+    wt->events = events;
+    wt->revents = 0;
+    wt->result = 0;
+    atomic_init(&wt->fired, false);
+    kin__lock_acquire(&r->lock);
+    if (r->closing) {
+        kin__lock_release(&r->lock);
+        return -EBADF;
+    }
+    if (((events & KIN_READABLE) && r->rd) ||
+        ((events & KIN_WRITABLE) && r->wr)) {
+        kin__lock_release(&r->lock);
+        return KIN_EBUSY;
+    }
+    if (events & KIN_READABLE)
+        r->rd = wt;
+    if (events & KIN_WRITABLE)
+        r->wr = wt;
+    wt->gen = r->gen;
+    wt->attached = true;
+    int rc = arm(r, w, fd, interest_on(r, w));
+    if (rc < 0) {
+        if (r->rd == wt)
+            r->rd = NULL;
+        if (r->wr == wt)
+            r->wr = NULL;
+        wt->attached = false;
+        /* the other direction's waiter on w (if any) keeps its entry */
+    }
+    kin__lock_release(&r->lock);
+    if (rc == -EPERM)
+        return 1; /* regular file, directory: epoll refuses, always ready */
+    if (rc < 0)
+        return rc;
+    p->pending++;
+    return 0;
+}
+
+void kin__fd_wait_end(kin__fd_waiter *wt) {
+    kin__worker *w = wt->home;
+    fd_rec *r = rec_of(wt->fd, false);
+    KIN__ASSERT(r);
+    kin__lock_acquire(&r->lock);
+    if (wt->attached) {
+        if (r->rd == wt)
+            r->rd = NULL;
+        if (r->wr == wt)
+            r->wr = NULL;
+        wt->attached = false;
+        if (r->gen == wt->gen) /* else kin__fd_close removed it already */
+            arm(r, w, wt->fd, interest_on(r, w));
+    }
+    kin__lock_release(&r->lock);
+    w->poller->pending--;
+}
+
+static int ready_of(uint32_t ev) {
+    int k = 0;
+    if (ev & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
+        k |= KIN_READABLE;
+    if (ev & (EPOLLOUT | EPOLLHUP | EPOLLERR))
+        k |= KIN_WRITABLE;
+    return k;
+}
+
+/* Readiness of one entry, on w's thread: detach and wake the waiters on w
+ * it satisfies; re-arm for the ones still waiting. */
+static int dispatch(kin__worker *w, uint64_t data, uint32_t ev) {
+    int fd = (int)(uint32_t)data;
+    uint32_t gen = (uint32_t)(data >> 32);
+    fd_rec *r = rec_of(fd, false);
+    if (!r)
+        return 0;
+    int ready = ready_of(ev);
+    kin__coro *wake[2];
+    int n = 0;
+    kin__lock_acquire(&r->lock);
+    if (r->gen == gen) {
+        kin__fd_waiter *ws[2] = {r->rd, r->wr != r->rd ? r->wr : NULL};
+        for (int i = 0; i < 2; i++) {
+            kin__fd_waiter *wt = ws[i];
+            if (!wt || wt->home != w || !(wt->events & ready))
+                continue;
+            if (r->rd == wt)
+                r->rd = NULL;
+            if (r->wr == wt)
+                r->wr = NULL;
+            wt->attached = false;
+            wt->revents = wt->events & ready;
+            wake[n++] = wt->co; /* read before fired: wt may then go */
+            atomic_store_explicit(&wt->fired, true, memory_order_release);
+        }
+        uint32_t left = interest_on(r, w);
+        if (left) /* the entry is disarmed (ONESHOT): re-arm for the rest */
+            arm(r, w, fd, left);
+    }
+    kin__lock_release(&r->lock);
+    for (int i = 0; i < n; i++)
+        kin__wake(wake[i]);
+    return n;
+}
+
+int kin__poll(kin__worker *w, int timeout_ms) {
+    kin__poller *p = w->poller;
+    struct epoll_event evs[32]; /* may run on a coroutine's stack */
+    int woken = 0;
+    int n = epoll_wait(p->epfd, evs, 32, timeout_ms);
+    for (int i = 0; i < n; i++) {
+        if (evs[i].data.u64 == WAKE_TAG) {
+            uint64_t v;
+            while (read(p->evfd, &v, sizeof v) > 0) {
+            }
+            continue;
+        }
+        woken += dispatch(w, evs[i].data.u64, evs[i].events);
+    }
+    p->picks = 0;
+    return woken;
+}
+
+int kin__fd_close(int fd) {
+    fd_rec *r = fd >= 0 && fd < KIN__FD_MAX ? rec_of(fd, false) : NULL;
+    if (!r)
+        return close(fd) < 0 ? -errno : 0;
+    kin__coro *wake[2];
+    int n = 0;
+    kin__lock_acquire(&r->lock);
+    r->gen++;
+    r->closing = true;
+    kin__fd_waiter *ws[2] = {r->rd, r->wr != r->rd ? r->wr : NULL};
+    r->rd = r->wr = NULL;
+    for (int i = 0; i < 2; i++) {
+        kin__fd_waiter *wt = ws[i];
+        if (!wt)
+            continue;
+        epoll_ctl(wt->home->poller->epfd, EPOLL_CTL_DEL, fd, NULL);
+        wt->attached = false;
+        wt->result = -EBADF;
+        wake[n++] = wt->co;
+        atomic_store_explicit(&wt->fired, true, memory_order_release);
+    }
+    r->reg = NULL;
+    kin__lock_release(&r->lock);
+    for (int i = 0; i < n; i++)
+        kin__wake(wake[i]);
+    int rc = close(fd) < 0 ? -errno : 0;
+    kin__lock_acquire(&r->lock);
+    r->closing = false;
+    kin__lock_release(&r->lock);
+    return rc;
+}

@@ -1,0 +1,81 @@
+/*
+ * poll.h — the fd poller inside the scheduler: each worker gets, on its
+ * first fd wait, an epoll instance and an eventfd; it then sleeps in
+ * epoll_wait (fds, timers and cross-thread wake-ups in one call) instead of
+ * its condition variable. See poll.c for the design. Layer: sched; knows
+ * kin__coro, never jobs: the io layer (io/fd.c) builds the cancellable
+ * waits and the public calls on top.
+ */
+#ifndef KIN_SCHED_POLL_H
+#define KIN_SCHED_POLL_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "base/lock.h"
+#include "sched/coro.h"
+
+/* The per-worker poller. Owner thread only, except wake_fd in the worker
+ * (kin__worker.poll_wake), which wakers read. */
+typedef struct kin__poller {
+    int epfd;         /* epoll instance */
+    int evfd;         /* eventfd: kin__worker_unpark writes it */
+    int pending;      /* fd waits begun on this worker and not ended */
+    unsigned picks;   /* picks since the last poll while busy */
+} kin__poller;
+
+/* One coroutine waiting for one fd in one or both directions. Lives on
+ * the waiting coroutine's stack from kin__fd_wait_begin to
+ * kin__fd_wait_end. Fields below `fired` are written under the fd
+ * record's lock by whoever detaches the waiter (readiness on the home
+ * thread, or kin__fd_close on any thread), then `fired` is set. */
+typedef struct kin__fd_waiter {
+    kin__coro *co;      /* the waiting coroutine; its home owns the epoll */
+    kin__worker *home;  /* co->home when the wait began (pinned meanwhile) */
+    int fd;
+    int events;         /* KIN_READABLE | KIN_WRITABLE wanted */
+    uint32_t gen;       /* the fd record's generation at the start */
+    atomic_bool fired;  /* set when detached (or by the io layer's timer) */
+    bool attached;      /* [fd lock] still in the fd record */
+    int revents;        /* [fd lock] what was ready (KIN_READABLE...) */
+    int result;         /* [fd lock] 0, or -EBADF: closed through kin */
+} kin__fd_waiter;
+
+/* Starts waiting: records wt in fd's record and arms fd in the home
+ * worker's epoll (made on first use). On the waiting coroutine's thread.
+ * Returns 0 (then kin__fd_wait_end must follow), 1 if the fd cannot be
+ * polled (a regular file or directory: always ready; nothing to end),
+ * KIN_EBUSY (another coroutine waits on fd in one of these directions),
+ * -EBADF (fd closed, or being closed through kin_close), KIN_ENOMEM,
+ * KIN_EINVAL (fd beyond the table: KIN__FD_MAX), or -errno of epoll. */
+int kin__fd_wait_begin(kin__fd_waiter *wt, kin__coro *co, int fd, int events);
+
+/* Ends a wait begun with 0, on the same thread: if wt is still attached
+ * (timeout, cancellation) detaches it and disarms fd in the epoll. After
+ * it returns nobody touches wt. */
+void kin__fd_wait_end(kin__fd_waiter *wt);
+
+/* Closes fd: every coroutine waiting on it (any worker) is detached, its
+ * registration removed, and woken with result -EBADF; the generation moves
+ * on so stale readiness is ignored; then close(2). Any thread. Returns 0
+ * or -errno of close. */
+int kin__fd_close(int fd);
+
+/* Polls w's epoll (the calling thread's worker) and wakes the coroutines
+ * whose fds are ready. timeout_ms: 0 do not block, -1 forever. Returns the
+ * number of coroutines woken. */
+int kin__poll(kin__worker *w, int timeout_ms);
+
+/* fd waits pending on w (owner thread). */
+static inline int kin__poll_pending(const kin__poller *p) {
+    return p ? p->pending : 0;
+}
+
+/* Frees w's poller (the worker is being freed). */
+void kin__poller_free(kin__poller *p);
+
+/* The largest fd number kin can wait on, plus one. */
+#define KIN__FD_MAX (1 << 22)
+
+#endif
