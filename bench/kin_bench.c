@@ -25,15 +25,21 @@
  *     region is counted (callgrind client requests), so the total divided by
  *     N is instructions per op (scripts/bench.sh does this).
  */
-#define _POSIX_C_SOURCE 200809L /* clock_gettime */
+#define _GNU_SOURCE /* clock_gettime, SOCK_NONBLOCK, socketpair */
+#include <arpa/inet.h>
 #include <errno.h>
+#include <signal.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <kin.h>
 
@@ -544,6 +550,358 @@ static int mutex_bench(long *check) {
     return 0;
 }
 
+
+/* ---- I/O (issue 10) ---------------------------------------------------------
+ * The Go peer (bench/peers/go) runs the same designs: a server goroutine per
+ * connection, a client goroutine per connection, TCP_NODELAY on every socket
+ * (Go's default), clients closed with SO_LINGER 0 (no TIME_WAIT left to use
+ * up loopback's ephemeral ports between runs). */
+
+static double g_sc_ms = -1; /* a scenario's own timed part, when it has one */
+static double *g_lat;       /* echo: per round trip, microseconds */
+static char g_extra[256];   /* a scenario's extra figures, printed on stderr */
+
+static int cmp_double(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* io_ready: write one byte into a socketpair, then read it back; the read
+ * is ready at once. Timed: kin_read (tries read(2), never parks). Also
+ * measured: the plain read(2) and kin_wait_fd + read(2) on the same fd. */
+static int io_ready_body(void *arg) {
+    (void)arg;
+    int sv[2];
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv) <
+        0)
+        return -errno;
+    char c = 'x', r;
+    long ok = 0;
+    double tp = 0, tk = 0, tw = 0; /* blocks of 1000, interleaved: no order bias */
+    for (long done = 0; done < g_n;) {
+        long b = g_n - done < 1000 ? g_n - done : 1000;
+        double t0 = now_ms();
+        for (long i = 0; i < b; i++) { /* plain */
+            if (write(sv[1], &c, 1) != 1 || read(sv[0], &r, 1) != 1)
+                return -EIO;
+        }
+        double t1 = now_ms();
+        for (long i = 0; i < b; i++) { /* kin_read */
+            if (write(sv[1], &c, 1) != 1)
+                return -EIO;
+            ok += kin_read(sv[0], &r, 1) == 1;
+        }
+        double t2 = now_ms();
+        for (long i = 0; i < b; i++) { /* kin_wait_fd, then read(2) */
+            if (write(sv[1], &c, 1) != 1 ||
+                kin_wait_fd(sv[0], KIN_READABLE, -1) != KIN_READABLE ||
+                read(sv[0], &r, 1) != 1)
+                return -EIO;
+        }
+        double t3 = now_ms();
+        tp += t1 - t0;
+        tk += t2 - t1;
+        tw += t3 - t2;
+        done += b;
+    }
+    kin_close(sv[0]);
+    kin_close(sv[1]);
+    double plain = tp * 1e6 / (double)g_n;
+    double kr = tk * 1e6 / (double)g_n;
+    double wf = tw * 1e6 / (double)g_n;
+    snprintf(g_extra, sizeof g_extra,
+             "io_ready plain ns/op=%.1f kin_read ns/op=%.1f overhead=%.1f "
+             "kin_wait_fd+read ns/op=%.1f overhead=%.1f",
+             plain, kr, kr - plain, wf, wf - plain);
+    g_sc_ms = tk;
+    return (int)(ok == g_n ? 0 : -EIO);
+}
+
+static int io_ready(long *check) {
+    KIN_TRY(kin_coroutine_scope(io_ready_body, NULL));
+    *check = g_n;
+    return 0;
+}
+
+/* A listening socket on 127.0.0.1, an ephemeral port. */
+static int listen_any(struct sockaddr_in *a) {
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return -errno;
+    *a = (struct sockaddr_in){.sin_family = AF_INET,
+                              .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof *a;
+    if (bind(fd, (struct sockaddr *)a, sizeof *a) < 0 ||
+        listen(fd, SOMAXCONN) < 0 ||
+        getsockname(fd, (struct sockaddr *)a, &len) < 0) {
+        int e = errno;
+        kin_close(fd);
+        return -e;
+    }
+    return fd;
+}
+
+static void nodelay(int fd) {
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+}
+
+static void close_abort(int fd) { /* RST: no TIME_WAIT */
+    struct linger l = {1, 0};
+    setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, sizeof l);
+    kin_close(fd);
+}
+
+static int connect_to(const struct sockaddr_in *a) {
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return -errno;
+    int rc = kin_connect(fd, (const struct sockaddr *)a, sizeof *a);
+    if (rc < 0) {
+        kin_close(fd);
+        return rc;
+    }
+    nodelay(fd);
+    return fd;
+}
+
+enum { MSG = 64 };
+
+static long read_full(int fd, char *buf, long n) {
+    long got = 0;
+    while (got < n) {
+        long r = kin_recv(fd, buf + got, (size_t)(n - got), 0);
+        if (r <= 0)
+            return r < 0 ? r : got;
+        got += r;
+    }
+    return got;
+}
+
+/* Server side: echo 64-byte messages until the client goes away. */
+static atomic_long g_parked;
+static atomic_long g_served_eof;
+
+static int echo_conn(void *arg) {
+    int fd = (int)(intptr_t)arg;
+    char buf[MSG];
+    nodelay(fd);
+    for (;;) {
+        atomic_fetch_add_explicit(&g_parked, 1, memory_order_relaxed);
+        long n = read_full(fd, buf, MSG);
+        if (n != MSG)
+            break;
+        if (kin_send(fd, buf, MSG, 0) != MSG)
+            break;
+    }
+    atomic_fetch_add_explicit(&g_served_eof, 1, memory_order_relaxed);
+    kin_close(fd);
+    return 0;
+}
+
+typedef struct accept_arg {
+    int lfd;
+    long conns;
+} accept_arg;
+
+/* Accepts conns connections, a coroutine each (they live on in the scope
+ * around the server). */
+static int accept_n(void *arg) {
+    accept_arg *aa = arg;
+    for (long i = 0; i < aa->conns; i++) {
+        int fd = kin_accept(aa->lfd, NULL, NULL);
+        if (fd < 0)
+            return fd;
+        KIN_TRY(kin_launch(NULL, NULL, echo_conn, (void *)(intptr_t)fd));
+    }
+    return 0;
+}
+
+static int server_scope(void *arg) {
+    return kin_coroutine_scope(accept_n, arg);
+}
+
+typedef struct echo_cfg {
+    struct sockaddr_in addr;
+    long conns;
+    long ok; /* atomic via g_echo_ok */
+} echo_cfg;
+
+static echo_cfg g_echo;
+static atomic_long g_echo_ok;
+
+static int echo_client(void *arg) {
+    long idx = (long)(intptr_t)arg;
+    long per = g_n / g_echo.conns, extra = g_n % g_echo.conns;
+    long rounds = per + (idx < extra);
+    long off = idx * per + (idx < extra ? idx : extra);
+    int fd = connect_to(&g_echo.addr);
+    if (fd < 0)
+        return fd;
+    char out[MSG], in[MSG];
+    memset(out, 'a' + (int)(idx % 26), sizeof out);
+    long ok = 0;
+    for (long i = 0; i < rounds; i++) {
+        struct timespec t0, t1;
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        out[0] = (char)i;
+        if (kin_send(fd, out, MSG, 0) != MSG || read_full(fd, in, MSG) != MSG)
+            break;
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        g_lat[off + i] = (double)(t1.tv_sec - t0.tv_sec) * 1e6 +
+                         (double)(t1.tv_nsec - t0.tv_nsec) / 1e3;
+        ok += memcmp(in, out, MSG) == 0;
+    }
+    close_abort(fd);
+    atomic_fetch_add_explicit(&g_echo_ok, ok, memory_order_relaxed);
+    return 0;
+}
+
+static int echo_clients(void *arg) {
+    (void)arg;
+    for (long i = 0; i < g_echo.conns; i++)
+        KIN_TRY(kin_launch(NULL, NULL, echo_client, (void *)(intptr_t)i));
+    return 0;
+}
+
+static int echo_on_default(void *arg) {
+    int lfd = (int)(intptr_t)arg;
+    accept_arg aa = {lfd, g_echo.conns};
+    kin_job server;
+    KIN_TRY(kin_launch(&server, NULL, server_scope, &aa));
+    int rc = kin_coroutine_scope(echo_clients, NULL);
+    if (rc < 0)
+        kin_cancel(server, NULL);
+    int src = kin_join(server);
+    return rc < 0 ? rc : src;
+}
+
+static int echo_run(long conns, long *check) {
+    if (conns > g_n)
+        conns = g_n;
+    g_echo.conns = conns;
+    atomic_store(&g_echo_ok, 0);
+    atomic_store(&g_served_eof, 0);
+    int lfd = listen_any(&g_echo.addr);
+    if (lfd < 0)
+        return lfd;
+    double t0 = now_ms();
+    int rc = kin_with_context(kin_dispatcher_default(), echo_on_default,
+                              (void *)(intptr_t)lfd);
+    double ms = now_ms() - t0;
+    kin_close(lfd);
+    KIN_TRY(rc);
+    *check = atomic_load(&g_echo_ok);
+    qsort(g_lat, (size_t)g_n, sizeof *g_lat, cmp_double);
+    snprintf(g_extra, sizeof g_extra,
+             "echo conns=%ld req/s=%.0f p50_us=%.1f p99_us=%.1f", conns,
+             (double)g_n / (ms / 1e3), g_lat[g_n / 2],
+             g_lat[(long)((double)g_n * 0.99)]);
+    return 0;
+}
+
+static int echo_1(long *check) { return echo_run(1, check); }
+static int echo_1000(long *check) { return echo_run(1000, check); }
+
+/* idle_10k: N connections, each held by a server coroutine parked in a read;
+ * the client ends are plain sockets held by one coroutine. Peak RSS per
+ * connection is the extra figure (ru_maxrss, and the resident size from
+ * /proc/self/statm at the peak). check = server coroutines that saw EOF. */
+static long rss_now_kib(void) {
+    long pages = 0, res = 0;
+    FILE *f = fopen("/proc/self/statm", "r");
+    if (f) {
+        if (fscanf(f, "%ld %ld", &pages, &res) != 2)
+            res = 0;
+        fclose(f);
+    }
+    return res * (sysconf(_SC_PAGESIZE) / 1024);
+}
+
+static long maxrss_kib(void) {
+    struct rusage ru;
+    return getrusage(RUSAGE_SELF, &ru) == 0 ? ru.ru_maxrss : 0;
+}
+
+static long g_idle_maxrss0, g_idle_rss0;
+
+static int idle_clients(void *arg) {
+    int *fds = arg;
+    for (long i = 0; i < g_n; i++) {
+        fds[i] = connect_to(&g_echo.addr);
+        if (fds[i] < 0) {
+            int rc = fds[i];
+            for (long k = 0; k < i; k++)
+                close_abort(fds[k]);
+            return rc;
+        }
+    }
+    while (atomic_load(&g_parked) < g_n) /* every server coroutine reads */
+        KIN_TRY(kin_delay(1));
+    KIN_TRY(kin_delay(20)); /* and is parked */
+    long peak = maxrss_kib(), cur = rss_now_kib();
+    snprintf(g_extra, sizeof g_extra,
+             "idle conns=%ld maxrss_kib=%ld (before %ld) bytes/conn=%.0f "
+             "statm_rss_kib=%ld (before %ld) bytes/conn=%.0f",
+             g_n, peak, g_idle_maxrss0,
+             (double)(peak - g_idle_maxrss0) * 1024 / (double)g_n, cur,
+             g_idle_rss0, (double)(cur - g_idle_rss0) * 1024 / (double)g_n);
+    for (long i = 0; i < g_n; i++)
+        close_abort(fds[i]);
+    return 0;
+}
+
+static int idle_on_default(void *arg) {
+    int lfd = (int)(intptr_t)arg;
+    accept_arg aa = {lfd, g_n};
+    int *fds = malloc((size_t)g_n * sizeof *fds);
+    if (!fds)
+        return KIN_ENOMEM;
+    kin_job server;
+    int rc = kin_launch(&server, NULL, server_scope, &aa);
+    if (rc < 0) {
+        free(fds);
+        return rc;
+    }
+    rc = kin_coroutine_scope(idle_clients, fds);
+    free(fds);
+    if (rc < 0)
+        kin_cancel(server, NULL);
+    int src = kin_join(server);
+    return rc < 0 ? rc : src;
+}
+
+static int idle_10k(long *check) {
+    g_idle_maxrss0 = maxrss_kib();
+    g_idle_rss0 = rss_now_kib();
+    atomic_store(&g_parked, 0);
+    atomic_store(&g_served_eof, 0);
+    int lfd = listen_any(&g_echo.addr);
+    if (lfd < 0)
+        return lfd;
+    int rc = kin_with_context(kin_dispatcher_default(), idle_on_default,
+                              (void *)(intptr_t)lfd);
+    kin_close(lfd);
+    KIN_TRY(rc);
+    *check = atomic_load(&g_served_eof);
+    return 0;
+}
+
+/* 2 fds per connection in one process: raise the soft limit to the hard
+ * one, and the hard one too when allowed (root). */
+static void raise_nofile(long need) {
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+        return;
+    if ((long)rl.rlim_max < need) {
+        struct rlimit up = {(rlim_t)need, (rlim_t)need};
+        if (setrlimit(RLIMIT_NOFILE, &up) == 0)
+            return;
+    }
+    rl.rlim_cur = rl.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &rl);
+}
+
 typedef struct scenario {
     const char *name;
     int (*run)(long *check);
@@ -558,6 +916,8 @@ static const scenario SCENARIOS[] = {
     {"suspend", suspend_bench},
     {"chan_pingpong", chan_pingpong}, {"chan_buffered", chan_buffered},
     {"mutex", mutex_bench},
+    {"io_ready", io_ready},           {"echo_1", echo_1},
+    {"echo_1000", echo_1000},         {"idle_10k", idle_10k},
 };
 #define N_SCENARIOS (sizeof SCENARIOS / sizeof SCENARIOS[0])
 
@@ -577,6 +937,10 @@ static int run_all(void *arg) {
         double t0 = now_ms();
         int rc = ra->sc->run(&check);
         double ms = now_ms() - t0;
+        if (g_sc_ms >= 0) { /* the scenario timed its own part */
+            ms = g_sc_ms;
+            g_sc_ms = -1;
+        }
         long flt = minflt() - flt0;
         COUNT_STOP();
         atomic_store(&g_counting, 0);
@@ -591,6 +955,10 @@ static int run_all(void *arg) {
         fflush(stdout);
         if (strcmp(ra->sc->name, "cancel") == 0)
             fprintf(stderr, "cancel-only ms: %.3f\n", g_cancel_only_ms);
+        if (g_extra[0]) {
+            fprintf(stderr, "%s\n", g_extra);
+            g_extra[0] = 0;
+        }
         if (getenv("KIN_BENCH_MALLOC"))
             fprintf(stderr, "%s mallocs/op: %.4f\n", ra->sc->name,
                     (double)(atomic_load(&g_mallocs) - mallocs0) / (double)g_n);
@@ -644,6 +1012,16 @@ int main(int argc, char **argv) {
     }
     if (strcmp(sc->name, "spawn_cpu") == 0)
         calibrate_spin();
+    if (strncmp(sc->name, "echo_", 5) == 0) {
+        g_lat = calloc((size_t)g_n, sizeof *g_lat);
+        if (!g_lat) {
+            fprintf(stderr, "kin-bench: out of memory\n");
+            return 1;
+        }
+    }
+    if (strcmp(sc->name, "idle_10k") == 0 || strcmp(sc->name, "echo_1000") == 0)
+        raise_nofile(2 * g_n + 64);
+    signal(SIGPIPE, SIG_IGN);
     if (strcmp(sc->name, "mutex") == 0 && kin_mutex_new(&g_mtx, NULL) < 0) {
         fprintf(stderr, "kin-bench: out of memory\n");
         return 1;
@@ -655,5 +1033,6 @@ int main(int argc, char **argv) {
     run_arg ra = {sc, reps};
     int rc = kin_run_blocking(run_all, &ra);
     free(g_jobs);
+    free(g_lat);
     return rc == 0 ? 0 : 1;
 }

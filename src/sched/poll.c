@@ -57,6 +57,7 @@
  * pointer).
  */
 #include <errno.h>
+#include <sched.h>
 #include <stdint.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
@@ -185,9 +186,16 @@ int kin__fd_wait_begin(kin__fd_waiter *wt, kin__coro *co, int fd,
     wt->result = 0;
     atomic_init(&wt->fired, false);
     kin__lock_acquire(&r->lock);
-    if (r->closing) {
+    while (r->closing) {
+        /* Another thread is inside kin__fd_close's close(2) of this number.
+         * Once close(2) returned, the number may already name a new file
+         * (socket() or accept() on another thread reused it) whose first
+         * read just got EAGAIN: failing that wait with -EBADF would be
+         * wrong. Wait for the close to finish; a wait on the old file then
+         * fails in epoll_ctl with -EBADF, as before. */
         kin__lock_release(&r->lock);
-        return -EBADF;
+        sched_yield();
+        kin__lock_acquire(&r->lock);
     }
     if (((events & KIN_READABLE) && r->rd) ||
         ((events & KIN_WRITABLE) && r->wr)) {
