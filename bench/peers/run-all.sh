@@ -32,15 +32,17 @@ while [ $# -gt 0 ]; do
     shift
 done
 [ -n "$peers" ] || { peers="kotlin go"; [ -n "${KIN_BENCH:-}" ] && peers="kin $peers"; }
-[ ${#scenarios[@]} -gt 0 ] || scenarios=(spawn spawn_mt spawn_cpu yield async park timers cancel supervise with_context)
+[ ${#scenarios[@]} -gt 0 ] || scenarios=(spawn spawn_mt spawn_cpu yield async park timers cancel supervise with_context chan_pingpong chan_buffered)
 
 # N per scenario:         full     quick
 declare -A FULL=( [spawn]=1000000 [spawn_mt]=1000000 [spawn_cpu]=100000 [yield]=1000000
                   [async]=1000000 [park]=1000000 [timers]=1000000 [cancel]=1000000
-                  [supervise]=1000000 [with_context]=100000 [mutex]=1000000 )
+                  [supervise]=1000000 [with_context]=100000 [mutex]=1000000
+                  [chan_pingpong]=1000000 [chan_buffered]=1000000 )
 declare -A QUICK=( [spawn]=100000 [spawn_mt]=100000 [spawn_cpu]=20000 [yield]=100000
                    [async]=100000 [park]=100000 [timers]=100000 [cancel]=100000
-                   [supervise]=100000 [with_context]=10000 [mutex]=100000 )
+                   [supervise]=100000 [with_context]=10000 [mutex]=100000
+                   [chan_pingpong]=100000 [chan_buffered]=100000 )
 
 peer_cmd() {
     case "$1" in

@@ -14,6 +14,13 @@
  * CANCELLING before it reads cancel_wake (both seq_cst), so either the
  * waiter sees the cancellation or the canceller sees the waiter and wakes
  * it. The wait is a loop, so a spurious wake-up only costs a re-check.
+ * cancel_wake stays set after the wait (kin__job_publish_wait, job.h): the
+ * next wait in the same job then needs no store. The price is that a
+ * cancellation of that job may later find the coroutine running and mark
+ * it NOTIFIED: its next park then returns at once and its loop checks
+ * again (a cancellable wait sees the cancellation first anyway). A wait
+ * that is not cancellable clears cancel_wake first: a stray wake-up would
+ * queue it before its real one and change the order coroutines run in.
  */
 #include <string.h>
 
@@ -97,9 +104,14 @@ void kin__coro_name(const kin__coro *sco, char *buf, size_t len) {
 
 void kin__job_wait(kin__job *co, atomic_bool *fired, bool cancellable) {
     kin__job *cur = co->cur;
+    /* A wait a cancellation must not end: no cancel_wake left over from an
+     * earlier wait, or a cancellation would queue us now, ahead of the
+     * place the real wake-up gives us (Kotlin's order, DESIGN rule 11). */
+    if (!cancellable)
+        atomic_store_explicit(&co->cancel_wake, NULL, memory_order_relaxed);
     for (;;) {
         if (cancellable) {
-            atomic_store(&co->cancel_wake, cur);
+            kin__job_publish_wait(co, cur);
             if (kin__job_is_cancelling(cur))
                 break;
         }
@@ -107,8 +119,6 @@ void kin__job_wait(kin__job *co, atomic_bool *fired, bool cancellable) {
             break;
         kin__park(&co->sched);
     }
-    if (cancellable)
-        atomic_store_explicit(&co->cancel_wake, NULL, memory_order_relaxed);
 }
 
 static void loop_node_fire(kin__node *n, kin__job *job) {

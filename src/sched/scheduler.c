@@ -533,7 +533,8 @@ static void wake_push(kin__coro *co) {
 }
 
 void kin__wake(kin__coro *co) {
-    int s = atomic_load(&co->park);
+    /* The common case first: it is parked (one CAS, no load before it). */
+    int s = KIN__PARKED;
     for (;;) {
         if (s == KIN__PARKED) {
             if (atomic_compare_exchange_weak(&co->park, &s, KIN__RUNNING)) {

@@ -122,14 +122,39 @@ void kin__wq_remove(kin__wq *q, kin__chan_waiter *w) {
     w->linked = false;
 }
 
+/* Unlinks the first waiter of a non-empty q (the common case of
+ * kin__wq_remove). Its next/prev are left as they were: nobody follows
+ * them once `linked` is false. */
+static inline kin__chan_waiter *wq_pop_head(kin__wq *q) {
+    kin__chan_waiter *w = q->head;
+    kin__chan_waiter *next = w->next;
+    q->head = next;
+    if (next)
+        next->prev = NULL;
+    else
+        q->tail = NULL;
+    w->linked = false;
+    return w;
+}
+
 /* The first waiter of q that can be completed, unlinked; select waiters
  * whose select another clause has completed are dropped on the way. */
-static kin__chan_waiter *claim(kin__wq *q) {
+static kin__chan_waiter *claim_select(kin__wq *q);
+
+static inline kin__chan_waiter *claim(kin__wq *q) {
+    if (KIN__LIKELY(!q->head))
+        return NULL;
+    if (KIN__LIKELY(!q->head->sel))
+        return wq_pop_head(q);
+    return claim_select(q);
+}
+
+static __attribute__((noinline)) kin__chan_waiter *claim_select(kin__wq *q) {
     for (;;) {
         kin__chan_waiter *w = q->head;
         if (!w)
             return NULL;
-        kin__wq_remove(q, w);
+        wq_pop_head(q);
         if (!w->sel)
             return w;
         int idle = KIN__SEL_WAITING;
@@ -145,16 +170,18 @@ static inline kin__job *complete(kin__chan_waiter *w, int st) {
     return co;
 }
 
-/* Copies one element: inline for the common small sizes. */
+/* Copies one element: inline for the common small sizes, 8 bytes (a
+ * pointer, a long) first. */
 static inline void copy_elem(void *dst, const void *src, size_t n) {
+    if (KIN__LIKELY(n == 8)) {
+        memcpy(dst, src, 8);
+        return;
+    }
     switch (n) {
     case 0:
         break;
     case 4:
         memcpy(dst, src, 4);
-        break;
-    case 8:
-        memcpy(dst, src, 8);
         break;
     case 16:
         memcpy(dst, src, 16);
@@ -173,10 +200,8 @@ static inline char *ring_at(kin__chan *c, size_t i) {
     return c->buf + pos * c->esize;
 }
 
-/* Room for one more element (count < cap holds). */
-static bool ring_room(kin__chan *c) {
-    if (c->esize == 0 || c->count < c->bcap)
-        return true;
+/* Grows a full ring (count == bcap < cap); false if out of memory. */
+static bool ring_grow(kin__chan *c) {
     size_t ncap = c->bcap ? c->bcap * 2 : 8;
     if (ncap > c->cap)
         ncap = c->cap;
@@ -190,6 +215,11 @@ static bool ring_room(kin__chan *c) {
     c->bcap = ncap;
     c->head = 0;
     return true;
+}
+
+/* Room for one more element (count < cap holds). */
+static inline bool ring_room(kin__chan *c) {
+    return c->esize == 0 || c->count < c->bcap || ring_grow(c);
 }
 
 static inline void ring_push(kin__chan *c, const void *elem) {
@@ -243,22 +273,10 @@ static void drop_detached(detached *d) {
 
 /* ---- Core operations (c locked) -------------------------------------------*/
 
-int kin__chan_send_locked(kin__chan *c, const void *elem, kin__job **wake,
-                          void *dropped_buf, const void **dropped) {
-    if (c->closed)
-        return KIN__W_CLOSED;
-    kin__chan_waiter *w = claim(&c->recvq);
-    if (w) { /* a receiver waits: the buffer is empty */
-        copy_elem(w->elem, elem, c->esize);
-        *wake = complete(w, KIN__W_DONE);
-        return KIN__W_DONE;
-    }
-    if (c->count < c->cap) {
-        if (!ring_room(c))
-            return KIN_ENOMEM;
-        ring_push(c, elem);
-        return KIN__W_DONE;
-    }
+/* What a full buffer does with one more element (c->count == c->cap, no
+ * receiver waits): drop, or suspend. */
+static int send_overflow(kin__chan *c, const void *elem, void *dropped_buf,
+                         const void **dropped) {
     switch (c->overflow) {
     case KIN_OVERFLOW_DROP_LATEST:
         *dropped = elem;
@@ -273,7 +291,28 @@ int kin__chan_send_locked(kin__chan *c, const void *elem, kin__job **wake,
     }
 }
 
-int kin__chan_recv_locked(kin__chan *c, void *elem, kin__job **wake) {
+static inline int send_locked(kin__chan *c, const void *elem, kin__job **wake,
+                              void *dropped_buf, const void **dropped) {
+    if (KIN__UNLIKELY(c->closed))
+        return KIN__W_CLOSED;
+    kin__chan_waiter *w = claim(&c->recvq);
+    if (w) { /* a receiver waits: the buffer is empty */
+        copy_elem(w->elem, elem, c->esize);
+        *wake = complete(w, KIN__W_DONE);
+        return KIN__W_DONE;
+    }
+    if (c->count < c->cap) {
+        if (KIN__UNLIKELY(!ring_room(c)))
+            return KIN_ENOMEM;
+        ring_push(c, elem);
+        return KIN__W_DONE;
+    }
+    if (KIN__LIKELY(c->overflow == KIN_OVERFLOW_SUSPEND))
+        return KIN__OP_SUSPEND;
+    return send_overflow(c, elem, dropped_buf, dropped);
+}
+
+static inline int recv_locked(kin__chan *c, void *elem, kin__job **wake) {
     if (c->count) {
         ring_pop(c, elem);
         kin__chan_waiter *w = claim(&c->sendq);
@@ -290,6 +329,15 @@ int kin__chan_recv_locked(kin__chan *c, void *elem, kin__job **wake) {
         return KIN__W_DONE;
     }
     return c->closed ? KIN__W_CLOSED : KIN__OP_SUSPEND;
+}
+
+int kin__chan_send_locked(kin__chan *c, const void *elem, kin__job **wake,
+                          void *dropped_buf, const void **dropped) {
+    return send_locked(c, elem, wake, dropped_buf, dropped);
+}
+
+int kin__chan_recv_locked(kin__chan *c, void *elem, kin__job **wake) {
+    return recv_locked(c, elem, wake);
 }
 
 bool kin__chan_close_locked(kin__chan *c, kin_error *cause) {
@@ -326,6 +374,7 @@ void kin__chan_unref_unlock(kin__chan *c) {
         return;
     }
     c->live = false;
+    c->valid[0] = c->valid[1] = 0;
     c->gen = (c->gen + 1) & 0x7fffffffu;
     if (c->gen == 0)
         c->gen = 1;
@@ -364,8 +413,8 @@ int kin__chan_cancelled_rc(kin__job *co) {
 void kin__chan_wait(kin__job *co, atomic_int *state, int idle) {
     kin__job *cur = co->cur;
     for (;;) {
-        /* seq_cst, paired with cancel_tree (see kin__job_wait) */
-        atomic_store(&co->cancel_wake, cur);
+        /* paired with cancel_tree (see kin__job_wait); left set after */
+        kin__job_publish_wait(co, cur);
         if (kin__job_is_cancelling(cur))
             break;
         if (atomic_load_explicit(state, memory_order_acquire) != idle)
@@ -374,7 +423,6 @@ void kin__chan_wait(kin__job *co, atomic_int *state, int idle) {
         if (atomic_load_explicit(state, memory_order_acquire) != idle)
             break;
     }
-    atomic_store_explicit(&co->cancel_wake, NULL, memory_order_relaxed);
 }
 
 /* ---- Making and destroying --------------------------------------------------*/
@@ -432,6 +480,8 @@ int kin__chan_make(kin__chan **out, size_t esize, const kin_channel_opts *opts,
     c->undeliv = o.on_undelivered;
     c->uarg = o.undelivered_arg;
     c->producer = (kin_job){0};
+    c->valid[0] = kin__chan_handle(c, false).id;
+    c->valid[1] = kin__chan_handle(c, true).id;
     kin__lock_release(&c->lock);
     *out = c;
     return 0;
@@ -484,6 +534,7 @@ int kin_channel_destroy(kin_channel ch) {
     }
     if (c->refs > 1) { /* the producer still runs: cancel it, leave it */
         c->user_dead = true;
+        c->valid[0] = 0; /* the consumer's handle is stale from now */
         c->refs--;
         kin_job producer = c->producer;
         kin__chan_cancel_unlock(c, channel_cancelled());
@@ -496,8 +547,16 @@ int kin_channel_destroy(kin_channel ch) {
 
 /* ---- Send --------------------------------------------------------------------*/
 
-static int bad_size(kin__chan *c, const char *who, const void *elem,
-                    size_t size) {
+/* Misuse and the unusual outcomes live in cold functions, out of line, so
+ * the common paths (a hand-off to a waiting receiver, a free buffer slot, a
+ * plain suspension) are straight code without their stack set-up. */
+
+static __attribute__((noinline, cold)) int outside_coroutine(const char *who) {
+    return kin__misuse(KIN_ENOTCORO, "%s: called outside a coroutine", who);
+}
+
+static __attribute__((noinline, cold)) int
+bad_size(kin__chan *c, const char *who, const void *elem, size_t size) {
     size_t want = c->esize;
     kin__chan_unlock(c);
     if (size != want)
@@ -509,9 +568,10 @@ static int bad_size(kin__chan *c, const char *who, const void *elem,
     return kin__misuse(KIN_EINVAL, "%s: elem is NULL", who);
 }
 
-#define CHECK_SIZE(c, who, elem, size)                                         \
-    if (KIN__UNLIKELY((size) != (c)->esize || (!(elem) && (size))))            \
-    return bad_size(c, who, elem, size)
+/* True if elem / size fit the channel (c locked). */
+static inline bool size_ok(kin__chan *c, const void *elem, size_t size) {
+    return size == c->esize && (elem || !size);
+}
 
 /* Locks c for a send, with a buffer for a DROP_OLDEST victim. */
 static kin__chan *send_begin(kin_channel ch, const char *who, const void *elem,
@@ -519,16 +579,11 @@ static kin__chan *send_begin(kin_channel ch, const char *who, const void *elem,
     kin__chan *c = kin__chan_lock(ch, who, rc);
     if (!c)
         return NULL;
-    if (KIN__UNLIKELY(size != c->esize || (!elem && size))) {
+    if (KIN__UNLIKELY(!size_ok(c, elem, size))) {
         *rc = bad_size(c, who, elem, size);
         return NULL;
     }
     *dbuf = tmp;
-    if (KIN__UNLIKELY(c->overflow == KIN_OVERFLOW_DROP_OLDEST && !tmp)) {
-        kin__chan_unlock(c); /* the caller retries with a buffer */
-        *rc = 1;
-        return NULL;
-    }
     if (c->overflow == KIN_OVERFLOW_DROP_OLDEST && c->esize > DROP_TMP) {
         kin__chan_unlock(c);
         *dbuf = kin__malloc(size);
@@ -550,62 +605,48 @@ static void send_end(char *tmp, void *dbuf) {
         kin__free(dbuf);
 }
 
-static int send_common(kin_channel ch, const void *elem, size_t size,
-                       kin__job *co, char *tmp);
-
-/* DROP_OLDEST channels: with room on the stack for the dropped element. */
-static __attribute__((noinline)) int send_dropping(kin_channel ch,
-                                                   const void *elem,
-                                                   size_t size, kin__job *co) {
-    char tmp[DROP_TMP];
-    return send_common(ch, elem, size, co, tmp);
-}
-
-int kin_channel_send(kin_channel ch, const void *elem, size_t size) {
-    kin__job *co = kin__running_job();
-    if (!co)
-        return kin__misuse(KIN_ENOTCORO,
-                           "kin_channel_send: called outside a coroutine");
-    return send_common(ch, elem, size, co, NULL);
-}
-
-static inline __attribute__((always_inline)) int
-send_common(kin_channel ch, const void *elem, size_t size, kin__job *co,
-            char *tmp) {
-    int rc;
-    void *dbuf;
-    kin__chan *c = send_begin(ch, "kin_channel_send", elem, size, tmp, &dbuf,
-                              &rc);
-    if (!c)
-        return rc == 1 ? send_dropping(ch, elem, size, co) : rc;
-    kin__job *wake = NULL;
-    const void *dropped = NULL;
-    kin_undelivered_fn fn = c->undeliv;
-    void *uarg = c->uarg;
-    int r = kin__chan_send_locked(c, elem, &wake, dbuf, &dropped);
-    if (KIN__LIKELY(r == KIN__W_DONE)) {
+/* A suspended send that did not simply deliver its element: cancelled
+ * (st still WAITING: take the waiter back unless it was taken meanwhile),
+ * cancelled after delivering (prompt cancellation), or the channel was
+ * cancelled. */
+static __attribute__((noinline)) int
+send_unusual(kin__chan *c, kin__chan_waiter *w, const void *elem,
+             kin__job *co, kin_undelivered_fn fn, void *uarg) {
+    int st = atomic_load_explicit(&w->state, memory_order_acquire);
+    if (st == KIN__W_WAITING) {
+        kin__lock_acquire(&c->lock);
+        st = atomic_load_explicit(&w->state, memory_order_acquire);
+        if (st == KIN__W_WAITING)
+            kin__wq_remove(&c->sendq, w);
         kin__chan_unlock(c);
-        if (wake)
-            kin__wake(&wake->sched);
-        if (dropped)
-            kin__chan_undelivered(fn, uarg, (void *)dropped);
-        send_end(tmp, dbuf);
+        if (st == KIN__W_WAITING) {
+            kin__chan_undelivered(fn, uarg, (void *)elem);
+            return kin__chan_cancelled_rc(co);
+        }
+    }
+    if (st == KIN__W_DONE) { /* delivered */
+        if (kin__job_is_cancelling(co->cur))
+            return kin__chan_cancelled_rc(co); /* prompt cancellation */
         return 0;
     }
-    send_end(tmp, dbuf);
-    if (r == KIN__W_CLOSED) {
-        kin_error *cause = kin_error_retain(c->cause);
-        kin__chan_unlock(c);
-        kin__chan_undelivered(fn, uarg, (void *)elem);
-        rc = kin__chan_closed_rc(cause, true, false);
-        kin_error_release(cause);
-        return rc;
+    /* KIN__W_CANCELLED: the channel was cancelled */
+    kin__chan_undelivered(fn, uarg, (void *)elem);
+    if (kin__job_is_cancelling(co->cur)) {
+        kin_error_release(w->cause);
+        return kin__chan_cancelled_rc(co);
     }
-    if (r == KIN_ENOMEM) {
-        kin__chan_unlock(c);
-        return kin__misuse(KIN_ENOMEM, "kin_channel_send: out of memory");
-    }
-    /* Suspend (kotlinx checks cancellation only when it suspends). */
+    int rc = kin__chan_closed_rc(w->cause, true, false);
+    kin_error_release(w->cause);
+    return rc;
+}
+
+/* A send that must suspend (c locked; unlocks it): a waiter record on our
+ * stack at the tail of sendq, then the wait (kotlinx checks cancellation
+ * only when it suspends: here). The common ending (a receiver took the
+ * element and we are not cancelled) is one load and one check. */
+static inline int send_suspend(kin__chan *c, const void *elem, kin__job *co) {
+    kin_undelivered_fn fn = c->undeliv;
+    void *uarg = c->uarg;
     kin__chan_waiter w;
     w.co = co;
     w.elem = (void *)elem;
@@ -615,32 +656,89 @@ send_common(kin_channel ch, const void *elem, size_t size, kin__job *co,
     kin__wq_push(&c->sendq, &w);
     kin__chan_unlock(c);
     kin__chan_wait(co, &w.state, KIN__W_WAITING);
-    int st = atomic_load_explicit(&w.state, memory_order_acquire);
-    if (st == KIN__W_WAITING) { /* cancelled: take it back, unless taken */
-        kin__lock_acquire(&c->lock);
-        st = atomic_load_explicit(&w.state, memory_order_acquire);
-        if (st == KIN__W_WAITING)
-            kin__wq_remove(&c->sendq, &w);
+    if (KIN__LIKELY(atomic_load_explicit(&w.state, memory_order_acquire) ==
+                        KIN__W_DONE &&
+                    !kin__job_is_cancelling(co->cur)))
+        return 0;
+    return send_unusual(c, &w, elem, co, fn, uarg);
+}
+
+/* The unusual ends of kin__chan_send_locked (c locked; unlocks it): an
+ * element dropped by the overflow policy, closed, out of memory. */
+static __attribute__((noinline)) int send_rest(kin__chan *c, const void *elem,
+                                               int r, kin__job *wake,
+                                               const void *dropped) {
+    kin_undelivered_fn fn = c->undeliv;
+    void *uarg = c->uarg;
+    if (r == KIN__W_DONE) {
         kin__chan_unlock(c);
-        if (st == KIN__W_WAITING) {
-            kin__chan_undelivered(fn, uarg, (void *)elem);
-            return kin__chan_cancelled_rc(co);
-        }
-    }
-    if (st == KIN__W_DONE) { /* delivered */
-        if (KIN__UNLIKELY(kin__job_is_cancelling(co->cur)))
-            return kin__chan_cancelled_rc(co); /* prompt cancellation */
+        if (wake)
+            kin__wake(&wake->sched);
+        if (dropped)
+            kin__chan_undelivered(fn, uarg, (void *)dropped);
         return 0;
     }
-    /* KIN__W_CANCELLED: the channel was cancelled */
-    kin__chan_undelivered(fn, uarg, (void *)elem);
-    if (kin__job_is_cancelling(co->cur)) {
-        kin_error_release(w.cause);
-        return kin__chan_cancelled_rc(co);
+    if (r == KIN__W_CLOSED) {
+        kin_error *cause = kin_error_retain(c->cause);
+        kin__chan_unlock(c);
+        kin__chan_undelivered(fn, uarg, (void *)elem);
+        int rc = kin__chan_closed_rc(cause, true, false);
+        kin_error_release(cause);
+        return rc;
     }
-    rc = kin__chan_closed_rc(w.cause, true, false);
-    kin_error_release(w.cause);
+    kin__chan_unlock(c); /* KIN_ENOMEM */
+    return kin__misuse(KIN_ENOMEM, "kin_channel_send: out of memory");
+}
+
+/* A send on a checked, locked channel (unlocks it). dbuf: room for a
+ * DROP_OLDEST victim, NULL if the channel does not drop the oldest. */
+static inline int send_on(kin__chan *c, const void *elem, kin__job *co,
+                          void *dbuf) {
+    kin__job *wake = NULL;
+    const void *dropped = NULL;
+    int r = send_locked(c, elem, &wake, dbuf, &dropped);
+    if (KIN__LIKELY(r == KIN__W_DONE && !dropped)) {
+        kin__chan_unlock(c);
+        if (wake)
+            kin__wake(&wake->sched);
+        return 0;
+    }
+    if (r == KIN__OP_SUSPEND)
+        return send_suspend(c, elem, co);
+    return send_rest(c, elem, r, wake, dropped);
+}
+
+/* DROP_OLDEST channels: with room on the stack for the dropped element. */
+static __attribute__((noinline)) int send_dropping(kin_channel ch,
+                                                   const void *elem,
+                                                   size_t size, kin__job *co) {
+    char tmp[DROP_TMP];
+    int rc;
+    void *dbuf;
+    kin__chan *c = send_begin(ch, "kin_channel_send", elem, size, tmp, &dbuf,
+                              &rc);
+    if (!c)
+        return rc;
+    rc = send_on(c, elem, co, dbuf);
+    send_end(tmp, dbuf);
     return rc;
+}
+
+int kin_channel_send(kin_channel ch, const void *elem, size_t size) {
+    kin__job *co = kin__running_job();
+    if (KIN__UNLIKELY(!co))
+        return outside_coroutine("kin_channel_send");
+    int rc;
+    kin__chan *c = kin__chan_lock(ch, "kin_channel_send", &rc);
+    if (KIN__UNLIKELY(!c))
+        return rc;
+    if (KIN__UNLIKELY(!size_ok(c, elem, size)))
+        return bad_size(c, "kin_channel_send", elem, size);
+    if (KIN__UNLIKELY(c->overflow == KIN_OVERFLOW_DROP_OLDEST)) {
+        kin__chan_unlock(c); /* again, with a buffer for the victim */
+        return send_dropping(ch, elem, size, co);
+    }
+    return send_on(c, elem, co, NULL);
 }
 
 int kin_channel_try_send(kin_channel ch, const void *elem, size_t size) {
@@ -679,32 +777,55 @@ int kin_channel_try_send(kin_channel ch, const void *elem, size_t size) {
 
 /* ---- Receive -------------------------------------------------------------------*/
 
-static int receive(kin_channel ch, void *elem, size_t size, const char *who,
-                   bool catching) {
-    kin__job *co = kin__running_job();
-    if (!co)
-        return kin__misuse(KIN_ENOTCORO, "%s: called outside a coroutine",
-                           who);
-    int rc;
-    kin__chan *c = kin__chan_lock(ch, who, &rc);
-    if (!c)
-        return rc;
-    CHECK_SIZE(c, who, elem, size);
-    kin__job *wake = NULL;
-    int r = kin__chan_recv_locked(c, elem, &wake);
-    if (KIN__LIKELY(r == KIN__W_DONE)) {
+/* A receive from a closed, drained channel (c locked; unlocks it). */
+static __attribute__((noinline)) int recv_closed(kin__chan *c, bool catching) {
+    kin_error *cause = kin_error_retain(c->cause);
+    kin__chan_unlock(c);
+    int rc = kin__chan_closed_rc(cause, false, catching);
+    kin_error_release(cause);
+    return rc;
+}
+
+/* A suspended receive that did not simply get its element: cancelled
+ * (st still WAITING: take the waiter back unless it was completed
+ * meanwhile), cancelled after the element came (prompt cancellation), or
+ * closed. */
+static __attribute__((noinline)) int
+recv_unusual(kin__chan *c, kin__chan_waiter *w, void *elem, kin__job *co,
+             bool catching, kin_undelivered_fn fn, void *uarg) {
+    int st = atomic_load_explicit(&w->state, memory_order_acquire);
+    if (st == KIN__W_WAITING) {
+        kin__lock_acquire(&c->lock);
+        st = atomic_load_explicit(&w->state, memory_order_acquire);
+        if (st == KIN__W_WAITING)
+            kin__wq_remove(&c->recvq, w);
         kin__chan_unlock(c);
-        if (wake)
-            kin__wake(&wake->sched);
-        return 0;
+        if (st == KIN__W_WAITING)
+            return kin__chan_cancelled_rc(co); /* nothing was taken */
     }
-    if (r == KIN__W_CLOSED) {
-        kin_error *cause = kin_error_retain(c->cause);
-        kin__chan_unlock(c);
-        rc = kin__chan_closed_rc(cause, false, catching);
-        kin_error_release(cause);
-        return rc;
+    if (st == KIN__W_DONE) {
+        if (!kin__job_is_cancelling(co->cur))
+            return 0;
+        /* prompt cancellation: the element goes to the callback */
+        kin__chan_undelivered(fn, uarg, elem);
+        return kin__chan_cancelled_rc(co);
     }
+    /* KIN__W_CLOSED */
+    if (kin__job_is_cancelling(co->cur)) {
+        kin_error_release(w->cause);
+        return kin__chan_cancelled_rc(co);
+    }
+    int rc = kin__chan_closed_rc(w->cause, false, catching);
+    kin_error_release(w->cause);
+    return rc;
+}
+
+/* A receive that must suspend (c locked; unlocks it): a waiter record on
+ * our stack at the tail of recvq, then the wait. The common ending (a
+ * sender handed the element over and we are not cancelled) is one load
+ * and one check; everything else is recv_unusual. */
+static inline int recv_suspend(kin__chan *c, void *elem, kin__job *co,
+                               bool catching) {
     kin_undelivered_fn fn = c->undeliv;
     void *uarg = c->uarg;
     kin__chan_waiter w;
@@ -716,32 +837,36 @@ static int receive(kin_channel ch, void *elem, size_t size, const char *who,
     kin__wq_push(&c->recvq, &w);
     kin__chan_unlock(c);
     kin__chan_wait(co, &w.state, KIN__W_WAITING);
-    int st = atomic_load_explicit(&w.state, memory_order_acquire);
-    if (st == KIN__W_WAITING) {
-        kin__lock_acquire(&c->lock);
-        st = atomic_load_explicit(&w.state, memory_order_acquire);
-        if (st == KIN__W_WAITING)
-            kin__wq_remove(&c->recvq, &w);
+    if (KIN__LIKELY(atomic_load_explicit(&w.state, memory_order_acquire) ==
+                        KIN__W_DONE &&
+                    !kin__job_is_cancelling(co->cur)))
+        return 0;
+    return recv_unusual(c, &w, elem, co, catching, fn, uarg);
+}
+
+static inline __attribute__((always_inline)) int
+receive(kin_channel ch, void *elem, size_t size, const char *who,
+        bool catching) {
+    kin__job *co = kin__running_job();
+    if (KIN__UNLIKELY(!co))
+        return outside_coroutine(who);
+    int rc;
+    kin__chan *c = kin__chan_lock(ch, who, &rc);
+    if (KIN__UNLIKELY(!c))
+        return rc;
+    if (KIN__UNLIKELY(!size_ok(c, elem, size)))
+        return bad_size(c, who, elem, size);
+    kin__job *wake = NULL;
+    int r = recv_locked(c, elem, &wake);
+    if (KIN__LIKELY(r == KIN__W_DONE)) {
         kin__chan_unlock(c);
-        if (st == KIN__W_WAITING)
-            return kin__chan_cancelled_rc(co); /* nothing was taken */
-    }
-    if (st == KIN__W_DONE) {
-        if (KIN__UNLIKELY(kin__job_is_cancelling(co->cur))) {
-            /* prompt cancellation: the element goes to the callback */
-            kin__chan_undelivered(fn, uarg, elem);
-            return kin__chan_cancelled_rc(co);
-        }
+        if (wake)
+            kin__wake(&wake->sched);
         return 0;
     }
-    /* KIN__W_CLOSED */
-    if (kin__job_is_cancelling(co->cur)) {
-        kin_error_release(w.cause);
-        return kin__chan_cancelled_rc(co);
-    }
-    rc = kin__chan_closed_rc(w.cause, false, catching);
-    kin_error_release(w.cause);
-    return rc;
+    if (KIN__UNLIKELY(r == KIN__W_CLOSED))
+        return recv_closed(c, catching);
+    return recv_suspend(c, elem, co, catching);
 }
 
 int kin_channel_receive(kin_channel ch, void *elem, size_t size) {
@@ -757,7 +882,8 @@ int kin_channel_try_receive(kin_channel ch, void *elem, size_t size) {
     kin__chan *c = kin__chan_lock(ch, "kin_channel_try_receive", &rc);
     if (!c)
         return rc;
-    CHECK_SIZE(c, "kin_channel_try_receive", elem, size);
+    if (KIN__UNLIKELY(!size_ok(c, elem, size)))
+        return bad_size(c, "kin_channel_try_receive", elem, size);
     kin__job *wake = NULL;
     int r = kin__chan_recv_locked(c, elem, &wake);
     kin_error *cause = r == KIN__W_CLOSED ? kin_error_retain(c->cause) : NULL;

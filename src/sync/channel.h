@@ -93,6 +93,10 @@ struct kin__chan {
     uint8_t closed; /* [lock] 0 open, 1 closed, 2 cancelled */
     uint8_t overflow; /* kin_overflow */
     int refs;       /* [lock] consumer handle + running producer */
+    uint64_t valid[2]; /* [lock] the ids of the consumer's and the
+                        * producer's handle while they name this record, 0
+                        * once stale: live, gen and user_dead folded into
+                        * the one compare every operation makes */
     size_t esize;
     size_t cap;     /* logical buffer size; SIZE_MAX: unlimited */
     char *buf;      /* [lock] ring of bcap slots */
@@ -119,11 +123,10 @@ extern atomic_uint kin__chan_nslots;
 /* The error half of kin__chan_lock (c may be NULL: foreign handle). */
 kin__chan *kin__chan_lock_failed(kin__chan *c, const char *who, int *rc);
 
-/* True if h still names c (c locked). */
+/* True if h still names c (c locked): the same as live, gen matching and
+ * (a producer's handle, or !user_dead), kept in valid[] by channel.c. */
 static inline bool kin__chan_handle_ok(kin__chan *c, kin_channel h) {
-    bool producer = (h.id >> 32) & 1;
-    return c->live && c->gen == (uint32_t)(h.id >> 33) &&
-           (producer || !c->user_dead);
+    return c->valid[(h.id >> 32) & 1] == h.id;
 }
 
 /* The record of a handle without locking (select sorts by it); NULL for a

@@ -64,24 +64,44 @@ int kin_mutex_destroy(kin_mutex mutex) {
     return 0;
 }
 
-static int lock_as(const char *who, kin__job *co, kin_mutex mutex,
-                   const void *owner) {
-    int rc;
-    kin__sync *s = get_mutex(mutex, who, &rc);
-    if (!s)
-        return rc;
-    if (owner && s->avail == 0 && s->owner == owner) {
+static __attribute__((noinline, cold)) int outside_coroutine(const char *who) {
+    return kin__misuse(KIN_ENOTCORO, "%s: called outside a coroutine", who);
+}
+
+/* The mutex is held (s locked; unlocks it): by this owner token, an error,
+ * else suspend in FIFO order. */
+static __attribute__((noinline)) int lock_contended(const char *who,
+                                                    kin__job *co, kin__sync *s,
+                                                    const void *owner) {
+    if (owner && s->owner == owner) {
         kin__lock_release(&s->lock);
         return already_locked(who, owner);
     }
     return kin__sync_acquire_locked(s, co, owner);
 }
 
+/* The uncontended lock is inline: look-up, one check, two stores. */
+static inline int lock_as(const char *who, kin__job *co, kin_mutex mutex,
+                          const void *owner) {
+    int rc;
+    kin__sync *s = get_mutex(mutex, who, &rc);
+    if (KIN__UNLIKELY(!s))
+        return rc;
+    if (KIN__LIKELY(s->avail > 0)) {
+        /* Taken without a cancellation check, as kotlinx's lock() does
+         * when it does not suspend (kin__sync_acquire_locked). */
+        s->avail = 0;
+        s->owner = owner;
+        kin__lock_release(&s->lock);
+        return 0;
+    }
+    return lock_contended(who, co, s, owner);
+}
+
 int kin_mutex_lock(kin_mutex mutex, const void *owner) {
     kin__job *co = kin__running_job();
-    if (!co)
-        return kin__misuse(KIN_ENOTCORO,
-                           "kin_mutex_lock: called outside a coroutine");
+    if (KIN__UNLIKELY(!co))
+        return outside_coroutine("kin_mutex_lock");
     return lock_as("kin_mutex_lock", co, mutex, owner);
 }
 
@@ -101,26 +121,32 @@ int kin_mutex_try_lock(kin_mutex mutex, const void *owner) {
     return mine ? already_locked("kin_mutex_try_lock", owner) : 0;
 }
 
-static int unlock_as(const char *who, kin_mutex mutex, const void *owner) {
-    int rc;
-    kin__sync *s = get_mutex(mutex, who, &rc);
-    if (!s)
-        return rc;
+/* Unlock of a mutex that is not locked, or by another owner token (s
+ * locked; unlocks it). */
+static __attribute__((noinline, cold)) int
+unlock_misuse(const char *who, kin__sync *s, const void *owner) {
     if (s->avail > 0) {
         kin__lock_release(&s->lock);
         return kin__misuse(KIN_EPERM, "%s: this mutex is not locked", who);
     }
-    if (owner && s->owner != owner) {
-        const void *holder = s->owner;
-        kin__lock_release(&s->lock);
-        char a[32], b[32];
-        return kin__misuse(KIN_EPERM,
-                           "%s: this mutex is locked by %s, but %s is "
-                           "expected",
-                           who, fmt_owner(holder, a, sizeof a),
-                           fmt_owner(owner, b, sizeof b));
-    }
-    kin__sync_release_locked(s);
+    const void *holder = s->owner;
+    kin__lock_release(&s->lock);
+    char a[32], b[32];
+    return kin__misuse(KIN_EPERM,
+                       "%s: this mutex is locked by %s, but %s is expected",
+                       who, fmt_owner(holder, a, sizeof a),
+                       fmt_owner(owner, b, sizeof b));
+}
+
+static inline int unlock_as(const char *who, kin_mutex mutex,
+                            const void *owner) {
+    int rc;
+    kin__sync *s = get_mutex(mutex, who, &rc);
+    if (KIN__UNLIKELY(!s))
+        return rc;
+    if (KIN__UNLIKELY(s->avail > 0 || (owner && s->owner != owner)))
+        return unlock_misuse(who, s, owner);
+    kin__sync_release(s); /* to the first waiter, or back to the count */
     kin__lock_release(&s->lock);
     return 0;
 }

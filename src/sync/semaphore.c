@@ -15,20 +15,16 @@
 
 /* ---- The table ------------------------------------------------------------ */
 
-#define CHUNK_SHIFT 8
+#define CHUNK_SHIFT KIN__SYNC_CHUNK_SHIFT
 #define CHUNK_SLOTS (1u << CHUNK_SHIFT)
-#define MAX_CHUNKS (1u << 16) /* 2^24 live objects */
+#define MAX_CHUNKS KIN__SYNC_MAX_CHUNKS
 
 static pthread_mutex_t g_mu = PTHREAD_MUTEX_INITIALIZER; /* leaf */
-static _Atomic(kin__sync *) g_chunks[MAX_CHUNKS];
-static atomic_uint g_nslots = 1; /* slot 0 is never used: zero handle */
-static kin__sync *g_free;        /* [g_mu] destroyed records */
-
-static kin__sync *slot_at(uint32_t idx) {
-    kin__sync *chunk = atomic_load_explicit(&g_chunks[idx >> CHUNK_SHIFT],
-                                            memory_order_acquire);
-    return &chunk[idx & (CHUNK_SLOTS - 1)];
-}
+_Atomic(kin__sync *) kin__sync_chunks[MAX_CHUNKS];
+atomic_uint kin__sync_nslots = 1; /* slot 0 is never used: zero handle */
+#define g_chunks kin__sync_chunks
+#define g_nslots kin__sync_nslots
+static kin__sync *g_free; /* [g_mu] destroyed records */
 
 /* A free record (FREE, unlocked), or NULL if out of memory. g_mu held. */
 static kin__sync *take_slot_locked(void) {
@@ -74,22 +70,18 @@ int kin__sync_new(uint8_t kind, int permits, int avail, uint64_t *id) {
     return 0;
 }
 
-kin__sync *kin__sync_get(uint64_t id, uint8_t kind, const char *who,
-                         const char *what, int *rc) {
-    uint32_t idx = (uint32_t)id;
+kin__sync *kin__sync_get_failed(uint64_t id, kin__sync *s, uint8_t kind,
+                                const char *who, const char *what, int *rc) {
     uint32_t gen = (uint32_t)(id >> 32);
-    if (idx == 0 || gen == 0 ||
-        idx >= atomic_load_explicit(&g_nslots, memory_order_acquire)) {
-        *rc = kin__misuse(KIN_EINVAL, "%s: invalid %s handle", who, what);
-        return NULL;
+    bool stale = false; /* else: a record of the other kind */
+    (void)kind;
+    if (s) {
+        stale = s->gen != gen || s->kind == KIN__SYNC_FREE;
+        kin__lock_release(&s->lock);
     }
-    kin__sync *s = slot_at(idx);
-    kin__lock_acquire(&s->lock);
-    if (KIN__LIKELY(s->gen == gen && s->kind == kind))
-        return s;
-    bool stale = s->gen != gen || s->kind == KIN__SYNC_FREE;
-    kin__lock_release(&s->lock);
-    if (stale)
+    if (!s || gen == 0)
+        *rc = kin__misuse(KIN_EINVAL, "%s: invalid %s handle", who, what);
+    else if (stale)
         *rc = kin__misuse(KIN_ESTALE,
                           "%s: stale handle (the %s was destroyed)", who,
                           what);

@@ -92,12 +92,41 @@ typedef struct kin__sync {
  * *id receives its handle. KIN_ENOMEM (no message set) if out of memory. */
 int kin__sync_new(uint8_t kind, int permits, int avail, uint64_t *id);
 
+/* The table (semaphore.c): chunks of records, never freed. */
+#define KIN__SYNC_CHUNK_SHIFT 8
+#define KIN__SYNC_MAX_CHUNKS (1u << 16) /* 2^24 live objects */
+extern _Atomic(kin__sync *) kin__sync_chunks[KIN__SYNC_MAX_CHUNKS];
+extern atomic_uint kin__sync_nslots; /* slot 0 is never used: zero handle */
+
+/* The error half of kin__sync_get (s: the record, locked, or NULL for an
+ * index out of range): unlocks s, makes the message, sets *rc, NULL. */
+__attribute__((cold)) kin__sync *
+kin__sync_get_failed(uint64_t id, kin__sync *s, uint8_t kind, const char *who,
+                     const char *what, int *rc);
+
 /* Looks the handle up and returns its record LOCKED, or NULL with a
  * misuse error made current and *rc set: KIN_EINVAL (zero, garbage, or a
  * record of the other kind), KIN_ESTALE (destroyed). who and what name
- * the function and the kind ("mutex", "semaphore") in the message. */
-kin__sync *kin__sync_get(uint64_t id, uint8_t kind, const char *who,
-                         const char *what, int *rc);
+ * the function and the kind ("mutex", "semaphore") in the message.
+ * Inline: one bounds check, one indexed load, the lock and one compare of
+ * generation and kind; everything else is the cold kin__sync_get_failed.
+ * (A zero generation never matches: records start at 1 and skip 0.) */
+static inline kin__sync *kin__sync_get(uint64_t id, uint8_t kind,
+                                       const char *who, const char *what,
+                                       int *rc) {
+    uint32_t idx = (uint32_t)id;
+    if (KIN__UNLIKELY(idx == 0 || idx >= atomic_load_explicit(
+                                              &kin__sync_nslots,
+                                              memory_order_acquire)))
+        return kin__sync_get_failed(id, NULL, kind, who, what, rc);
+    kin__sync *chunk = atomic_load_explicit(
+        &kin__sync_chunks[idx >> KIN__SYNC_CHUNK_SHIFT], memory_order_acquire);
+    kin__sync *s = &chunk[idx & ((1u << KIN__SYNC_CHUNK_SHIFT) - 1)];
+    kin__lock_acquire(&s->lock);
+    if (KIN__LIKELY(s->gen == (uint32_t)(id >> 32) && s->kind == kind))
+        return s;
+    return kin__sync_get_failed(id, s, kind, who, what, rc);
+}
 
 /* Destroys a locked record (checked by the caller: nothing held, no
  * waiter) and unlocks it; every handle to it reads as stale from now. */
@@ -115,6 +144,17 @@ int kin__sync_acquire_locked(kin__sync *s, kin__job *co, const void *owner);
  * to the first waiter (a mutex then belongs to its owner token) or to the
  * count. Does not unlock. */
 void kin__sync_release_locked(kin__sync *s);
+
+/* kin__sync_release_locked with its common case inline: nobody waits, the
+ * permit goes back to the count. */
+static inline void kin__sync_release(kin__sync *s) {
+    if (KIN__LIKELY(s->head == NULL)) {
+        s->avail++;
+        s->owner = NULL;
+        return;
+    }
+    kin__sync_release_locked(s);
+}
 
 /* The cancellation code of co's current job, set as the current error. */
 int kin__sync_cancelled_rc(kin__job *co);

@@ -26,12 +26,14 @@ var scenarios = []string{
 	"spawn", "spawn_mt", "spawn_cpu", "yield", "async", "park",
 	"timers", "cancel", "supervise", "with_context", "mutex",
 	"io_ready", "echo_1", "echo_1000", "idle_10k",
+	"chan_pingpong", "chan_buffered",
 }
 
 // Scenarios that Kotlin runs on runBlocking's single-thread event loop.
 var oneThread = map[string]bool{
 	"spawn": true, "yield": true, "async": true, "park": true,
 	"timers": true, "cancel": true, "supervise": true,
+	"chan_pingpong": true, "chan_buffered": true,
 }
 
 func usage(msg string) {
@@ -310,6 +312,47 @@ func withContextBench(n int) int64 {
 	return ok
 }
 
+// chan_pingpong: N round trips between two goroutines on one P over two
+// unbuffered channels (ping -> ponger, pong -> back), as kin's
+// rendezvous channels; check = round trips that came back as i+1.
+func chanPingpong(n int) int64 {
+	ping := make(chan int64)
+	pong := make(chan int64)
+	go func() {
+		for k := 0; k < n; k++ {
+			v := <-ping
+			pong <- v + 1
+		}
+	}()
+	var ok int64
+	for i := int64(0); i < int64(n); i++ {
+		ping <- i
+		if <-pong == i+1 {
+			ok++
+		}
+	}
+	return ok
+}
+
+// chan_buffered: N elements through a 1024-element buffered channel, one
+// producer goroutine, the main goroutine consuming, on one P; check =
+// elements that arrived in order.
+func chanBuffered(n int) int64 {
+	ch := make(chan int64, 1024)
+	go func() {
+		for i := int64(0); i < int64(n); i++ {
+			ch <- i
+		}
+	}()
+	var ok int64
+	for i := int64(0); i < int64(n); i++ {
+		if <-ch == i {
+			ok++
+		}
+	}
+	return ok
+}
+
 // ---------------------------------------------------------------- driver
 
 func positive(s, what string) int {
@@ -384,6 +427,10 @@ func main() {
 			check = echoRun(n, 1000)
 		case "idle_10k":
 			check = idle(n)
+		case "chan_pingpong":
+			check = chanPingpong(n)
+		case "chan_buffered":
+			check = chanBuffered(n)
 		}
 		ns := time.Since(t0).Nanoseconds()
 		ms := float64(ns) / 1e6

@@ -17,7 +17,7 @@ if [ ! -x "$bin" ]; then
     exit 3
 fi
 case "${1:-}" in
-    spawn|yield|async|park|timers|cancel|supervise) GOMAXPROCS=1 ;;
+    spawn|yield|async|park|timers|cancel|supervise|chan_pingpong|chan_buffered) GOMAXPROCS=1 ;;
     spawn_cpu|mutex) if [ "${BENCH_THREADS:-}" = 1 ]; then GOMAXPROCS=1; else GOMAXPROCS=$(nproc); fi ;;
     *) GOMAXPROCS=$(nproc) ;;
 esac

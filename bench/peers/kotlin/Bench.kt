@@ -6,6 +6,7 @@
 // bench/peers/README.md for what each scenario measures and why it is fair.
 
 import kotlinx.coroutines.*
+import kotlinx.coroutines.channels.Channel
 import kotlinx.coroutines.sync.Mutex
 import java.util.Locale
 import java.util.concurrent.atomic.AtomicLong
@@ -13,7 +14,8 @@ import kotlin.system.exitProcess
 
 val SCENARIOS = listOf(
     "spawn", "spawn_mt", "spawn_cpu", "yield", "async", "park",
-    "timers", "cancel", "supervise", "with_context", "mutex"
+    "timers", "cancel", "supervise", "with_context", "mutex",
+    "chan_pingpong", "chan_buffered"
 )
 
 fun usage(msg: String): Nothing {
@@ -109,6 +111,38 @@ fun yieldBench(n: Int): Long = runBlocking {
         }
     }
     yields
+}
+
+// chan_pingpong: N round trips between two coroutines on runBlocking's
+// thread over two rendezvous channels (Channel()): ping -> ponger, pong ->
+// back; check = round trips that came back as i+1.
+fun chanPingpong(n: Int): Long = runBlocking {
+    val ping = Channel<Long>()
+    val pong = Channel<Long>()
+    launch {
+        repeat(n) { pong.send(ping.receive() + 1) }
+    }
+    var ok = 0L
+    for (i in 0L until n.toLong()) {
+        ping.send(i)
+        if (pong.receive() == i + 1) ok++
+    }
+    ok
+}
+
+// chan_buffered: N elements through Channel(1024), one producer coroutine,
+// runBlocking's coroutine consuming, on one thread; check = elements that
+// arrived in order.
+fun chanBuffered(n: Int): Long = runBlocking {
+    val ch = Channel<Long>(1024)
+    launch {
+        for (i in 0L until n.toLong()) ch.send(i)
+    }
+    var ok = 0L
+    for (i in 0L until n.toLong()) {
+        if (ch.receive() == i) ok++
+    }
+    ok
 }
 
 // async: N async { i }, awaited in order and summed, on one thread.
@@ -254,6 +288,8 @@ fun main(args: Array<String>) {
             "supervise" -> supervise(n)
             "with_context" -> withContextBench(n)
             "mutex" -> mutexBench(n, pool ?: Dispatchers.Default)
+            "chan_pingpong" -> chanPingpong(n)
+            "chan_buffered" -> chanBuffered(n)
             else -> usage("unknown scenario '$scenario'")
         }
         val ns = System.nanoTime() - t0
