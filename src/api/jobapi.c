@@ -202,22 +202,17 @@ int kin_job_parent(kin_job job, kin_job *parent) {
 }
 
 int kin_job_cancel_children(kin_job job, kin_error *cause) {
-    if (cause && !kin_error_is_cancellation(cause)) {
-        kin_error_release(cause);
-        return kin__misuse(KIN_EINVAL,
-                           "kin_job_cancel_children: the cause must be a "
-                           "cancellation (code KIN_ECANCELED or "
-                           "KIN_ETIMEDOUT)");
-    }
     int rc;
     kin__job *j = get("kin_job_cancel_children", job, &rc);
     if (!j) {
         kin_error_release(cause);
         return rc;
     }
-    if (!cause)
-        cause = kin__error_make(KIN_ECANCELED, "CancellationException", NULL,
-                                "Job was cancelled");
+    cause = kin__cancel_cause("kin_job_cancel_children", cause);
+    if (!cause) {
+        kin__job_unref(j);
+        return KIN_EINVAL;
+    }
     kin__job_cancel_children(j, cause);
     kin__job_unref(j);
     return 0;

@@ -26,6 +26,11 @@ int kin__spawn(const kin__spawn_req *rq, kin_job *out,
 /* Starts a LAZY coroutine if it has not started (join and await do this). */
 void kin__start_lazy(kin__job *j);
 
+/* A cause given to a cancelling call (kin_cancel, kin_job_cancel_children):
+ * NULL becomes "Job was cancelled"; a cause that is not a cancellation is
+ * released and NULL returned with the misuse reported for `who`. */
+kin_error *kin__cancel_cause(const char *who, kin_error *cause);
+
 /* Job.ensureActive() of j (jobapi.c; also for scope objects). */
 int kin__job_ensure_active_of(kin__job *j);
 

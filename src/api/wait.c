@@ -391,22 +391,33 @@ int kin_yield(void) {
 
 /* ---- Cancellation ------------------------------------------------------------*/
 
-int kin_cancel(kin_job job, kin_error *cause) {
+kin_error *kin__cancel_cause(const char *who, kin_error *cause) {
     if (cause && !kin_error_is_cancellation(cause)) {
         kin_error_release(cause);
-        return kin__misuse(KIN_EINVAL,
-                           "kin_cancel: the cause must be a cancellation "
-                           "(code KIN_ECANCELED or KIN_ETIMEDOUT)");
+        kin__misuse(KIN_EINVAL,
+                    "%s: the cause must be a cancellation (code "
+                    "KIN_ECANCELED or KIN_ETIMEDOUT)",
+                    who);
+        return NULL;
     }
+    if (!cause)
+        cause = kin__error_make(KIN_ECANCELED, "CancellationException", NULL,
+                                "Job was cancelled");
+    return cause;
+}
+
+int kin_cancel(kin_job job, kin_error *cause) {
     int rc;
     kin__job *j = need_job("kin_cancel", job, &rc);
     if (!j) {
         kin_error_release(cause);
         return rc;
     }
-    if (!cause)
-        cause = kin__error_make(KIN_ECANCELED, "CancellationException", NULL,
-                                "Job was cancelled");
+    cause = kin__cancel_cause("kin_cancel", cause);
+    if (!cause) {
+        kin__job_unref(j);
+        return KIN_EINVAL;
+    }
     kin__job_cancel(j, cause);
     kin__job_unref(j);
     return 0;

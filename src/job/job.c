@@ -149,6 +149,19 @@ static bool claim_finalize_locked(kin__job *j) {
     return false;
 }
 
+/* Unlinks n from j's completion list; j is locked and n linked. */
+static void unlink_node_locked(kin__job *j, kin__node *n) {
+    if (n->prev)
+        n->prev->next = n->next;
+    else
+        j->nodes_head = n->next;
+    if (n->next)
+        n->next->prev = n->prev;
+    else
+        j->nodes_tail = n->prev;
+    n->linked = false;
+}
+
 /* ---- on_cancelling handlers --------------------------------------------------*/
 
 /* Jobs whose on_cancelling handlers became due on this thread: marked under
@@ -171,15 +184,7 @@ static void run_cancelling_handlers(kin__job *j) {
     while (n && j->n_cancelling) {
         kin__node *next = n->next;
         if (!n->fire && n->on_cancelling) {
-            if (n->prev)
-                n->prev->next = n->next;
-            else
-                j->nodes_head = n->next;
-            if (n->next)
-                n->next->prev = n->prev;
-            else
-                j->nodes_tail = n->prev;
-            n->linked = false;
+            unlink_node_locked(j, n);
             n->next = NULL;
             *tail = n;
             tail = &n->next;
@@ -560,15 +565,7 @@ bool kin__job_dispose_node(kin__job *j, uint32_t id) {
         }
     }
     if (found) {
-        if (found->prev)
-            found->prev->next = found->next;
-        else
-            j->nodes_head = found->next;
-        if (found->next)
-            found->next->prev = found->prev;
-        else
-            j->nodes_tail = found->prev;
-        found->linked = false;
+        unlink_node_locked(j, found);
         if (found->on_cancelling)
             j->n_cancelling--;
     }
@@ -579,17 +576,8 @@ bool kin__job_dispose_node(kin__job *j, uint32_t id) {
 
 void kin__job_remove_node(kin__job *j, kin__node *n) {
     kin__lock_acquire(&j->lock);
-    if (n->linked) {
-        if (n->prev)
-            n->prev->next = n->next;
-        else
-            j->nodes_head = n->next;
-        if (n->next)
-            n->next->prev = n->prev;
-        else
-            j->nodes_tail = n->prev;
-        n->linked = false;
-    }
+    if (n->linked)
+        unlink_node_locked(j, n);
     kin__lock_release(&j->lock);
 }
 
