@@ -104,9 +104,11 @@ static int selftest(void *arg) {
     KIN_TRY(dial(&e, port));
     KIN_TRY(say(&e, "E -> GET /, then stays idle", "GET / HTTP/1.1\r\n\r\n"));
     KIN_TRY(response(&e));
+    while (atomic_load(&srv.in_flight) > 0) /* E's server side is idle */
+        KIN_TRY(kin_delay(1));
     KIN_TRY(dial(&f, port));
     KIN_TRY(say(&f, "F -> half a request", "GET / HTTP/1.1\r\n"));
-    while (atomic_load(&srv.in_flight) < 1) /* the server has read it */
+    while (atomic_load(&srv.in_flight) < 1) /* the server has read F's */
         KIN_TRY(kin_delay(1));
     printf("SIGTERM\n");
     fflush(stdout);

@@ -2,21 +2,24 @@
  * -EBADF (never a hang), on the closer's thread and on other threads; a
  * wait that begins on a closed fd gets -EBADF; the fd number, reused by a
  * new socket, works normally (the record's generation moved on). */
+#include <stdatomic.h>
+
 #include "io_util.h"
 
 static int fds[2];
 
+/* The results are read by the closer on another thread (Default): atomics. */
 static int wait_read(void *arg) {
-    long *rc = arg;
+    _Atomic long *rc = arg;
     char b;
-    *rc = kin_read(fds[0], &b, 1);
+    atomic_store(rc, kin_read(fds[0], &b, 1));
     return 0;
 }
 
 static int wait_write_full(void *arg) {
-    long *rc = arg;
+    _Atomic long *rc = arg;
     static char big[1 << 20];
-    *rc = kin_write(fds[0], big, sizeof big); /* fills the buffer, waits */
+    atomic_store(rc, kin_write(fds[0], big, sizeof big)); /* fills, waits */
     return 0;
 }
 
@@ -26,7 +29,7 @@ typedef struct closer_arg {
 
 static int close_scope(void *arg) {
     closer_arg *c = arg;
-    long r = 1, w = 1;
+    _Atomic long r = 1, w = 1;
     kin_launch_opts o = {.dispatcher = c->d};
     /* a reader and a writer on the same fd (one each: allowed) */
     CHECK_EQ(kin_launch(NULL, &o, wait_read, &r), 0);
@@ -38,7 +41,8 @@ static int close_scope(void *arg) {
     CHECK_EQ(kin_delay(50), 0);
     CHECK_EQ(r, -EBADF);
     /* the writer had written part of the megabyte: a short count */
-    CHECK(w > 0 && w < (1 << 20));
+    long wn = atomic_load(&w);
+    CHECK(wn > 0 && wn < (1 << 20));
     return 0;
 }
 
