@@ -781,8 +781,10 @@ KIN_EXPORT int kin_job_release(kin_job job);
 
 /** The parent of a job as a lent handle (L3) in *parent: zero for a root
  * (a scope object, a kin_run_blocking or global-scope coroutine, a
- * kin_job_new root) and for a job born cancelled under a completed parent
- * (it stands alone). Kotlin's Job.parent. Returns 0, KIN_EINVAL (parent
+ * kin_job_new root), for a job born cancelled under a completed parent
+ * (it stands alone), and for a job that has completed (kotlinx disposes
+ * the parent handle at completion; its parent may be gone). Kotlin's
+ * Job.parent. Returns 0, KIN_EINVAL (parent
  * NULL or a bad handle), KIN_ESTALE. Any thread. */
 KIN_EXPORT int kin_job_parent(kin_job job, kin_job *parent);
 

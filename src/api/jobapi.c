@@ -195,8 +195,14 @@ int kin_job_parent(kin_job job, kin_job *parent) {
     kin__job *j = get("kin_job_parent", job, &rc);
     if (!j)
         return rc;
-    if (j->parent) /* [immutable]; the parent outlives its children */
+    /* A parent outlives its children only while they are linked to it: a
+     * final job may already be unlinked and its parent reclaimed, and, as
+     * in kotlinx (the parent handle is disposed at completion), a
+     * completed job has no parent any more. */
+    kin__lock_acquire(&j->lock);
+    if (j->parent && !kin__state_final(kin__job_state(j)))
         *parent = kin__job_handle(j->parent);
+    kin__lock_release(&j->lock);
     kin__job_unref(j);
     return 0;
 }

@@ -315,17 +315,35 @@ static bool cancel_tree(kin__job *j, kin_error *cause, kin__job **fin) {
  * (DESIGN rule 3). Stops at scopes (their caller gets the failure, rule 14),
  * supervisors (rule 5), roots, and parents that were already cancelling
  * (they pass their final cause up when they complete). */
+/* The walk holds a reference to each parent it reaches: a parent is alive
+ * only while its child is linked to it, and once the walk has let go of the
+ * child's lock another thread may finalize that child (its last child
+ * completed), unlink it and let the parent complete and be reclaimed. A
+ * child that is already final has offered its failure to its parent itself
+ * (offer_failure_to_parent), so the walk stops there. */
 static void propagate_up(kin__job *j, kin_error *failure, kin__job **fin) {
+    kin__job *held = NULL; /* the job the walk holds a reference to */
     for (;;) {
         if (j->flags & (KIN__F_SCOPED | KIN__F_NONCANCEL))
-            return;
+            break;
+        kin__lock_acquire(&j->lock);
         kin__job *p = j->parent;
-        if (!p || (p->flags & KIN__F_SUPERVISOR))
-            return;
-        if (!cancel_tree(p, failure, fin))
-            return;
-        j = p;
+        bool linked = p && !kin__state_final(atomic_load_explicit(
+                               &j->state, memory_order_relaxed));
+        if (linked)
+            kin__job_ref(p);
+        kin__lock_release(&j->lock);
+        if (held)
+            kin__job_unref(held);
+        held = NULL;
+        if (!linked)
+            break;
+        held = j = p;
+        if ((p->flags & KIN__F_SUPERVISOR) || !cancel_tree(p, failure, fin))
+            break;
     }
+    if (held)
+        kin__job_unref(held);
 }
 
 static void finalize(kin__job *j);

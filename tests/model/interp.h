@@ -634,7 +634,15 @@ static int ki_stmt(int owner, int s) {
             /* a parent that has completed: born cancelled, alone */
             kin_job pp = {0};
             int prc = kin_job_parent(h, &pp);
+            /* a job that has completed has no parent any more (kotlinx
+             * disposes the parent handle at completion): the answer then
+             * says nothing about where it was born */
             bool alone = pp.id == 0;
+            if (alone && kin_job_is_completed(h)) {
+                alone = was_done;
+                if (!was_done)
+                    pp.id = o.parent.id;
+            }
             ki_lock();
             if (prc != 0 || (!KR->mt && alone != was_done) ||
                 (!alone && pp.id != o.parent.id))
@@ -753,8 +761,10 @@ static int ki_stmt(int owner, int s) {
             rc != 0 ? "kin_job_new/kin_deferred_new"
             : kin_invoke_on_completion(h, ki_on_complete, arg)
                 ? "kin_invoke_on_completion"
-            : kin_job_parent(h, &pp) != 0 || pp.id != o.parent.id
-                ? "kin_job_parent"
+            : kin_job_parent(h, &pp) != 0 ||
+                      (pp.id != o.parent.id &&
+                       !(pp.id == 0 && kin_job_is_completed(h)))
+                ? "kin_job_parent" /* a completed job has no parent */
                 : NULL;
         if (bad) {
             ki_lock();
