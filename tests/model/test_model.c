@@ -294,6 +294,7 @@ int main(int argc, char **argv) {
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     long passed = 0, failed = 0, none = 0, timed = 0, ext = 0, hand = 0;
+    long chan = 0, chops = 0, undel = 0, locks = 0;
     long max_failures = env_long("KIN_MODEL_MAX_FAILURES", 3);
     for (long i = 0; i < c.programs; i++) {
         uint64_t seed = c.base + (uint64_t)i;
@@ -310,6 +311,16 @@ int main(int argc, char **argv) {
             ext++;
         if (rc != 2 && g_prog.hand)
             hand++;
+        if (rc != 2 && g_prog.chan) {
+            chan++;
+            for (int e = 0; e < g_model.nev; e++) {
+                const m_ev *ev = &g_model.evs[e];
+                int op = g_prog.nodes[ev->node].op;
+                undel += ev->kind == EV_UNDEL;
+                chops += ev->kind == EV_RET && op >= OP_SEND && op <= OP_SELECT;
+                locks += ev->kind == EV_END && op == OP_WITH_LOCK;
+            }
+        }
         if (failed >= max_failures)
             break;
     }
@@ -319,14 +330,15 @@ int main(int argc, char **argv) {
     static const char *const how[] = {"virtual time", "wall clock",
                                       "Default pool, invariants only"};
     printf("%s: %ld programs (%s, %ld timed, %ld extended, %ld suspending "
-           "by hand, tick %lld ms), "
+           "by hand, %ld with channels: %ld channel operations, %ld "
+           "undelivered elements, %ld with_lock bodies, tick %lld ms), "
            "%ld passed, "
            "%ld failed, %ld without a deterministic variant; candidates "
            "rejected: %ld stuck, %ld simultaneous timers, %ld too long, "
            "%ld leaving jobs behind; "
            "%ld run again with longer ticks (%ld then matched); %.1f s\n",
-           c.name, passed + failed, how[c.mode], timed, ext, hand,
-           (long long)c.tick_ms, passed, failed, none, g_rejected[M_STUCK],
+           c.name, passed + failed, how[c.mode], timed, ext, hand, chan,
+           chops, undel, locks, (long long)c.tick_ms, passed, failed, none, g_rejected[M_STUCK],
            g_rejected[M_AMBIGUOUS], g_rejected[M_TOO_LONG],
            g_rejected[M_LEAKY], g_retried, g_retry_passed, secs);
     fflush(stdout); /* before the leak checker's report at exit */
