@@ -110,6 +110,14 @@ static bool seed_is_timed(uint64_t seed, const cfg *c) {
 static bool waits_on_hand_job(const mp_prog *p) {
     for (int i = 0; i < p->n; i++) {
         const mp_node *n = &p->nodes[i];
+        /* a lazy launch with an explicit parent (or none): its starter
+         * (START, join, await) may be cancelled first in the threads'
+         * order, and that cancellation does not reach it, so nothing
+         * starts it and its parent (or the epilogue) waits forever (seed
+         * 51929 hung on Default) */
+        if ((n->op == OP_LAUNCH || n->op == OP_ASYNC) && n->lazy &&
+            n->xparent != -1)
+            return true;
         if ((n->op == OP_AWAIT || n->op == OP_JOIN) && n->target >= 0 &&
             mp_is_hand(p->nodes[n->target].op))
             return true;
