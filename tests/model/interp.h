@@ -254,16 +254,6 @@ static void ki_on_complete(kin_job job, const kin_error *cause, void *arg) {
     (void)job;
     int s = (int)(intptr_t)arg;
     const mp_node *n = ki_node(s);
-    kin_job keeper = {0};
-    ki_lock();
-    if (KR->counted[s]) { /* the epilogue */
-        KR->counted[s] = false;
-        if (--KR->pending == 0)
-            keeper = KR->keeper;
-    }
-    ki_unlock();
-    if (keeper.id)
-        kin_job_complete(keeper); /* 0 if done before: harmless */
     ki_lock();
     if (KR->ncomplete[s]++) {
         ki_violation("I1: job #%d completed twice", s);
@@ -310,7 +300,18 @@ static void ki_on_complete(kin_job job, const kin_error *cause, void *arg) {
                 break;
         }
     }
+    /* the epilogue, last: once the keeper is complete (and pending 0)
+     * the run may end and check what this handler recorded (on Default,
+     * seed 57242 found it checking before) */
+    kin_job keeper = {0};
+    if (KR->counted[s]) {
+        KR->counted[s] = false;
+        if (--KR->pending == 0)
+            keeper = KR->keeper;
+    }
     ki_unlock();
+    if (keeper.id)
+        kin_job_complete(keeper); /* 0 if done before: harmless */
     if (s == 0)
         atomic_store(&KR->root_done, 1);
 }
