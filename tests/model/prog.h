@@ -82,6 +82,31 @@
  * "forever" delay, and a candidate that still cannot finish is rejected
  * (test_model.c build(), fuzz_program.c).
  *
+ * Channels and the mutex (issue 11), drawn only in "chan" programs
+ * (mp_gen.chan, 40% of the seeded ones, from a fourth random stream, so
+ * that the programs of the other seeds are exactly those from before; the
+ * fuzzer's when bit 3 of its first byte is set). The program has 1-4
+ * channels (mp_prog.chcap: rendezvous, a buffer of 1-3, conflated; the
+ * elements are SEND nodes) and one mutex:
+ *   SEND / TRY_SEND      kin_channel_send / try_send of the node itself
+ *   RECEIVE / TRY_RECEIVE  kin_channel_receive / try_receive: the value
+ *                 is the SEND node whose element came
+ *   CLOSE, CANCEL_CH     kin_channel_close(NULL) / kin_channel_cancel(NULL)
+ *   SELECT        kin_select over a receive from ch and one from ch2
+ *                 (biased): the clause, and the value
+ *   WITH_LOCK     kin_mutex_with_lock { 1-3 leaves: delay, yield, send,
+ *                 receive, try_send, try_receive } (no nesting, so never
+ *                 re-entered); HF_TRY (m_repair): kin_mutex_try_lock, the
+ *                 body skipped if it is locked
+ * Their results trigger the body's policy only when they are a
+ * cancellation code (mp_chan_no_policy in model.h). Elements that are
+ * dropped (a send to a closed channel, a cancelled send, a cancelled
+ * channel's buffer, conflation, prompt cancellation of a receive) go to
+ * the on_undelivered callback, an event. The root's body closes every
+ * channel when it returns, so receivers left waiting see the channel
+ * closed; a send or receive that nothing else ends is M_STUCK, and
+ * m_repair turns it into its try_ form (a lock wait into try_lock).
+ *
  * Programs are built from a random source: a seeded PRNG (the test) or the
  * fuzzer's bytes. Times are in ticks; untimed programs use only 0 and
  * "forever" (which never fires), so their order of events does not depend on

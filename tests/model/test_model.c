@@ -5,8 +5,10 @@
  * cleanup that suspends in kin_non_cancellable; in "extended" programs also
  * hand-made jobs and deferreds completed by hand, launches with an explicit
  * parent or none, cancel_children; in "hand" programs kin_suspend and
- * kin_resume / kin_resume_ex / kin_resume_error with on-cancel callbacks:
- * model/prog.h) run on kin's Main loop and
+ * kin_resume / kin_resume_ex / kin_resume_error with on-cancel callbacks;
+ * in "chan" programs channels (send, receive, their try_ forms, close,
+ * cancel, select over two receives, undelivered elements) and a mutex
+ * (with_lock): model/prog.h) run on kin's Main loop and
  * compared with an independent model of DESIGN.md's rules (model/model.h),
  * plus invariants checked on kin's run alone (model/interp.h).
  *
