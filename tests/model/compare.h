@@ -69,13 +69,27 @@ static void mc_event_str(const mp_prog *p, int kind, int node, int rc, int val,
         snprintf(buf, len, "on_drop of the value of #%d (%s in #%d)", node,
                  mp_op_names[n->op], n->parent);
         break;
+    case EV_UNDEL:
+        snprintf(buf, len, "undelivered element of #%d (%s in #%d)", node,
+                 mp_op_names[n->op], n->parent);
+        break;
     default: {
         char v[32] = "", what[48] = "";
-        if ((n->op == OP_AWAIT || n->op == OP_SUSPEND) && rc == 0)
+        if (n->op == OP_SELECT)
+            snprintf(what, sizeof what, "(ch%d, ch%d)", n->ch, n->ch2);
+        else if (n->op >= OP_SEND && n->op <= OP_SELECT)
+            snprintf(what, sizeof what, "(ch%d)", n->ch);
+        if ((n->op == OP_AWAIT || n->op == OP_SUSPEND ||
+             n->op == OP_RECEIVE || n->op == OP_TRY_RECEIVE) &&
+            rc == 0)
+            snprintf(v, sizeof v, " (value of #%d)", val);
+        else if (n->op == OP_SELECT && rc >= 0)
             snprintf(v, sizeof v, " (value of #%d)", val);
         if (n->op == OP_RESUME && val == 1)
             snprintf(v, sizeof v, " (was active)");
-        if (n->target >= 0)
+        if (what[0]) {
+            /* a channel operation: its channel(s) */
+        } else if (n->target >= 0)
             snprintf(what, sizeof what, "(#%d)", n->target);
         else if ((n->op == OP_DELAY || mp_is_timeout(n->op)) &&
                  n->ticks == MP_INF)
@@ -84,7 +98,8 @@ static void mc_event_str(const mp_prog *p, int kind, int node, int rc, int val,
             snprintf(what, sizeof what, "(%d)", n->ticks);
         snprintf(buf, len, "#%d %s%s in #%d -> %s %s%s", node,
                  mp_op_names[n->op], what, n->parent,
-                 n->op == OP_COMPLETE || n->op == OP_COMPLETE_EXC
+                 n->op == OP_COMPLETE || n->op == OP_COMPLETE_EXC ||
+                         n->op == OP_SELECT || n->op == OP_CLOSE
                      ? (rc == 1 ? "1" : mc_rc_name(rc))
                      : mc_rc_name(rc),
                  rc < 0 ? desc : "", v);

@@ -25,6 +25,19 @@
  *                otherwise, and before it returns; every value resumed with
  *                kin_resume_ex is delivered or goes to its on_drop, exactly
  *                once; one without on_drop is never dropped there.
+ *   I7 (kin.h, channels) every element a channel accepted (every send that
+ *                returned, a try_send that returned 0) is received exactly
+ *                once or given to on_undelivered exactly once; one it did
+ *                not accept, never;
+ *   I8 (kin.h, mutex) no two coroutines are ever inside with_lock bodies
+ *                at once, and the mutex is unlocked at the end.
+ *
+ * Channels and the mutex: the program's channels and its mutex are made
+ * before the run and destroyed after it (elements still buffered go to
+ * on_undelivered then, counted for I7 but not recorded as events); the
+ * root's body closes every channel when it returns (model.h does the
+ * same). On Default a watchdog cancels every channel after 50 ms, so that
+ * a send or receive that the threads' order left without a partner ends.
  *
  * Suspending by hand: the program's table (cont[], kslot[]) holds each
  * SUSPEND node's continuation once start stored it, or a RESUME that came
@@ -120,6 +133,15 @@ typedef struct k_run {
     int ndeliv[MP_MAX_NODES];     /* ... delivered */
     bool resumed[MP_MAX_NODES];   /* RESUME (or fast SUSPEND) ran */
     int wd_value;                 /* the watchdog's value (Default) */
+    /* channels and the mutex */
+    kin_channel chans[MP_MAX_CHANS];
+    kin_mutex mx;
+    int holders;                  /* coroutines in a with_lock body (I8) */
+    bool accepted[MP_MAX_NODES];  /* SEND/TRY_SEND: the channel took it */
+    int nrecv[MP_MAX_NODES];      /* ... received */
+    int nundel[MP_MAX_NODES];     /* ... given to on_undelivered */
+    bool after;                   /* the run is over: events not recorded */
+    int64_t start_ms;             /* Default: when the run began */
     atomic_int wd_stop;
     int nev;
     k_ev evs[8 * MP_MAX_NODES];
@@ -183,7 +205,7 @@ static void ki_ev(int kind, int owner, int node, int rc, int val,
                   const kin_error *err) {
     static const char *const names[] = {"start", "return of", "end of body",
                                         "on-cancel callback of",
-                                        "on_drop of"};
+                                        "on_drop of", "undelivered"};
     ki_lock();
     ki_check_alive(owner, names[kind], node);
     if (KR->nev >= (int)(sizeof KR->evs / sizeof KR->evs[0]))
@@ -232,16 +254,6 @@ static void ki_on_complete(kin_job job, const kin_error *cause, void *arg) {
     (void)job;
     int s = (int)(intptr_t)arg;
     const mp_node *n = ki_node(s);
-    kin_job keeper = {0};
-    ki_lock();
-    if (KR->counted[s]) { /* the epilogue */
-        KR->counted[s] = false;
-        if (--KR->pending == 0)
-            keeper = KR->keeper;
-    }
-    ki_unlock();
-    if (keeper.id)
-        kin_job_complete(keeper); /* 0 if done before: harmless */
     ki_lock();
     if (KR->ncomplete[s]++) {
         ki_violation("I1: job #%d completed twice", s);
@@ -288,12 +300,24 @@ static void ki_on_complete(kin_job job, const kin_error *cause, void *arg) {
                 break;
         }
     }
+    /* the epilogue, last: once the keeper is complete (and pending 0)
+     * the run may end and check what this handler recorded (on Default,
+     * seed 57242 found it checking before) */
+    kin_job keeper = {0};
+    if (KR->counted[s]) {
+        KR->counted[s] = false;
+        if (--KR->pending == 0)
+            keeper = KR->keeper;
+    }
     ki_unlock();
+    if (keeper.id)
+        kin_job_complete(keeper); /* 0 if done before: harmless */
     if (s == 0)
         atomic_store(&KR->root_done, 1);
 }
 
 static int ki_run_body(int owner);
+static void ki_close_all(void);
 
 static int ki_co(void *arg) {
     int s = (int)(intptr_t)arg;
@@ -368,7 +392,9 @@ static int ki_root(void *arg) {
         ki_violation("kin_invoke_on_completion failed on the root");
         ki_unlock();
     }
-    return ki_epilogue(ki_co((void *)0));
+    int rc = ki_co((void *)0);
+    ki_close_all(); /* the end of the root's body (model.h) */
+    return ki_epilogue(rc);
 }
 
 /* Multi-threaded mode: the program's root runs on Default. */
@@ -494,6 +520,122 @@ static void ki_start(kin_cont cont, void *arg) {
     }
 }
 
+/* ---- Channels and the mutex ------------------------------------------------ */
+
+/* on_undelivered: the element is the SEND node that sent it. */
+static void ki_undel(void *elem, void *arg) {
+    (void)arg;
+    int v = *(int *)elem;
+    if (v < 0 || v >= KR->p->n) {
+        ki_lock();
+        ki_violation("on_undelivered called with element %d", v);
+        ki_unlock();
+        return;
+    }
+    if (!KR->after)
+        ki_ev(EV_UNDEL, -1, v, 0, -1, NULL);
+    ki_lock();
+    KR->nundel[v]++;
+    ki_unlock();
+}
+
+static int ki_lock_body(void *arg) {
+    int s = (int)(intptr_t)arg;
+    ki_lock();
+    if (++KR->holders > 1)
+        ki_violation("I8: with_lock body #%d entered while another holds "
+                     "the mutex",
+                     s);
+    ki_unlock();
+    int rc = ki_run_body(s);
+    ki_lock();
+    KR->holders--;
+    ki_unlock();
+    ki_ev(EV_END, s, s, rc, -1, kin_last_error());
+    return rc;
+}
+
+static void ki_close_all(void) {
+    for (int i = 0; i < KR->p->nch; i++)
+        kin_channel_close(KR->chans[i], NULL);
+}
+
+/* A channel or mutex statement. */
+static int ki_chan_stmt(int s, int *val) {
+    const mp_node *n = ki_node(s);
+    kin_channel ch = KR->chans[n->ch];
+    int v = s, rc = 0;
+    switch (n->op) {
+    case OP_SEND:
+    case OP_TRY_SEND:
+        rc = n->op == OP_SEND ? kin_channel_send(ch, &v, sizeof v)
+                              : kin_channel_try_send(ch, &v, sizeof v);
+        ki_lock();
+        KR->accepted[s] = n->op == OP_SEND || rc == 0;
+        ki_unlock();
+        break;
+    case OP_RECEIVE:
+    case OP_TRY_RECEIVE:
+        v = -1;
+        rc = n->op == OP_RECEIVE ? kin_channel_receive(ch, &v, sizeof v)
+                                 : kin_channel_try_receive(ch, &v, sizeof v);
+        if (rc == 0) {
+            *val = v;
+            ki_lock();
+            if (v >= 0 && v < KR->p->n)
+                KR->nrecv[v]++;
+            else
+                ki_violation("#%d received element %d", s, v);
+            ki_unlock();
+        }
+        break;
+    case OP_SELECT: {
+        int v2[2] = {-1, -1};
+        kin_select_clause cl[2] = {
+            {.kind = KIN_SELECT_RECEIVE, .channel = ch, .elem = &v2[0],
+             .size = sizeof(int)},
+            {.kind = KIN_SELECT_RECEIVE, .channel = KR->chans[n->ch2],
+             .elem = &v2[1], .size = sizeof(int)}};
+        rc = kin_select(cl, 2);
+        if (rc == 0 || rc == 1) {
+            v = v2[rc];
+            *val = v;
+            ki_lock();
+            if (v >= 0 && v < KR->p->n)
+                KR->nrecv[v]++;
+            else
+                ki_violation("#%d selected element %d", s, v);
+            ki_unlock();
+        }
+        break;
+    }
+    case OP_CLOSE:
+        rc = kin_channel_close(ch, NULL);
+        break;
+    case OP_CANCEL_CH:
+        rc = kin_channel_cancel(ch, NULL);
+        break;
+    case OP_WITH_LOCK:
+        if (n->hflags & HF_TRY) {
+            int t = kin_mutex_try_lock(KR->mx, NULL);
+            if (t != 1)
+                break;
+            rc = ki_lock_body((void *)(intptr_t)s);
+            int u = kin_mutex_unlock(KR->mx, NULL);
+            if (u != 0)
+                rc = u;
+            break;
+        }
+        rc = kin_mutex_with_lock(KR->mx, NULL, ki_lock_body,
+                                 (void *)(intptr_t)s);
+        break;
+    default:
+        fprintf(stderr, "bad channel statement #%d\n", s);
+        abort();
+    }
+    return rc;
+}
+
 /* The coroutine node whose stack runs owner's body. */
 static int ki_coro_of(int owner) {
     return mp_coro_of(KR->p, owner);
@@ -573,10 +715,16 @@ static int ki_suspend_stmt(int s, int *val) {
 /* Default: resumes suspensions left waiting (see the top). */
 static void *ki_watchdog(void *arg) {
     (void)arg;
+    bool cancelled = false;
     while (!atomic_load(&KR->wd_stop)) {
         struct timespec ms = {0, 2000000};
         nanosleep(&ms, NULL);
         int64_t now = ki_now_ms();
+        if (KR->p->chan && !cancelled && now - KR->start_ms > 50) {
+            cancelled = true; /* every send and receive ends */
+            for (int i = 0; i < KR->p->nch; i++)
+                kin_channel_cancel(KR->chans[i], NULL);
+        }
         for (int s = 0; s < KR->p->n; s++) {
             if (KR->p->nodes[s].op != OP_SUSPEND)
                 continue;
@@ -799,6 +947,16 @@ static int ki_stmt(int owner, int s) {
     case OP_RESUME:
         rc = ki_resume_stmt(s, &val);
         break;
+    case OP_SEND:
+    case OP_RECEIVE:
+    case OP_TRY_SEND:
+    case OP_TRY_RECEIVE:
+    case OP_CLOSE:
+    case OP_CANCEL_CH:
+    case OP_SELECT:
+    case OP_WITH_LOCK:
+        rc = ki_chan_stmt(s, &val);
+        break;
     default:
         fprintf(stderr, "bad statement #%d\n", s);
         abort();
@@ -817,7 +975,8 @@ static int ki_run_body(int owner) {
             return kin_fail("ModelFailure", "F%d", s);
         int rc = ki_stmt(owner, s);
         if (rc >= 0 || ki_node(s)->op == OP_START ||
-            ki_node(s)->op == OP_RESUME)
+            ki_node(s)->op == OP_RESUME ||
+            mp_chan_no_policy(ki_node(s)->op, rc))
             continue;
         if (o->policy == POL_PROPAGATE)
             return rc;
@@ -980,6 +1139,18 @@ static void ki_check_after(void) {
                          "dropped %d times",
                          s, KR->ndeliv[s], KR->ndrop[s]);
     }
+    /* I7: an element accepted is received or undelivered, once */
+    for (int s = 0; s < p->n; s++) {
+        int op = ki_node(s)->op;
+        if (op != OP_SEND && op != OP_TRY_SEND)
+            continue;
+        int got = KR->nrecv[s] + KR->nundel[s];
+        if (got != (KR->accepted[s] ? 1 : 0))
+            ki_violation("I7: the element of #%d (%s) was received %d times "
+                         "and undelivered %d times",
+                         s, KR->accepted[s] ? "accepted" : "not accepted",
+                         KR->nrecv[s], KR->nundel[s]);
+    }
     /* A failure a body returned is its job's failure or suppressed in it. */
     for (int e = 0; e < KR->nev; e++) {
         const k_ev *ev = &KR->evs[e];
@@ -1019,8 +1190,19 @@ MP_FN void ki_run(k_run *r, const mp_prog *p, int mode, int64_t tick_ms,
     pthread_mutex_init(&r->mu, NULL);
     KR = r;
     kin_set_default_handler(ki_default_handler, NULL);
+    for (int i = 0; i < p->nch; i++) {
+        kin_channel_opts co = {
+            .capacity = p->chcap[i] == MP_CONFLATED ? KIN_CHANNEL_CONFLATED
+                                                    : p->chcap[i],
+            .on_undelivered = ki_undel};
+        if (kin_channel_new(&r->chans[i], sizeof(int), &co) != 0)
+            ki_violation("kin_channel_new failed");
+    }
+    if (p->chan && kin_mutex_new(&r->mx, NULL) != 0)
+        ki_violation("kin_mutex_new failed");
+    r->start_ms = ki_now_ms();
     pthread_t wd;
-    bool wd_on = r->mt && p->hand &&
+    bool wd_on = r->mt && (p->hand || p->chan) &&
                  pthread_create(&wd, NULL, ki_watchdog, NULL) == 0;
     if (mode == KI_VIRTUAL)
         r->rb_rc = kin_run_test(ki_root, NULL);
@@ -1059,6 +1241,18 @@ MP_FN void ki_run(k_run *r, const mp_prog *p, int mode, int64_t tick_ms,
             fprintf(stderr, "interp: jobs left running on Default\n");
             abort(); /* their completion handlers would find no run */
         }
+    }
+    r->after = true;
+    for (int i = 0; i < p->nch; i++) {
+        int drc = kin_channel_destroy(r->chans[i]);
+        if (drc != 0)
+            ki_violation("kin_channel_destroy of ch%d returned %d", i, drc);
+    }
+    if (p->chan) {
+        if (kin_mutex_is_locked(r->mx) != 0)
+            ki_violation("I8: the mutex is locked at the end");
+        if (kin_mutex_destroy(r->mx) != 0)
+            ki_violation("kin_mutex_destroy failed");
     }
     kin_clear_error();
     ki_check_after();

@@ -87,6 +87,15 @@
 
 #include "prog.h"
 
+/* Channel operations' results trigger a body's policy only when they are
+ * a cancellation code (the coroutine's, or a cancelled channel's cause):
+ * a closed channel (KIN_ECLOSED) is carried on from, as receiveCatching. */
+static inline bool mp_chan_no_policy(int op, int rc) {
+    return op >= OP_SEND && op <= OP_SELECT && rc != KIN_ECANCELED &&
+           rc != KIN_ETIMEDOUT;
+}
+
+
 enum { M_OK = 0, M_STUCK = 1, M_AMBIGUOUS = 2, M_TOO_LONG = 3, M_LEAKY = 4 };
 
 /* Cancellation wake order. When a cancellation reaches several suspended
@@ -148,7 +157,10 @@ typedef struct m_job {
 /* ---- Coroutines --------------------------------------------------------------------- */
 
 enum { MW_NONE, MW_DELAY, MW_YIELD, MW_JOIN, MW_AWAIT, MW_SCOPE, MW_EPI,
-       MW_SUSPEND };
+       MW_SUSPEND, MW_SEND, MW_RECV, MW_LOCK, MW_SELECT };
+
+/* A channel waiter's state (m_co.chst), as kin's kin__chan_waiter. */
+enum { CW_NONE, CW_WAITING, CW_DONE, CW_CLOSED, CW_CANCELLED };
 
 typedef struct m_frame {
     int owner;     /* node whose body runs */
@@ -172,7 +184,24 @@ typedef struct m_co {
     int timer; /* MW_DELAY */
     int stmt;  /* the statement that suspended */
     int epi_ret, epi_err; /* MW_EPI: what the root's body returned */
+    int chst;   /* MW_SEND / MW_RECV: CW_* */
+    int chval;  /* the element: its SEND node */
+    int chcause;/* CW_CLOSED, CW_CANCELLED: the channel's cause, or -1 */
+    bool mxg;   /* MW_LOCK: the lock was handed to it */
+    int chwhich;/* MW_SELECT: the clause (0, 1) that claimed it */
 } m_co;
+
+/* A channel of the program's table (kin's BufferedChannel). */
+typedef struct m_chan {
+    int cap;        /* 0 rendezvous, 1..3; conflated: 1, dropping */
+    bool conflated;
+    int closed;     /* 0, 1 closed, 2 cancelled */
+    int cause;      /* the close / cancel cause (m_err), or -1 */
+    int nbuf, nrq, nsq;
+    int16_t buf[8];            /* buffered elements (SEND nodes) */
+    int16_t rq[MP_MAX_COROS];  /* suspended receivers (coroutines), FIFO */
+    int16_t sq[MP_MAX_COROS];  /* suspended senders */
+} m_chan;
 
 typedef struct m_timer {
     int64_t deadline;
@@ -183,7 +212,7 @@ typedef struct m_timer {
 
 /* ---- Events --------------------------------------------------------------------------- */
 
-enum { EV_START, EV_RET, EV_END, EV_CB, EV_DROP };
+enum { EV_START, EV_RET, EV_END, EV_CB, EV_DROP, EV_UNDEL };
 
 /* A SUSPEND node's slot (see the top). */
 enum { SL_EMPTY, SL_PENDING, SL_WAITING, SL_RESUMED, SL_CANCELLED, SL_DONE };
@@ -221,6 +250,11 @@ typedef struct m_model {
     int slot_err[MP_MAX_NODES];    /* ... its failure (HF_ERR), else -1 */
     int ncbq;                      /* on-cancel callbacks to run, FIFO */
     int16_t cbq[MP_MAX_NODES];
+    /* channels and the mutex (zeroed by m_run) */
+    m_chan ch[MP_MAX_CHANS];
+    bool mx_held;
+    int nmq;
+    int16_t mq[MP_MAX_COROS]; /* lock waiters, FIFO */
 } m_model;
 
 /* ---- Helpers ---------------------------------------------------------------------------- */
@@ -760,6 +794,126 @@ static const mp_node *m_stmt_node(m_model *m, int s) {
     return N(m, s);
 }
 
+/* ---- Channels and the mutex (issue 11; kin's src/sync) ----------------------
+ * Waiter records stay in their queue until claimed or until their own
+ * coroutine runs again (a cancelled waiter is not skipped: an element handed
+ * to it meanwhile goes to the callback, prompt cancellation); a mutex
+ * release passes over waiters whose job is cancelling. */
+
+static void m_q_remove(int16_t *q, int *n, int co) {
+    for (int i = 0; i < *n; i++)
+        if (q[i] == co) {
+            memmove(&q[i], &q[i + 1], (size_t)(*n - i - 1) * sizeof q[0]);
+            (*n)--;
+            return;
+        }
+}
+
+/* The first waiter of a queue, unlinked; on a channel, a select that
+ * another clause has claimed is dropped on the way (kin's claim). */
+static int m_claim_q(m_model *m, int16_t *q, int *n, bool chan) {
+    while (*n > 0) {
+        int co = q[0];
+        memmove(&q[0], &q[1], (size_t)(*n - 1) * sizeof q[0]);
+        (*n)--;
+        if (!chan || m->cos[co].chst == CW_WAITING)
+            return co;
+    }
+    return -1;
+}
+
+static int m_claim(m_model *m, int16_t *q, int *n) {
+    return m_claim_q(m, q, n, true);
+}
+
+/* A receive that need not wait: from the buffer (the first suspended
+ * sender's element takes the freed place) or from a suspended sender. */
+static bool m_recv_now(m_model *m, m_chan *h, int *val) {
+    if (h->nbuf) {
+        *val = h->buf[0];
+        memmove(&h->buf[0], &h->buf[1], (size_t)--h->nbuf * sizeof h->buf[0]);
+        int w = m_claim(m, h->sq, &h->nsq);
+        if (w >= 0) {
+            h->buf[h->nbuf++] = (int16_t)m->cos[w].chval;
+            m->cos[w].chst = CW_DONE;
+            m_wake(m, w);
+        }
+        return true;
+    }
+    int w = m_claim(m, h->sq, &h->nsq);
+    if (w < 0)
+        return false;
+    *val = m->cos[w].chval;
+    m->cos[w].chst = CW_DONE;
+    m_wake(m, w);
+    return true;
+}
+
+/* A closed channel's result: its cause's code (the cause current), else
+ * KIN_CLOSED (catching: try_receive), else KIN_ECLOSED (a new error). */
+static int m_closed_rc(m_model *m, int cause, bool catching, int *err) {
+    if (cause >= 0) {
+        *err = cause;
+        return m->errs[cause].code;
+    }
+    if (catching)
+        return KIN_CLOSED;
+    *err = m_err_new(m, ME_MISUSE, KIN_ECLOSED, -1);
+    return KIN_ECLOSED;
+}
+
+/* kin_channel_close(ch, cause): receivers of the empty channel resume. */
+static bool m_close(m_model *m, m_chan *h, int cause) {
+    if (h->closed)
+        return false;
+    h->closed = 1;
+    h->cause = cause;
+    int w;
+    while ((w = m_claim(m, h->rq, &h->nrq)) >= 0) {
+        m->cos[w].chwhich = m->cos[w].wait == MW_SELECT &&
+                            &m->ch[N(m, m->cos[w].stmt)->ch2] == h;
+        m->cos[w].chst = CW_CLOSED;
+        m->cos[w].chcause = cause;
+        m_wake(m, w);
+    }
+    return true;
+}
+
+/* kin_channel_cancel(ch, NULL): close (the first cause stays), senders
+ * resume, the buffer goes to the callback, in the canceller. */
+static void m_chan_cancel(m_model *m, m_chan *h) {
+    if (!h->closed)
+        m_close(m, h, m_err_new(m, ME_CANCEL, KIN_ECANCELED, -1));
+    h->closed = 2;
+    int w;
+    while ((w = m_claim(m, h->sq, &h->nsq)) >= 0) {
+        m->cos[w].chst = CW_CANCELLED;
+        m->cos[w].chcause = h->cause;
+        m_wake(m, w);
+    }
+    for (int i = 0; i < h->nbuf; i++)
+        m_emit(m, EV_UNDEL, h->buf[i], 0, -1, -1);
+    h->nbuf = 0;
+}
+
+static void m_close_all(m_model *m) {
+    for (int i = 0; i < m->p->nch; i++)
+        m_close(m, &m->ch[i], -1);
+}
+
+/* Unlock: the first waiter whose job is not cancelling gets the lock. */
+static void m_unlock(m_model *m) {
+    while (m->nmq > 0) {
+        int w = m_claim_q(m, m->mq, &m->nmq, false);
+        if (m_cancelling(m, m->cos[w].cur))
+            continue;
+        m->cos[w].mxg = true;
+        m_wake(m, w);
+        return;
+    }
+    m->mx_held = false;
+}
+
 /* The result of a completed scope job for its caller (rules 9, 14, 15). */
 static int m_scope_result(m_model *m, int s, int *err) {
     m_job *j = J(m, s);
@@ -1025,6 +1179,119 @@ static int m_stmt(m_model *m, int ci, int s, int *rc, int *err, int *val) {
         }
         return ST_DONE;
     }
+    case OP_SEND:
+    case OP_TRY_SEND: {
+        m_chan *h = &m->ch[n->ch];
+        bool tr = n->op == OP_TRY_SEND;
+        if (h->closed) { /* a send's element goes to the callback */
+            if (!tr)
+                m_emit(m, EV_UNDEL, s, 0, -1, -1);
+            *rc = m_closed_rc(m, h->cause, false, err);
+            return ST_DONE;
+        }
+        int w = m_claim(m, h->rq, &h->nrq);
+        if (w >= 0) { /* to a suspended receiver, queued (rule 11) */
+            m->cos[w].chwhich = m->cos[w].wait == MW_SELECT &&
+                                N(m, m->cos[w].stmt)->ch2 == n->ch;
+            m->cos[w].chst = CW_DONE;
+            m->cos[w].chval = s;
+            m_wake(m, w);
+            return ST_DONE;
+        }
+        if (h->nbuf < h->cap) {
+            h->buf[h->nbuf++] = (int16_t)s;
+            return ST_DONE;
+        }
+        if (h->conflated) { /* the oldest goes to the callback */
+            int d = h->buf[0];
+            h->buf[0] = (int16_t)s;
+            m_emit(m, EV_UNDEL, d, 0, -1, -1);
+            return ST_DONE;
+        }
+        if (tr) {
+            *rc = KIN_FULL;
+            return ST_DONE;
+        }
+        if (m_cancelling(m, c->cur)) { /* cancelled: would suspend */
+            m_emit(m, EV_UNDEL, s, 0, -1, -1);
+            *rc = m_cancel_rc(m, c, err);
+            return ST_DONE;
+        }
+        h->sq[h->nsq++] = (int16_t)ci;
+        c->chst = CW_WAITING;
+        c->chval = s;
+        m_suspend(m, c, s, MW_SEND, -1, true);
+        return ST_SUSPENDED;
+    }
+    case OP_RECEIVE:
+    case OP_TRY_RECEIVE: {
+        m_chan *h = &m->ch[n->ch];
+        bool tr = n->op == OP_TRY_RECEIVE;
+        if (m_recv_now(m, h, val))
+            return ST_DONE;
+        if (h->closed) {
+            *rc = m_closed_rc(m, h->cause, tr, err);
+            return ST_DONE;
+        }
+        if (tr) {
+            *rc = KIN_EMPTY;
+            return ST_DONE;
+        }
+        if (m_cancelling(m, c->cur)) {
+            *rc = m_cancel_rc(m, c, err);
+            return ST_DONE;
+        }
+        h->rq[h->nrq++] = (int16_t)ci;
+        c->chst = CW_WAITING;
+        m_suspend(m, c, s, MW_RECV, -1, true);
+        return ST_SUSPENDED;
+    }
+    case OP_SELECT: {
+        /* biased: the first clause that can complete now wins; a closed
+         * channel completes it with its error */
+        m_chan *hs[2] = {&m->ch[n->ch], &m->ch[n->ch2]};
+        for (int k = 0; k < 2; k++) {
+            if (m_recv_now(m, hs[k], val)) {
+                *rc = k;
+                return ST_DONE;
+            }
+            if (hs[k]->closed) {
+                *rc = m_closed_rc(m, hs[k]->cause, false, err);
+                return ST_DONE;
+            }
+        }
+        if (m_cancelling(m, c->cur)) {
+            *rc = m_cancel_rc(m, c, err);
+            return ST_DONE;
+        }
+        for (int k = 0; k < 2; k++)
+            hs[k]->rq[hs[k]->nrq++] = (int16_t)ci;
+        c->chst = CW_WAITING;
+        m_suspend(m, c, s, MW_SELECT, -1, true);
+        return ST_SUSPENDED;
+    }
+    case OP_CLOSE:
+        *rc = m_close(m, &m->ch[n->ch], -1) ? 1 : 0;
+        return ST_DONE;
+    case OP_CANCEL_CH:
+        m_chan_cancel(m, &m->ch[n->ch]);
+        return ST_DONE;
+    case OP_WITH_LOCK:
+        if (!m->mx_held) { /* free: taken without a cancellation check */
+            m->mx_held = true;
+            m_push_frame(c, s, c->cur);
+            return ST_PUSHED;
+        }
+        if (n->hflags & HF_TRY)
+            return ST_DONE; /* try_lock said 0: the body is skipped */
+        if (m_cancelling(m, c->cur)) {
+            *rc = m_cancel_rc(m, c, err);
+            return ST_DONE;
+        }
+        m->mq[m->nmq++] = (int16_t)ci;
+        c->mxg = false;
+        m_suspend(m, c, s, MW_LOCK, -1, true);
+        return ST_SUSPENDED;
     default:
         fprintf(stderr, "model: bad op %d\n", n->op);
         abort();
@@ -1057,6 +1324,8 @@ static void m_result(m_model *m, int ci, int s, int rc, int err, int val) {
         return;
     }
     if (rc >= 0 || n->op == OP_START || n->op == OP_RESUME)
+        return;
+    if (mp_chan_no_policy(n->op, rc))
         return;
     const mp_node *o = N(m, f->owner);
     switch (o->policy) {
@@ -1094,6 +1363,8 @@ static void m_exec(m_model *m, int ci) {
             m_emit(m, EV_END, f->owner, f->ret, -1, c->err);
             if (c->sp == 1) { /* the coroutine's body returned */
                 c->sp = 0;
+                if (ci == 0)
+                    m_close_all(m); /* the interpreter closes them here */
                 if (ci == 0 && m->pending > 0) {
                     /* the epilogue: wait for the counted jobs first */
                     c->epi_ret = f->ret;
@@ -1106,6 +1377,13 @@ static void m_exec(m_model *m, int ci) {
                 return;
             }
             int s = f->owner;
+            if (N(m, s)->op == OP_WITH_LOCK) { /* finally { unlock() } */
+                int ret = f->ret;
+                c->sp--;
+                m_unlock(m);
+                m_result(m, ci, s, ret, c->err, -1);
+                continue;
+            }
             c->cur = f->prev_cur;
             m_body_done(m, s, f->ret, c->err);
             if (!m_final(J(m, s)->state)) {
@@ -1211,6 +1489,82 @@ static void m_turn(m_model *m, int ci) {
         }
         m->slot[s] = SL_DONE;
         break;
+    case MW_SEND: {
+        m_chan *h = &m->ch[N(m, s)->ch];
+        if (c->chst == CW_WAITING) { /* cancelled: taken back */
+            m_q_remove(h->sq, &h->nsq, ci);
+            m_emit(m, EV_UNDEL, c->chval, 0, -1, -1);
+            rc = m_cancel_rc(m, c, &err);
+        } else if (c->chst == CW_DONE) { /* delivered */
+            if (m_cancelling(m, c->cur))
+                rc = m_cancel_rc(m, c, &err);
+        } else { /* CW_CANCELLED: the channel was cancelled */
+            m_emit(m, EV_UNDEL, c->chval, 0, -1, -1);
+            if (m_cancelling(m, c->cur))
+                rc = m_cancel_rc(m, c, &err);
+            else
+                rc = m_closed_rc(m, c->chcause, false, &err);
+        }
+        c->chst = CW_NONE;
+        break;
+    }
+    case MW_RECV: {
+        m_chan *h = &m->ch[N(m, s)->ch];
+        if (c->chst == CW_WAITING) {
+            m_q_remove(h->rq, &h->nrq, ci);
+            rc = m_cancel_rc(m, c, &err);
+        } else if (c->chst == CW_DONE) {
+            if (m_cancelling(m, c->cur)) { /* prompt cancellation */
+                m_emit(m, EV_UNDEL, c->chval, 0, -1, -1);
+                rc = m_cancel_rc(m, c, &err);
+            } else {
+                val = c->chval;
+            }
+        } else { /* CW_CLOSED */
+            if (m_cancelling(m, c->cur))
+                rc = m_cancel_rc(m, c, &err);
+            else
+                rc = m_closed_rc(m, c->chcause, false, &err);
+        }
+        c->chst = CW_NONE;
+        break;
+    }
+    case MW_SELECT: {
+        const mp_node *sn = N(m, s);
+        m_q_remove(m->ch[sn->ch].rq, &m->ch[sn->ch].nrq, ci);
+        m_q_remove(m->ch[sn->ch2].rq, &m->ch[sn->ch2].nrq, ci);
+        if (c->chst == CW_WAITING) { /* cancelled: nothing taken */
+            rc = m_cancel_rc(m, c, &err);
+        } else if (c->chst == CW_DONE) {
+            if (m_cancelling(m, c->cur)) { /* prompt cancellation */
+                m_emit(m, EV_UNDEL, c->chval, 0, -1, -1);
+                rc = m_cancel_rc(m, c, &err);
+            } else {
+                rc = c->chwhich;
+                val = c->chval;
+            }
+        } else if (m_cancelling(m, c->cur)) {
+            rc = m_cancel_rc(m, c, &err);
+        } else {
+            rc = m_closed_rc(m, c->chcause, false, &err);
+        }
+        c->chst = CW_NONE;
+        break;
+    }
+    case MW_LOCK:
+        if (c->mxg && !m_cancelling(m, c->cur)) {
+            c->mxg = false;
+            m_push_frame(c, s, c->cur);
+            m_exec(m, ci);
+            return;
+        }
+        if (c->mxg)
+            m_unlock(m); /* prompt cancellation: passed on */
+        else
+            m_q_remove(m->mq, &m->nmq, ci);
+        c->mxg = false;
+        rc = m_cancel_rc(m, c, &err);
+        break;
     case MW_EPI:
         c->done = true;
         c->err = c->epi_err;
@@ -1251,6 +1605,14 @@ MP_FN int m_run(m_model *m, const mp_prog *p, bool virtual_time,
     m->pending = 0;
     m->ncbq = 0;
     memset(m->slot, 0, sizeof m->slot);
+    memset(m->ch, 0, sizeof m->ch);
+    for (int i = 0; i < p->nch; i++) {
+        m->ch[i].conflated = p->chcap[i] == MP_CONFLATED;
+        m->ch[i].cap = m->ch[i].conflated ? 1 : p->chcap[i];
+        m->ch[i].cause = -1;
+    }
+    m->mx_held = false;
+    m->nmq = 0;
     m->p = p;
     m->max_ticks = max_ticks;
     for (int i = 0; i < p->n; i++) {
@@ -1333,6 +1695,21 @@ MP_FN int m_repair(const m_model *m, mp_prog *p, unsigned salt) {
         if (co->exists && co->started && !co->done &&
             co->wait == MW_SUSPEND && m->slot[co->stmt] == SL_WAITING) {
             p->nodes[co->stmt].hflags |= HF_FAST;
+            changed++;
+            continue;
+        }
+        if (co->exists && co->started && !co->done &&
+            (co->wait == MW_SEND || co->wait == MW_RECV ||
+             co->wait == MW_SELECT) &&
+            co->chst == CW_WAITING) { /* never suspends again */
+            p->nodes[co->stmt].op =
+                co->wait == MW_SEND ? OP_TRY_SEND : OP_TRY_RECEIVE;
+            changed++;
+            continue;
+        }
+        if (co->exists && co->started && !co->done && co->wait == MW_LOCK &&
+            !co->mxg) {
+            p->nodes[co->stmt].hflags |= HF_TRY;
             changed++;
             continue;
         }

@@ -82,6 +82,31 @@
  * "forever" delay, and a candidate that still cannot finish is rejected
  * (test_model.c build(), fuzz_program.c).
  *
+ * Channels and the mutex (issue 11), drawn only in "chan" programs
+ * (mp_gen.chan, 40% of the seeded ones, from a fourth random stream, so
+ * that the programs of the other seeds are exactly those from before; the
+ * fuzzer's when bit 3 of its first byte is set). The program has 1-4
+ * channels (mp_prog.chcap: rendezvous, a buffer of 1-3, conflated; the
+ * elements are SEND nodes) and one mutex:
+ *   SEND / TRY_SEND      kin_channel_send / try_send of the node itself
+ *   RECEIVE / TRY_RECEIVE  kin_channel_receive / try_receive: the value
+ *                 is the SEND node whose element came
+ *   CLOSE, CANCEL_CH     kin_channel_close(NULL) / kin_channel_cancel(NULL)
+ *   SELECT        kin_select over a receive from ch and one from ch2
+ *                 (biased): the clause, and the value
+ *   WITH_LOCK     kin_mutex_with_lock { 1-3 leaves: delay, yield, send,
+ *                 receive, try_send, try_receive } (no nesting, so never
+ *                 re-entered); HF_TRY (m_repair): kin_mutex_try_lock, the
+ *                 body skipped if it is locked
+ * Their results trigger the body's policy only when they are a
+ * cancellation code (mp_chan_no_policy in model.h). Elements that are
+ * dropped (a send to a closed channel, a cancelled send, a cancelled
+ * channel's buffer, conflation, prompt cancellation of a receive) go to
+ * the on_undelivered callback, an event. The root's body closes every
+ * channel when it returns, so receivers left waiting see the channel
+ * closed; a send or receive that nothing else ends is M_STUCK, and
+ * m_repair turns it into its try_ form (a lock wait into try_lock).
+ *
  * Programs are built from a random source: a seeded PRNG (the test) or the
  * fuzzer's bytes. Times are in ticks; untimed programs use only 0 and
  * "forever" (which never fires), so their order of events does not depend on
@@ -136,6 +161,15 @@ typedef enum mp_op {
     /* suspending by hand (issue 9) */
     OP_SUSPEND, /* kin_suspend until resumed (or cancelled) */
     OP_RESUME,  /* resume the slot of an OP_SUSPEND */
+    /* channels and the mutex (issue 11) */
+    OP_SEND,        /* kin_channel_send(ch, node) */
+    OP_RECEIVE,     /* kin_channel_receive(ch): the value is a SEND node */
+    OP_TRY_SEND,    /* kin_channel_try_send */
+    OP_TRY_RECEIVE, /* kin_channel_try_receive */
+    OP_CLOSE,       /* kin_channel_close(ch, NULL) */
+    OP_CANCEL_CH,   /* kin_channel_cancel(ch, NULL) */
+    OP_SELECT,      /* kin_select: receive from ch or ch2 (biased) */
+    OP_WITH_LOCK,   /* kin_mutex_with_lock { its body } */
     OP_COUNT_
 } mp_op;
 
@@ -147,7 +181,10 @@ enum {
     HF_FAST = 2, /* SUSPEND: start resumes it at once */
     HF_ERR = 4,  /* RESUME: kin_resume_error */
     HF_EX = 8,   /* RESUME: kin_resume_ex with an on_drop */
+    HF_TRY = 16, /* WITH_LOCK: kin_mutex_try_lock (m_repair) */
 };
+
+enum { MP_MAX_CHANS = 4, MP_CONFLATED = -1 };
 
 typedef struct mp_node {
     uint8_t op;
@@ -168,6 +205,7 @@ typedef struct mp_node {
                         SUSPEND node (its slot) */
     int16_t cleanup; /* POL_CLEANUP: its NONCANCEL node, else -1 */
     int16_t parent;  /* the body owner this node belongs to; -1 for root */
+    int8_t ch, ch2;  /* channel ops: the channel; SELECT: the second one */
     int16_t kids[MP_MAX_STMTS];
 } mp_node;
 
@@ -178,6 +216,9 @@ typedef struct mp_prog {
     int ncoro;
     int ext;   /* may use the extended operations */
     int hand;  /* may use SUSPEND / RESUME */
+    int chan;  /* may use channels and the mutex */
+    int nch;   /* channels */
+    int8_t chcap[MP_MAX_CHANS]; /* 0 rendezvous, 1..3, MP_CONFLATED */
     mp_node nodes[MP_MAX_NODES];
 } mp_prog;
 
@@ -207,7 +248,8 @@ static const char *const mp_op_names[OP_COUNT_] = {
     "with_timeout", "with_timeout_or_null", "non_cancellable", "delay", "yield",
     "ensure_active", "await", "join", "cancel", "cancel_self", "start", "fail",
     "job_new", "deferred_new", "complete", "complete_exceptionally",
-    "cancel_children", "suspend", "resume"};
+    "cancel_children", "suspend", "resume", "send", "receive", "try_send",
+    "try_receive", "close", "cancel_channel", "select", "with_lock"};
 
 /* ---- Random source ---------------------------------------------------------
  * Either a PRNG (splitmix64, deterministic per seed) or a byte string (the
@@ -217,11 +259,13 @@ typedef struct mp_rng {
     uint64_t s;
     uint64_t s2; /* the second stream: the extended operations' choices */
     uint64_t s3; /* the third: suspending by hand */
+    uint64_t s4; /* the fourth: channels and the mutex */
     const uint8_t *data;
     size_t len, pos;
     bool bytes;
     bool ext_ok; /* the extended operations may be used */
     bool hand_ok; /* SUSPEND / RESUME may be used */
+    bool chan_ok; /* channels and the mutex may be used */
 } mp_rng;
 
 MP_FN void mp_rng_seed(mp_rng *r, uint64_t seed) {
@@ -229,8 +273,10 @@ MP_FN void mp_rng_seed(mp_rng *r, uint64_t seed) {
     r->s = seed;
     r->s2 = seed ^ 0x5851f42d4c957f2dull;
     r->s3 = seed ^ 0x2545f4914f6cdd1dull;
+    r->s4 = seed ^ 0x9fb21c651e98df25ull;
     r->ext_ok = true;
     r->hand_ok = true;
+    r->chan_ok = true;
 }
 
 MP_FN void mp_rng_bytes(mp_rng *r, const uint8_t *data, size_t len) {
@@ -306,6 +352,24 @@ static inline bool mp_hchance(mp_rng *r, unsigned pct) {
     return mp_hrand(r, 100) < pct;
 }
 
+/* Channels and the mutex draw from a fourth stream (the fuzzer: its one). */
+static inline unsigned mp_crand(mp_rng *r, unsigned n) {
+    if (r->bytes)
+        return mp_rand(r, n);
+    if (n <= 1)
+        return 0;
+    uint64_t z = (r->s4 += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return (unsigned)((z ^ (z >> 31)) % n);
+}
+
+static inline bool mp_cchance(mp_rng *r, unsigned pct) {
+    if (r->bytes && r->pos >= r->len)
+        return false;
+    return mp_crand(r, 100) < pct;
+}
+
 /* ---- Generator ------------------------------------------------------------- */
 
 typedef struct mp_gen {
@@ -322,6 +386,7 @@ typedef struct mp_gen {
     bool hand;                      /* SUSPEND / RESUME in this program */
     int nslots;
     int16_t slots[64];              /* SUSPEND nodes made so far */
+    bool chan;                      /* channels and the mutex */
 } mp_gen;
 
 /* Extended programs: per statement, the chance (%) of an extended
@@ -330,6 +395,8 @@ typedef struct mp_gen {
 enum { MP_EXT_STMT_PCT = 22, MP_EXT_PROG_PCT = 50 };
 /* The same for suspending by hand (the third stream). */
 enum { MP_HAND_STMT_PCT = 16, MP_HAND_PROG_PCT = 40 };
+/* ... and for channels and the mutex (the fourth stream). */
+enum { MP_CHAN_STMT_PCT = 20, MP_CHAN_PROG_PCT = 40 };
 
 /* Handles visible to a body: launched earlier by it or by an enclosing body
  * before the point where this body started (L2: the launching job outlives
@@ -871,6 +938,126 @@ static bool mp_gen_hand(mp_gen *g, int owner, int depth, mp_vis *vis,
     return false;
 }
 
+/* ---- Channels and the mutex (issue 11) -------------------------------------
+ * Drawn from the fourth stream (mp_crand) in chan programs only. */
+
+static int mp_new_chop(mp_gen *g, int op, int owner) {
+    int id = mp_new_node(g, op, owner);
+    if (id < 0)
+        return -1;
+    mp_node *n = &g->p->nodes[id];
+    n->ch = (int8_t)mp_crand(g->r, (unsigned)g->p->nch);
+    if (op == OP_SELECT) {
+        n->ch2 = (int8_t)((n->ch + 1 + (int)mp_crand(g->r,
+                                                     (unsigned)g->p->nch - 1)) %
+                          g->p->nch);
+    }
+    return id;
+}
+
+/* Inserts node id in owner's body at a random place at or after index
+ * from, before a trailing FAIL (the fourth stream's mp_insert_kid). */
+static int mp_cinsert_kid(mp_gen *g, int owner, int id) {
+    mp_node *o = &g->p->nodes[owner];
+    if (o->nkids >= MP_MAX_STMTS)
+        return -1;
+    int end = o->nkids;
+    if (end > 0 && g->p->nodes[o->kids[end - 1]].op == OP_FAIL)
+        end--;
+    int at = (int)mp_crand(g->r, (unsigned)(end + 1));
+    memmove(&o->kids[at + 1], &o->kids[at],
+            (size_t)(o->nkids - at) * sizeof o->kids[0]);
+    o->kids[at] = (int16_t)id;
+    o->nkids++;
+    return at;
+}
+
+enum { C_SEND, C_RECV, C_TRY_SEND, C_TRY_RECV, C_CLOSE, C_CANCEL, C_SELECT,
+       C_LOCK, C_PAIR, C_N };
+
+/* Generates one channel or mutex construct in owner's body; false if none
+ * fits here. */
+static bool mp_gen_chan(mp_gen *g, int owner, int depth, mp_vis *vis,
+                        const mp_ext_body *xb, bool can_nest) {
+    mp_prog *p = g->p;
+    mp_rng *r = g->r;
+    mp_node *o = &p->nodes[owner];
+    int room = MP_MAX_STMTS - 2 - o->nkids - xb->npend; /* 2: lazy STARTs */
+    bool coro_ok = can_nest && p->ncoro + 1 < g->max_coro;
+    int w[C_N] = {
+        [C_SEND] = room >= 1 ? 5 : 0,
+        [C_RECV] = room >= 1 ? 5 : 0,
+        [C_TRY_SEND] = room >= 1 ? 2 : 0,
+        [C_TRY_RECV] = room >= 1 ? 2 : 0,
+        [C_CLOSE] = room >= 1 ? 1 : 0,
+        [C_CANCEL] = room >= 1 ? 1 : 0,
+        [C_SELECT] = room >= 1 && p->nch >= 2 ? 3 : 0,
+        [C_LOCK] = room >= 1 && o->op != OP_WITH_LOCK ? 4 : 0,
+        [C_PAIR] = room >= 2 && coro_ok ? 6 : 0,
+    };
+    int total = 0;
+    for (int k = 0; k < C_N; k++)
+        total += w[k];
+    if (total == 0)
+        return false;
+    int pick = (int)mp_crand(r, (unsigned)total), k = 0;
+    while (pick >= w[k])
+        pick -= w[k++];
+    static const int ops[C_N] = {OP_SEND,     OP_RECEIVE, OP_TRY_SEND,
+                                 OP_TRY_RECEIVE, OP_CLOSE, OP_CANCEL_CH,
+                                 OP_SELECT,   OP_WITH_LOCK, OP_SEND};
+    if (k == C_PAIR) {
+        /* launch L { ...; receive(ch) ...}; send(ch) (or the other way) */
+        bool recv_in_child = mp_cchance(r, 60);
+        int id = mp_new_node(g, mp_cchance(r, 25) ? OP_ASYNC : OP_LAUNCH,
+                             owner);
+        if (id < 0)
+            return false;
+        mp_add_kid(p, owner, id);
+        p->ncoro++;
+        p->nodes[id].lazy = mp_cchance(r, 8);
+        p->nodes[id].handler = mp_cchance(r, 25);
+        mp_gen_body(g, id, depth + 1, vis, false);
+        mp_vis_add(vis, id);
+        int a = mp_new_chop(g, recv_in_child ? OP_RECEIVE : OP_SEND, id);
+        if (a < 0 || mp_cinsert_kid(g, id, a) < 0)
+            return true;
+        if (p->nodes[owner].nkids + 2 + xb->npend >= MP_MAX_STMTS)
+            return true;
+        int b = mp_new_node(g, recv_in_child ? OP_SEND : OP_RECEIVE, owner);
+        if (b < 0)
+            return true;
+        p->nodes[b].ch = p->nodes[a].ch;
+        mp_add_kid(p, owner, b);
+        return true;
+    }
+    int id = mp_new_chop(g, ops[k], owner);
+    if (id < 0)
+        return false;
+    mp_add_kid(p, owner, id);
+    if (k == C_LOCK) {
+        /* with_lock { 1-3 leaves }: no nesting, so it is never re-entered */
+        static const int leaves[] = {OP_DELAY, OP_YIELD, OP_SEND, OP_RECEIVE,
+                                     OP_TRY_SEND, OP_TRY_RECEIVE};
+        int nl = 1 + (int)mp_crand(r, 3);
+        for (int i = 0; i < nl; i++) {
+            int op = leaves[mp_crand(r, 6)];
+            int l = op == OP_DELAY || op == OP_YIELD ? mp_new_node(g, op, id)
+                                                     : mp_new_chop(g, op, id);
+            if (l < 0)
+                break;
+            if (op == OP_DELAY)
+                p->nodes[l].ticks =
+                    (int16_t)(g->timed && mp_cchance(r, 60)
+                                  ? 1 + (int)mp_crand(r, 4)
+                                  : 0);
+            mp_add_kid(p, id, l);
+        }
+        p->nodes[id].policy = POL_PROPAGATE;
+    }
+    return true;
+}
+
 enum { W_LAUNCH, W_ASYNC, W_SCOPE, W_SUP, W_TMO, W_TMON, W_NC, W_DELAY,
        W_YIELD, W_ENSURE, W_AWAIT, W_JOIN, W_CANCEL, W_CSELF, W_START, W_FAIL,
        W_N };
@@ -912,8 +1099,12 @@ static void mp_gen_body(mp_gen *g, int owner, int depth, const mp_vis *inherited
         /* what suspending by hand adds can fill a body: keep the room for
          * terminators and lazy STARTs (only there, so that the programs
          * of the others stay as they were) */
-        if (g->hand && p->nodes[owner].nkids + xb.npend + 2 >= MP_MAX_STMTS)
+        if ((g->hand || g->chan) &&
+            p->nodes[owner].nkids + xb.npend + 2 >= MP_MAX_STMTS)
             break;
+        if (g->chan && !cleanup && mp_cchance(r, MP_CHAN_STMT_PCT) &&
+            mp_gen_chan(g, owner, depth, &vis, &xb, can_nest))
+            continue;
         if (g->hand && !cleanup && mp_hchance(r, MP_HAND_STMT_PCT) &&
             mp_gen_hand(g, owner, depth, &vis, &xb, can_nest))
             continue;
@@ -1050,7 +1241,7 @@ static void mp_gen_body(mp_gen *g, int owner, int depth, const mp_vis *inherited
     /* Every lazy child of this body gets started by it (unless something in
      * the body already waits for it or cancels it): a lazy child that nobody
      * starts would keep its parent from completing, as in Kotlin. */
-    int cap = g->ext || g->hand ? MP_MAX_STMTS : MP_OLD_STMTS;
+    int cap = g->ext || g->hand || g->chan ? MP_MAX_STMTS : MP_OLD_STMTS;
     for (int i = 0; i < o->nkids; i++) {
         int c = o->kids[i];
         if (!p->nodes[c].lazy)
@@ -1121,6 +1312,16 @@ MP_FN void mp_generate(mp_prog *p, mp_rng *r, bool timed) {
     /* from the third stream: the first two draw as they did before */
     g.hand = r->hand_ok && (r->bytes || mp_hchance(r, MP_HAND_PROG_PCT));
     p->hand = g.hand;
+    /* from the fourth stream: the first three draw as they did before */
+    g.chan = r->chan_ok && (r->bytes || mp_cchance(r, MP_CHAN_PROG_PCT));
+    p->chan = g.chan;
+    if (g.chan) {
+        p->nch = 1 + (int)mp_crand(r, MP_MAX_CHANS);
+        for (int i = 0; i < p->nch; i++) {
+            unsigned c = mp_crand(r, 5); /* rendezvous, 1-3, conflated */
+            p->chcap[i] = (int8_t)(c == 4 ? MP_CONFLATED : (int)c);
+        }
+    }
     p->timed = timed;
     int root = mp_new_node(&g, OP_ROOT, -1);
     p->ncoro = 1;
@@ -1163,6 +1364,12 @@ static void mp_dump_node(FILE *f, const mp_prog *p, int id, int indent) {
         fprintf(f, " error");
     if (n->hflags & HF_EX)
         fprintf(f, " +on_drop");
+    if (n->op >= OP_SEND && n->op <= OP_SELECT)
+        fprintf(f, " ch%d", n->ch);
+    if (n->op == OP_SELECT)
+        fprintf(f, " ch%d", n->ch2);
+    if (n->hflags & HF_TRY)
+        fprintf(f, " try_lock");
     if (n->op == OP_LAUNCH || n->op == OP_ASYNC) {
         if (n->lazy)
             fprintf(f, " LAZY");
@@ -1171,7 +1378,7 @@ static void mp_dump_node(FILE *f, const mp_prog *p, int id, int indent) {
         if (n->keep)
             fprintf(f, " (handle kept)");
     }
-    if (mp_owns_body(n->op)) {
+    if (mp_owns_body(n->op) || n->op == OP_WITH_LOCK) {
         fprintf(f, " [on error: %s]", mp_policy_name(n->policy));
         fprintf(f, " {\n");
         for (int i = 0; i < n->nkids; i++)
@@ -1192,10 +1399,16 @@ static void mp_dump_node(FILE *f, const mp_prog *p, int id, int indent) {
 }
 
 MP_FN void mp_dump(FILE *f, const mp_prog *p) {
-    fprintf(f, "program (seed %llu, %s%s%s, %d nodes, %d coroutines):\n",
+    fprintf(f, "program (seed %llu, %s%s%s%s, %d nodes, %d coroutines):\n",
             (unsigned long long)p->seed, p->timed ? "timed" : "untimed",
-            p->ext ? ", extended" : "", p->hand ? ", hand" : "", p->n,
-            p->ncoro);
+            p->ext ? ", extended" : "", p->hand ? ", hand" : "",
+            p->chan ? ", channels" : "", p->n, p->ncoro);
+    for (int i = 0; i < p->nch; i++)
+        fprintf(f, "  ch%d: %s %d\n", i,
+                p->chcap[i] == MP_CONFLATED ? "conflated"
+                : p->chcap[i] ? "buffered"
+                              : "rendezvous",
+                p->chcap[i] == MP_CONFLATED ? 1 : p->chcap[i]);
     mp_dump_node(f, p, 0, 2);
 }
 
