@@ -177,8 +177,7 @@ typedef struct close_waiter {
 static void close_waiter_fire(kin__node *n, kin__job *job) {
     (void)job;
     kin__job *co = ((close_waiter *)n)->co;
-    atomic_store_explicit(&n->fired, true, memory_order_release);
-    kin__wake(&co->sched);
+    kin__job_wake_waiter(co, &n->fired);
 }
 
 int kin_scope_close(kin_scope scope) {

@@ -26,8 +26,7 @@ typedef struct scope_waiter {
 static void scope_waiter_fire(kin__node *n, kin__job *job) {
     (void)job;
     kin__job *co = ((scope_waiter *)n)->co;
-    atomic_store_explicit(&n->fired, true, memory_order_release);
-    kin__wake(&co->sched);
+    kin__job_wake_waiter(co, &n->fired);
 }
 
 typedef struct timeout_arm {

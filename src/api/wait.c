@@ -60,8 +60,7 @@ typedef struct job_waiter {
 static void job_waiter_fire(kin__node *n, kin__job *job) {
     (void)job;
     kin__job *co = ((job_waiter *)n)->co; /* read before `fired` frees n */
-    atomic_store_explicit(&n->fired, true, memory_order_release);
-    kin__wake(&co->sched);
+    kin__job_wake_waiter(co, &n->fired);
 }
 
 /* Suspends co until j completes or (cancellable) co's job is cancelled.
@@ -230,11 +229,14 @@ static void multi_fire(kin__node *n, kin__job *job) {
         atomic_compare_exchange_strong(&m->first_bad, &expected,
                                        (long)mn->index);
     }
+    bool held = kin__job_hold_for_wake(co); /* see kin__job_wake_waiter */
     atomic_store(&n->fired, true);
     if (atomic_fetch_sub(&m->remaining, 1) == 1 || bad) {
         atomic_store(&m->done, true);
         kin__wake(&co->sched);
     }
+    if (held)
+        kin__job_unref(co);
 }
 
 int kin_await_all(const kin_job *jobs, size_t n, void **results) {

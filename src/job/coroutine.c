@@ -121,6 +121,22 @@ void kin__job_wait(kin__job *co, atomic_bool *fired, bool cancellable) {
     }
 }
 
+bool kin__job_hold_for_wake(kin__job *co) {
+    if (co->sched.home == kin__worker_peek() &&
+        co->sched.dispatcher->kind != KIN__DISP_UNCONFINED)
+        return false;
+    kin__job_ref(co);
+    return true;
+}
+
+void kin__job_wake_waiter(kin__job *co, atomic_bool *fired) {
+    bool held = kin__job_hold_for_wake(co);
+    atomic_store_explicit(fired, true, memory_order_release);
+    kin__wake(&co->sched);
+    if (held)
+        kin__job_unref(co);
+}
+
 static void loop_node_fire(kin__node *n, kin__job *job) {
     (void)job;
     kin__worker *w = n->arg; /* read before `fired`: the loop's thread may

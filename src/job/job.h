@@ -420,6 +420,18 @@ void kin__report_completion_failure(kin__job *j, kin_error *gathered);
  * of those holds; the caller cleans up what it registered. */
 void kin__job_wait(kin__job *co, atomic_bool *fired, bool cancellable);
 
+/* A waker that publishes a waiter's result (a flag on the waiter's stack)
+ * and then wakes it must keep the waiter's job record alive in between:
+ * once the flag is visible, a waiter on another thread may return, finish
+ * and have its record reclaimed before kin__wake runs. A waiter that lives
+ * on the waker's own thread cannot run in between (the thread is busy
+ * here); any other is held with a reference. kin__job_hold_for_wake says
+ * whether it took one (call it where registering the waiter happened
+ * before: under the lock it registered under); kin__job_wake_waiter does
+ * the whole hand-over for a flag. */
+bool kin__job_hold_for_wake(kin__job *co);
+void kin__job_wake_waiter(kin__job *co, atomic_bool *fired);
+
 /* A completion-list node that stops w's kin__run_loop when fired; the loop
  * runs while n->fired reads false. */
 void kin__loop_node_init(kin__node *n, kin__worker *w);

@@ -163,11 +163,28 @@ static __attribute__((noinline)) kin__chan_waiter *claim_select(kin__wq *q) {
     }
 }
 
-/* Completes a claimed waiter: its record may vanish once state is set. */
+/* Completes a claimed waiter: its record may vanish once state is set.
+ * Returns its job for kin__chan_wake. The wake comes after the state (and
+ * usually after the channel lock is released), and in between a waiter on
+ * another thread may see its state, return, finish and have its job record
+ * reclaimed. So unless the waiter lives on this very thread (busy here, it
+ * cannot run before the wake), its job is held with a reference until the
+ * wake is done; the returned pointer's low bit says so (job records are
+ * aligned). Called under the lock that registered the waiter, which makes
+ * reading its home safe. */
 static inline kin__job *complete(kin__chan_waiter *w, int st) {
     kin__job *co = w->co;
+    uintptr_t held = kin__job_hold_for_wake(co) ? 1 : 0;
     atomic_store_explicit(&w->state, st, memory_order_release);
-    return co;
+    return (kin__job *)((uintptr_t)co | held);
+}
+
+void kin__chan_wake(kin__job *completed) {
+    uintptr_t v = (uintptr_t)completed;
+    kin__job *co = (kin__job *)(v & ~(uintptr_t)1);
+    kin__wake(&co->sched);
+    if (v & 1)
+        kin__job_unref(co);
 }
 
 /* Copies one element: inline for the common small sizes, 8 bytes (a
@@ -350,7 +367,7 @@ bool kin__chan_close_locked(kin__chan *c, kin_error *cause) {
     kin__chan_waiter *w;
     while ((w = claim(&c->recvq)) != NULL) {
         w->cause = kin_error_retain(cause);
-        kin__wake(&complete(w, KIN__W_CLOSED)->sched);
+        kin__chan_wake(complete(w, KIN__W_CLOSED));
     }
     return true;
 }
@@ -361,7 +378,7 @@ void kin__chan_cancel_unlock(kin__chan *c, kin_error *cause) {
     kin__chan_waiter *w;
     while ((w = claim(&c->sendq)) != NULL) {
         w->cause = kin_error_retain(c->cause);
-        kin__wake(&complete(w, KIN__W_CANCELLED)->sched);
+        kin__chan_wake(complete(w, KIN__W_CANCELLED));
     }
     detached d = detach_buffer(c, true);
     kin__chan_unlock(c);
@@ -673,7 +690,7 @@ static __attribute__((noinline)) int send_rest(kin__chan *c, const void *elem,
     if (r == KIN__W_DONE) {
         kin__chan_unlock(c);
         if (wake)
-            kin__wake(&wake->sched);
+            kin__chan_wake(wake);
         if (dropped)
             kin__chan_undelivered(fn, uarg, (void *)dropped);
         return 0;
@@ -700,7 +717,7 @@ static inline int send_on(kin__chan *c, const void *elem, kin__job *co,
     if (KIN__LIKELY(r == KIN__W_DONE && !dropped)) {
         kin__chan_unlock(c);
         if (wake)
-            kin__wake(&wake->sched);
+            kin__chan_wake(wake);
         return 0;
     }
     if (r == KIN__OP_SUSPEND)
@@ -757,7 +774,7 @@ int kin_channel_try_send(kin_channel ch, const void *elem, size_t size) {
     kin_error *cause = r == KIN__W_CLOSED ? kin_error_retain(c->cause) : NULL;
     kin__chan_unlock(c);
     if (wake)
-        kin__wake(&wake->sched);
+        kin__chan_wake(wake);
     if (dropped)
         kin__chan_undelivered(fn, uarg, (void *)dropped);
     send_end(tmp, dbuf);
@@ -861,7 +878,7 @@ receive(kin_channel ch, void *elem, size_t size, const char *who,
     if (KIN__LIKELY(r == KIN__W_DONE)) {
         kin__chan_unlock(c);
         if (wake)
-            kin__wake(&wake->sched);
+            kin__chan_wake(wake);
         return 0;
     }
     if (KIN__UNLIKELY(r == KIN__W_CLOSED))
@@ -889,7 +906,7 @@ int kin_channel_try_receive(kin_channel ch, void *elem, size_t size) {
     kin_error *cause = r == KIN__W_CLOSED ? kin_error_retain(c->cause) : NULL;
     kin__chan_unlock(c);
     if (wake)
-        kin__wake(&wake->sched);
+        kin__chan_wake(wake);
     if (r == KIN__W_DONE)
         return 0;
     if (r == KIN__OP_SUSPEND)

@@ -172,6 +172,11 @@ int kin__chan_send_locked(kin__chan *c, const void *elem, kin__job **wake,
                           void *dropped_buf, const void **dropped);
 int kin__chan_recv_locked(kin__chan *c, void *elem, kin__job **wake);
 
+/* Wakes the waiter whose completion a *_locked call returned in *wake
+ * (after unlocking), and lets go of the reference held on its job for the
+ * wake-up, if one was taken (see complete() in channel.c). */
+void kin__chan_wake(kin__job *completed);
+
 /* Queues w (set up by the caller) at the tail of q / unlinks it; c locked. */
 void kin__wq_push(kin__wq *q, kin__chan_waiter *w);
 void kin__wq_remove(kin__wq *q, kin__chan_waiter *w);

@@ -47,11 +47,18 @@ static void sel_node_fire(kin__node *n, kin__job *job) {
     sel_node *sn = (sel_node *)n;
     kin__select *sel = sn->sel;
     kin__job *co = sel->co; /* read before `fired` lets the select go */
+    /* The completion may run on another thread than the select's: once
+     * the state is set the select may return and its job finish before
+     * the wake, so hold the job (see complete() in channel.c). The node
+     * was added under this job's lock, so reading the home is safe. */
+    bool held = kin__job_hold_for_wake(co);
     int idle = KIN__SEL_WAITING;
     bool won = atomic_compare_exchange_strong(&sel->state, &idle, sn->clause);
     atomic_store_explicit(&n->fired, true, memory_order_release);
     if (won)
         kin__wake(&co->sched);
+    if (held)
+        kin__job_unref(co);
 }
 
 typedef struct sel_timer {
@@ -342,7 +349,7 @@ static int do_select(kin_select_clause *cl, size_t n, bool unbiased,
     if (winner >= 0) {
         unlock_all(locks, nl);
         if (wake)
-            kin__wake(&wake->sched);
+            kin__chan_wake(wake);
         if (dropped)
             kin__chan_undelivered(fn, uarg, (void *)dropped);
         rc = finish(co, cl, s, winner, false, fn, uarg);
