@@ -637,7 +637,8 @@ static kin_error *cause_of_rc(kin__job *j, int rc, kin_error *err) {
  * `once` (completion by hand), nothing happens and false is returned if j
  * is already done or final, so two racing completers agree on who won.
  * `own_stack`: see finalize_from. */
-static bool body_done_with(kin__job *j, kin_error *cause, void *value,
+static inline __attribute__((always_inline)) bool
+body_done_with(kin__job *j, kin_error *cause, void *value,
                            bool own_stack, bool once) {
     kin__job *fin = NULL;
     bool newly = false;
