@@ -130,13 +130,27 @@ static size_t parse_size(const char *s) {
 #define MADV_GUARD_INSTALL 102 /* Linux 6.13 */
 #endif
 
-/* Does the kernel install guard markers (Linux 6.13 and later)? */
+/* Does the kernel install guard markers (Linux 6.13 and later), and do
+ * they work? Accepting the advice is not enough: an emulator (qemu-user
+ * takes unknown madvise advice as a no-op hint) says yes and guards
+ * nothing. So the probe also reads the guarded page through a system call,
+ * which must fail with EFAULT instead of a signal. */
 static bool probe_markers(void) {
     char *p = mmap(NULL, 2 * g_page, PROT_READ | PROT_WRITE,
                    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     if (p == MAP_FAILED)
         return false;
     bool ok = madvise(p, g_page, MADV_GUARD_INSTALL) == 0;
+    if (ok) {
+        int fds[2];
+        if (pipe(fds) == 0) {
+            ok = write(fds[1], p, 1) < 0 && errno == EFAULT;
+            close(fds[0]);
+            close(fds[1]);
+        } else {
+            ok = false;
+        }
+    }
     munmap(p, 2 * g_page);
     return ok;
 }
