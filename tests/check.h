@@ -63,6 +63,37 @@ static int check_step_ __attribute__((unused));
 
 #define CHECK_STEPS(n) CHECK_EQ(check_step_, (n))
 
+/* A row of a misuse table: the call returns the code kin.h documents, and
+ * the current error has that code and a message holding `words` (what a
+ * reader needs to see). check_cases_ counts the rows. */
+static int check_cases_ __attribute__((unused));
+
+#define MISUSE(call, code, words)                                              \
+    do {                                                                       \
+        kin_clear_error();                                                     \
+        int rc_ = (call);                                                      \
+        check_cases_++;                                                        \
+        if (rc_ != (code)) {                                                   \
+            fprintf(stderr, "%s:%d: %s returned %d (%s), want %s\n", __FILE__, \
+                    __LINE__, #call, rc_, kin_strerror(rc_), #code);           \
+            exit(1);                                                           \
+        }                                                                      \
+        const char *m_ = kin_error_message(kin_last_error());                  \
+        if (!kin_last_error() || kin_error_code(kin_last_error()) != (code) || \
+            !strstr(m_, (words))) {                                            \
+            fprintf(stderr, "%s:%d: %s: message \"%s\" lacks \"%s\"\n",        \
+                    __FILE__, __LINE__, #call, m_, (words));                   \
+            exit(1);                                                           \
+        }                                                                      \
+    } while (0)
+
+/* A misuse row for functions that answer false/NULL rather than a code. */
+#define QUIET(expr)                                                            \
+    do {                                                                       \
+        check_cases_++;                                                        \
+        CHECK(expr);                                                           \
+    } while (0)
+
 /* Big iteration counts shrink under tools that slow everything down:
  * ThreadSanitizer (x50), AddressSanitizer (x10), or the divisor in the
  * environment variable KIN_TEST_SCALE (CI sets it for Valgrind). */

@@ -7,36 +7,6 @@
 
 #include "check.h"
 
-static int cases;
-
-/* One row of the table: the call, the code kin.h documents, and a piece of
- * the message a reader needs to see. */
-#define MISUSE(call, code, words)                                              \
-    do {                                                                       \
-        kin_clear_error();                                                     \
-        int rc_ = (call);                                                      \
-        cases++;                                                               \
-        if (rc_ != (code)) {                                                   \
-            fprintf(stderr, "%s:%d: %s returned %d (%s), want %s\n", __FILE__, \
-                    __LINE__, #call, rc_, kin_strerror(rc_), #code);           \
-            exit(1);                                                           \
-        }                                                                      \
-        const char *m_ = kin_error_message(kin_last_error());                  \
-        if (!kin_last_error() || kin_error_code(kin_last_error()) != (code) || \
-            !strstr(m_, (words))) {                                            \
-            fprintf(stderr, "%s:%d: %s: message \"%s\" lacks \"%s\"\n",        \
-                    __FILE__, __LINE__, #call, m_, (words));                   \
-            exit(1);                                                           \
-        }                                                                      \
-    } while (0)
-
-/* For functions that answer false/NULL rather than a code. */
-#define QUIET(expr)                                                            \
-    do {                                                                       \
-        cases++;                                                               \
-        CHECK(expr);                                                           \
-    } while (0)
-
 static kin_job foreign(void) { /* an index no slot has */
     kin_job j = {0x00000001ffffff00ull};
     return j;
@@ -353,6 +323,6 @@ int main(void) {
     CHECK_STR(kin_version(), KIN_VERSION_STRING);
 
     CHECK_EQ(kin_shutdown(), 0);
-    fprintf(stderr, "%d misuse cases, each with its code and message\n", cases);
+    fprintf(stderr, "%d misuse cases, each with its code and message\n", check_cases_);
     return 0;
 }

@@ -6,33 +6,6 @@
 
 #include "check.h"
 
-static int cases;
-
-#define MISUSE(call, code, words)                                              \
-    do {                                                                       \
-        kin_clear_error();                                                     \
-        int rc_ = (call);                                                      \
-        cases++;                                                               \
-        if (rc_ != (code)) {                                                   \
-            fprintf(stderr, "%s:%d: %s returned %d (%s), want %s\n", __FILE__, \
-                    __LINE__, #call, rc_, kin_strerror(rc_), #code);           \
-            exit(1);                                                           \
-        }                                                                      \
-        const char *m_ = kin_error_message(kin_last_error());                  \
-        if (!kin_last_error() || kin_error_code(kin_last_error()) != (code) || \
-            !strstr(m_, (words))) {                                            \
-            fprintf(stderr, "%s:%d: %s: message \"%s\" lacks \"%s\"\n",        \
-                    __FILE__, __LINE__, #call, m_, (words));                   \
-            exit(1);                                                           \
-        }                                                                      \
-    } while (0)
-
-#define QUIET(expr)                                                            \
-    do {                                                                       \
-        cases++;                                                               \
-        CHECK(expr);                                                           \
-    } while (0)
-
 static int drops, payload_frees, never_calls;
 
 static void drop(void *v) {
@@ -170,6 +143,6 @@ int main(void) {
     pthread_join(t, NULL);
     CHECK_EQ(never_calls, 0);
     CHECK_STR(kin_strerror(KIN_EALREADY), "already started, or already resumed");
-    fprintf(stderr, "%d misuse cases, each with its code and message\n", cases);
+    fprintf(stderr, "%d misuse cases, each with its code and message\n", check_cases_);
     return 0;
 }

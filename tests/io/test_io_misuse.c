@@ -6,7 +6,9 @@
 
 #include "io_util.h"
 
-#define MISUSE(call, code, text)                                               \
+/* Like check.h's MISUSE, for calls that return long and may answer -errno
+ * without an error object (text NULL: no message to check). */
+#define IO_MISUSE(call, code, text)                                               \
     do {                                                                       \
         long rc_ = (long)(call);                                               \
         if (rc_ != (long)(code)) {                                             \
@@ -27,30 +29,30 @@ static int body(void *arg) {
     int sv[2];
     io_pair(sv);
     char b[4];
-    MISUSE(kin_wait_fd(-1, KIN_READABLE, 0), KIN_EINVAL, "bad fd -1");
-    MISUSE(kin_wait_fd(1 << 22, KIN_READABLE, 0), KIN_EINVAL, "bad fd");
-    MISUSE(kin_wait_fd(sv[0], 0, 0), KIN_EINVAL, "events must be");
-    MISUSE(kin_wait_fd(sv[0], 4, 0), KIN_EINVAL, "events must be");
-    MISUSE(kin_read(-1, b, 1), -EBADF, "kin_read: bad fd");
-    MISUSE(kin_read(sv[0], NULL, 1), KIN_EINVAL, "kin_read: buf is NULL");
-    MISUSE(kin_write(sv[0], NULL, 1), KIN_EINVAL, "kin_write: buf is NULL");
-    MISUSE(kin_recv(sv[0], NULL, 1, 0), KIN_EINVAL, "kin_recv: buf is NULL");
-    MISUSE(kin_send(-2, b, 1, 0), -EBADF, "kin_send: bad fd");
-    MISUSE(kin_accept(sv[0], (struct sockaddr *)b, NULL), KIN_EINVAL,
+    IO_MISUSE(kin_wait_fd(-1, KIN_READABLE, 0), KIN_EINVAL, "bad fd -1");
+    IO_MISUSE(kin_wait_fd(1 << 22, KIN_READABLE, 0), KIN_EINVAL, "bad fd");
+    IO_MISUSE(kin_wait_fd(sv[0], 0, 0), KIN_EINVAL, "events must be");
+    IO_MISUSE(kin_wait_fd(sv[0], 4, 0), KIN_EINVAL, "events must be");
+    IO_MISUSE(kin_read(-1, b, 1), -EBADF, "kin_read: bad fd");
+    IO_MISUSE(kin_read(sv[0], NULL, 1), KIN_EINVAL, "kin_read: buf is NULL");
+    IO_MISUSE(kin_write(sv[0], NULL, 1), KIN_EINVAL, "kin_write: buf is NULL");
+    IO_MISUSE(kin_recv(sv[0], NULL, 1, 0), KIN_EINVAL, "kin_recv: buf is NULL");
+    IO_MISUSE(kin_send(-2, b, 1, 0), -EBADF, "kin_send: bad fd");
+    IO_MISUSE(kin_accept(sv[0], (struct sockaddr *)b, NULL), KIN_EINVAL,
            "addr without addrlen");
-    MISUSE(kin_accept(-1, NULL, NULL), -EBADF, "kin_accept: bad fd");
-    MISUSE(kin_connect(sv[0], NULL, 0), KIN_EINVAL, "addr is NULL");
-    MISUSE(kin_close(-1), -EBADF, "kin_close: bad fd");
-    MISUSE(kin_set_nonblocking(-1), -EBADF, "bad fd");
-    MISUSE(kin_set_nonblocking(1 << 20), -EBADF, NULL); /* not open */
+    IO_MISUSE(kin_accept(-1, NULL, NULL), -EBADF, "kin_accept: bad fd");
+    IO_MISUSE(kin_connect(sv[0], NULL, 0), KIN_EINVAL, "addr is NULL");
+    IO_MISUSE(kin_close(-1), -EBADF, "kin_close: bad fd");
+    IO_MISUSE(kin_set_nonblocking(-1), -EBADF, "bad fd");
+    IO_MISUSE(kin_set_nonblocking(1 << 20), -EBADF, NULL); /* not open */
     struct addrinfo *res = NULL;
-    MISUSE(kin_getaddrinfo("localhost", NULL, NULL, NULL), KIN_EINVAL,
+    IO_MISUSE(kin_getaddrinfo("localhost", NULL, NULL, NULL), KIN_EINVAL,
            "res is NULL");
-    MISUSE(kin_getaddrinfo(NULL, NULL, NULL, &res), KIN_EINVAL, "both NULL");
+    IO_MISUSE(kin_getaddrinfo(NULL, NULL, NULL, &res), KIN_EINVAL, "both NULL");
     /* a name that does not parse as a number, with AI_NUMERICHOST */
     struct addrinfo hints = {.ai_flags = AI_NUMERICHOST,
                              .ai_socktype = SOCK_STREAM};
-    MISUSE(kin_getaddrinfo("not-a-number", "80", &hints, &res), KIN_EADDRINFO,
+    IO_MISUSE(kin_getaddrinfo("not-a-number", "80", &hints, &res), KIN_EADDRINFO,
            "getaddrinfo(not-a-number, 80): ");
     CHECK_STR(kin_error_type(kin_last_error()), "UnknownHostException");
     CHECK(res == NULL);
@@ -64,7 +66,7 @@ static int body(void *arg) {
              KIN_READABLE | KIN_WRITABLE);
     fclose(f);
     /* accept on a socket that does not listen: the system's error */
-    MISUSE(kin_accept(sv[0], NULL, NULL), -EINVAL, NULL);
+    IO_MISUSE(kin_accept(sv[0], NULL, NULL), -EINVAL, NULL);
     CHECK_EQ(kin_close(sv[0]), 0);
     CHECK_EQ(kin_close(sv[1]), 0);
     return 0;
@@ -73,14 +75,14 @@ static int body(void *arg) {
 int main(void) {
     char b[4];
     struct addrinfo *res;
-    MISUSE(kin_wait_fd(0, KIN_READABLE, 0), KIN_ENOTCORO, "outside a coroutine");
-    MISUSE(kin_read(0, b, 1), KIN_ENOTCORO, "kin_read: called outside");
-    MISUSE(kin_write(1, b, 1), KIN_ENOTCORO, "kin_write: called outside");
-    MISUSE(kin_recv(0, b, 1, 0), KIN_ENOTCORO, "kin_recv: called outside");
-    MISUSE(kin_send(1, b, 1, 0), KIN_ENOTCORO, "kin_send: called outside");
-    MISUSE(kin_accept(0, NULL, NULL), KIN_ENOTCORO, "kin_accept: called");
-    MISUSE(kin_connect(0, NULL, 0), KIN_ENOTCORO, "kin_connect: called");
-    MISUSE(kin_getaddrinfo("x", NULL, NULL, &res), KIN_ENOTCORO,
+    IO_MISUSE(kin_wait_fd(0, KIN_READABLE, 0), KIN_ENOTCORO, "outside a coroutine");
+    IO_MISUSE(kin_read(0, b, 1), KIN_ENOTCORO, "kin_read: called outside");
+    IO_MISUSE(kin_write(1, b, 1), KIN_ENOTCORO, "kin_write: called outside");
+    IO_MISUSE(kin_recv(0, b, 1, 0), KIN_ENOTCORO, "kin_recv: called outside");
+    IO_MISUSE(kin_send(1, b, 1, 0), KIN_ENOTCORO, "kin_send: called outside");
+    IO_MISUSE(kin_accept(0, NULL, NULL), KIN_ENOTCORO, "kin_accept: called");
+    IO_MISUSE(kin_connect(0, NULL, 0), KIN_ENOTCORO, "kin_connect: called");
+    IO_MISUSE(kin_getaddrinfo("x", NULL, NULL, &res), KIN_ENOTCORO,
            "kin_getaddrinfo: called outside");
     /* not suspending: fine outside a coroutine */
     int sv[2];

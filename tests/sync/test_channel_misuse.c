@@ -4,32 +4,6 @@
  * policies, suspending calls outside a coroutine, destroy with waiters. */
 #include "check.h"
 
-static int cases;
-
-#define MISUSE(call, code, words)                                              \
-    do {                                                                       \
-        kin_clear_error();                                                     \
-        int rc_ = (call);                                                      \
-        cases++;                                                               \
-        if (rc_ != (code)) {                                                   \
-            fprintf(stderr, "%s:%d: %s returned %d (%s), want %s\n", __FILE__, \
-                    __LINE__, #call, rc_, kin_strerror(rc_), #code);           \
-            exit(1);                                                           \
-        }                                                                      \
-        const char *m_ = kin_error_message(kin_last_error());                  \
-        if (!kin_last_error() || !strstr(m_, (words))) {                       \
-            fprintf(stderr, "%s:%d: %s: message \"%s\" lacks \"%s\"\n",        \
-                    __FILE__, __LINE__, #call, m_, (words));                   \
-            exit(1);                                                           \
-        }                                                                      \
-    } while (0)
-
-#define QUIET(expr)                                                            \
-    do {                                                                       \
-        cases++;                                                               \
-        CHECK(expr);                                                           \
-    } while (0)
-
 static const kin_channel zero = {0};
 static const kin_channel foreign = {0x00000002ffffff00ull};
 static kin_channel dead; /* destroyed */
@@ -193,6 +167,6 @@ int main(void) {
     CHECK_EQ(kin_channel_destroy(live), 0);
     CHECK_EQ(kin_channel_destroy(tmp), 0);
     MISUSE(kin_channel_destroy(live), KIN_ESTALE, "stale");
-    printf("ok: %d cases\n", cases);
+    printf("ok: %d cases\n", check_cases_);
     return 0;
 }

@@ -6,27 +6,6 @@
  * words a reader needs; nothing crashes or changes state. */
 #include "check.h"
 
-static int cases;
-
-#define MISUSE(call, code, words)                                              \
-    do {                                                                       \
-        kin_clear_error();                                                     \
-        int rc_ = (call);                                                      \
-        cases++;                                                               \
-        if (rc_ != (code)) {                                                   \
-            fprintf(stderr, "%s:%d: %s returned %d (%s), want %s\n", __FILE__, \
-                    __LINE__, #call, rc_, kin_strerror(rc_), #code);           \
-            exit(1);                                                           \
-        }                                                                      \
-        const char *m_ = kin_error_message(kin_last_error());                  \
-        if (!kin_last_error() || kin_error_code(kin_last_error()) != (code) || \
-            !strstr(m_, (words))) {                                            \
-            fprintf(stderr, "%s:%d: %s: message \"%s\" lacks \"%s\"\n",        \
-                    __FILE__, __LINE__, #call, m_, (words));                   \
-            exit(1);                                                           \
-        }                                                                      \
-    } while (0)
-
 static int noop(void *arg) {
     (void)arg;
     return 0;
@@ -72,7 +51,7 @@ static void bad_handles(void) {
         MISUSE(kin_mutex_destroy(ms[i]), mcode[i], mwords[i]);
         MISUSE(kin_mutex_try_lock(ms[i], NULL), mcode[i], mwords[i]);
         MISUSE(kin_mutex_unlock(ms[i], NULL), mcode[i], mwords[i]);
-        MISUSE(kin_mutex_holds_lock(ms[i], &cases), mcode[i], mwords[i]);
+        MISUSE(kin_mutex_holds_lock(ms[i], &check_cases_), mcode[i], mwords[i]);
         MISUSE(kin_mutex_is_locked(ms[i]), mcode[i], mwords[i]);
     }
     kin_semaphore ss[] = {sz, sg, sd, s_as_mutex_kind};
@@ -214,6 +193,6 @@ int main(void) {
 
     bad_handles(); /* from plain code */
     CHECK_EQ(kin_run_blocking(in_coroutine, NULL), 0);
-    printf("ok %d misuse cases\n", cases);
+    printf("ok %d misuse cases\n", check_cases_);
     return 0;
 }
