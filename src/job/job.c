@@ -151,6 +151,7 @@ static bool claim_finalize_locked(kin__job *j) {
 
 /* Unlinks n from j's completion list; j is locked and n linked. */
 static void unlink_node_locked(kin__job *j, kin__node *n) {
+    KIN__ASSERT_HELD(&j->lock);
     if (n->prev)
         n->prev->next = n->next;
     else
