@@ -167,6 +167,15 @@ enum {
     /** kin_getaddrinfo: the name could not be resolved; the current
      * error's message says why (gai_strerror). */
     KIN_EADDRINFO = -4014,
+    /** A flow with no value where one was needed: kin_flow_first,
+     * kin_flow_single, kin_flow_reduce of an empty flow (Kotlin's
+     * NoSuchElementException). */
+    KIN_ENOELEM = -4015,
+    /** A flow broke a rule: exception transparency or context preservation
+     * was violated, or kin_flow_single found more than one value (Kotlin's
+     * IllegalStateException / IllegalArgumentException). The error's
+     * message says which. */
+    KIN_EFLOW = -4016,
 };
 
 /** kin_with_timeout_or_null's result when its own deadline passed: no value.
@@ -1577,6 +1586,388 @@ KIN_EXPORT int kin_close(int fd);
 KIN_EXPORT int kin_getaddrinfo(const char *node, const char *service,
                                const struct addrinfo *hints,
                                struct addrinfo **res);
+
+/* ---- Flows ----------------------------------------------------------------
+ * Kotlin's Flow. A cold flow is a recipe: nothing runs until a terminal
+ * (kin_flow_collect, kin_flow_first, ...) collects it, and each collect runs
+ * the recipe again from the start, in the collecting coroutine. Values are
+ * copied (elem_size bytes each, fixed per flow; each operator says the size
+ * of what it emits). A chain of sequential operators is one call chain: an
+ * emit calls the operators below it in place, with no coroutine switch, no
+ * channel and no malloc per value.
+ *
+ * A kin_flow is a checked handle, like kin_channel: after its last
+ * reference is released every call given it returns KIN_ESTALE; never
+ * undefined behaviour. Flows are immutable once built and may be collected
+ * by any number of coroutines on any threads at once. Callback arguments
+ * (the void *arg of each builder and operator) are borrowed: they must live
+ * as long as the flow (see kin_flow_on_free).
+ *
+ * BUILDING. Every operator takes the upstream flow *f over (even on error)
+ * and on success stores the new flow in *f; on error *f is set to zero and
+ * the upstream's reference is released, so a chain checked with KIN_TRY
+ * leaks nothing:
+ *
+ *     kin_flow f;
+ *     KIN_TRY(kin_flow_from_array(&f, xs, n, sizeof(int)));
+ *     KIN_TRY(kin_flow_map(&f, sizeof(int), square, NULL));
+ *     KIN_TRY(kin_flow_take(&f, 10));
+ *     int rc = kin_flow_collect(f, print_int, NULL);
+ *     kin_flow_release(f);
+ *
+ * EMITTING. An emitter (kin_flow_emitter_fn, a transform, on_start, ...)
+ * calls kin_flow_emit(out, &value, size) for each value. Emit returns 0,
+ * or a negative code when the collector below failed or needs no more
+ * values (take, first: KIN_ECANCELED, Kotlin's AbortFlowException) or the
+ * collecting coroutine was cancelled (cancellation transparency: every
+ * emit checks, as Kotlin's flow builder does). On a negative result the
+ * emitter must stop and return that code.
+ *
+ * EXCEPTION TRANSPARENCY. A flow must not swallow its collector's failure.
+ * If an emitter calls kin_flow_emit again after an emit returned a
+ * negative code, that emit returns KIN_EFLOW ("Flow exception transparency
+ * is violated: ..."), and the collect ends with KIN_EFLOW whatever the
+ * emitter returns. If an emitter returns 0 after an emit failed, the
+ * collect still returns the downstream failure: no failure is lost. Use
+ * kin_flow_catch to handle upstream failures.
+ *
+ * CONTEXT PRESERVATION. A kin_flow_collector is valid only during the call
+ * it was passed to, and only in the collecting coroutine: kin_flow_emit
+ * from any other coroutine or thread returns KIN_EFLOW ("Flow invariant is
+ * violated: emission from another coroutine is detected"). To emit from
+ * other coroutines use kin_channel_flow; to run the upstream elsewhere,
+ * kin_flow_on.
+ *
+ * Terminals suspend (KIN_ENOTCORO outside a coroutine). They return 0 or a
+ * negative code: the first failure of the upstream, an operator or the
+ * collector's own function, with that failure as the current error.
+ */
+/**@{*/
+
+/** A flow handle (an index and a generation); zero is no flow. */
+typedef struct kin_flow {
+    uint64_t id; /**< opaque */
+} kin_flow;
+
+/** Where an emitter sends its values; valid only during the call it was
+ * given to (see CONTEXT PRESERVATION). */
+typedef struct kin_flow_collector kin_flow_collector;
+
+/** An emitter: the body of a flow (Kotlin's flow { ... } block). Calls
+ * kin_flow_emit for each value; returns 0, or a negative code (a failure,
+ * or what an emit returned). It may suspend. */
+typedef int (*kin_flow_emitter_fn)(kin_flow_collector *out, void *arg);
+
+/** Called with each value (collect, on_each): returns 0 to go on or a
+ * negative code (a failure) to stop. value is valid during the call. It
+ * may suspend. */
+typedef int (*kin_flow_value_fn)(const void *value, void *arg);
+
+/** map: computes out (out_size bytes, uninitialised) from in; returns 0 or
+ * a negative code. It may suspend. */
+typedef int (*kin_flow_map_fn)(const void *in, void *out, void *arg);
+
+/** filter and retry's predicate: returns 1 (true), 0 (false) or a
+ * negative code (a failure). It may suspend. */
+typedef int (*kin_flow_pred_fn)(const void *value, void *arg);
+
+/** transform: emits zero or more values into out for one upstream value;
+ * returns 0 or a negative code. It may suspend. */
+typedef int (*kin_flow_transform_fn)(kin_flow_collector *out,
+                                     const void *value, void *arg);
+
+/** on_start: may emit into out before the upstream starts. */
+typedef int (*kin_flow_start_fn)(kin_flow_collector *out, void *arg);
+
+/** on_completion and catch: cause is NULL on success (on_completion only),
+ * else the upstream's failure or cancellation (borrowed). out may be used
+ * to emit: after a success (on_completion) or instead of the failure
+ * (catch). Returns 0, or a negative code: catch rethrows by returning
+ * kin_error_code(cause) (the cause stays the current error). */
+typedef int (*kin_flow_cause_fn)(kin_flow_collector *out,
+                                 const kin_error *cause, void *arg);
+
+/** retry and retry_when: decides whether to collect the upstream again
+ * after it failed with cause (borrowed; never a cancellation of the
+ * collector, which is never retried). attempt counts from 0. Returns 1 to
+ * retry, 0 to let the failure through, or a negative code (a failure of
+ * its own). It may suspend (a backoff delay; see kin_retry). */
+typedef int (*kin_flow_retry_fn)(const kin_error *cause, uint64_t attempt,
+                                 void *arg);
+
+/** zip and combine: computes out from one value of each flow. */
+typedef int (*kin_flow_combine_fn)(const void *a, const void *b, void *out,
+                                   void *arg);
+
+/** distinct_until_changed: returns 1 if a and b are equal, 0 if not. */
+typedef int (*kin_flow_equal_fn)(const void *a, const void *b, void *arg);
+
+/** fold and reduce: combines value into acc in place; returns 0 or a
+ * negative code. It may suspend. */
+typedef int (*kin_flow_fold_fn)(void *acc, const void *value, void *arg);
+
+/** Sends size bytes at value to the collector (see EMITTING). size must be
+ * the flow's elem_size (KIN_EINVAL otherwise). Suspends only if the
+ * collector does. */
+KIN_EXPORT int kin_flow_emit(kin_flow_collector *out, const void *value,
+                             size_t size);
+
+/* -- Builders: each makes a flow with one reference owned by the caller.
+ * Errors: KIN_EINVAL (out NULL, fn NULL, values NULL with n > 0),
+ * KIN_ENOMEM. Any thread. */
+
+/** Kotlin's flow { ... }: a flow of elem_size-byte values emitted by
+ * fn(out, arg) on each collect. */
+KIN_EXPORT int kin_flow_new(kin_flow *out, size_t elem_size,
+                            kin_flow_emitter_fn fn, void *arg);
+
+/** Kotlin's asFlow() / flowOf(...): the n values at values (copied now). */
+KIN_EXPORT int kin_flow_from_array(kin_flow *out, const void *values,
+                                   size_t n, size_t elem_size);
+
+/** Kotlin's channelFlow { ... } (and callbackFlow): each collect makes a
+ * channel (copts; NULL: KIN_CHANNEL_BUFFERED) and runs fn(ch, arg) as a
+ * coroutine, a child of the collector, that may send into ch and launch
+ * coroutines that send into ch. The collector receives what they send;
+ * the flow completes when fn and all its children have completed (the
+ * channel is then closed), and fails with the first failure among them.
+ * When the collector stops early (take, first, its own failure, its
+ * cancellation) the producer and its children are cancelled. */
+KIN_EXPORT int kin_channel_flow(kin_flow *out, size_t elem_size,
+                                const kin_channel_opts *copts,
+                                kin_produce_fn fn, void *arg);
+
+/** References: a builder's or operator's result holds one; retain adds
+ * one, release drops one (the flow is freed when the last one goes and
+ * the handle becomes stale). Returns 0, KIN_EINVAL, KIN_ESTALE. Any
+ * thread. */
+/**@{*/
+KIN_EXPORT int kin_flow_retain(kin_flow f);
+KIN_EXPORT int kin_flow_release(kin_flow f);
+/**@}*/
+
+/** Calls fn(arg) once, when the flow (this stage) is freed, so that the
+ * arguments of its callbacks can be freed with it. One per flow: a second
+ * is KIN_EBUSY. Returns 0, KIN_EINVAL, KIN_ESTALE, KIN_EBUSY. */
+KIN_EXPORT int kin_flow_on_free(kin_flow f, void (*fn)(void *arg), void *arg);
+
+/** The size of the flow's values; 0 for bad handles (and for flows of
+ * zero-size values). */
+KIN_EXPORT size_t kin_flow_elem_size(kin_flow f);
+
+/* -- Intermediate operators: see BUILDING for *f. Errors: KIN_EINVAL (f
+ * NULL or zero, fn NULL where required, bad counts), KIN_ESTALE,
+ * KIN_ENOMEM. Any thread. Each returns a new cold flow. */
+
+/** Kotlin's map: values of out_size bytes computed by fn. */
+KIN_EXPORT int kin_flow_map(kin_flow *f, size_t out_size, kin_flow_map_fn fn,
+                            void *arg);
+/** Kotlin's filter: the values for which fn returns 1. */
+KIN_EXPORT int kin_flow_filter(kin_flow *f, kin_flow_pred_fn fn, void *arg);
+/** Kotlin's transform: fn emits any number of out_size-byte values for
+ * each upstream value. */
+KIN_EXPORT int kin_flow_transform(kin_flow *f, size_t out_size,
+                                  kin_flow_transform_fn fn, void *arg);
+/** Kotlin's take: the first n values (n > 0, else KIN_EINVAL); the
+ * upstream is then stopped (its emit returns KIN_ECANCELED) and the
+ * collect completes normally. */
+KIN_EXPORT int kin_flow_take(kin_flow *f, uint64_t n);
+/** Kotlin's onEach: calls fn with each value before passing it on. */
+KIN_EXPORT int kin_flow_on_each(kin_flow *f, kin_flow_value_fn fn, void *arg);
+/** Kotlin's onStart: fn runs (and may emit) before the upstream starts. */
+KIN_EXPORT int kin_flow_on_start(kin_flow *f, kin_flow_start_fn fn,
+                                 void *arg);
+/** Kotlin's onCompletion: fn runs after the upstream and the collector
+ * are done, with the cause: NULL on success, the failure (of the upstream
+ * or downstream) or the cancellation otherwise. fn may emit only after a
+ * success. The cause then goes on unchanged; a failure of fn replaces a
+ * success, or is added to the cause as suppressed. */
+KIN_EXPORT int kin_flow_on_completion(kin_flow *f, kin_flow_cause_fn fn,
+                                      void *arg);
+/** Kotlin's catch: handles failures of the upstream only (never the
+ * downstream's, never cancellations of the collector): fn may emit
+ * replacement values, return 0 to complete normally, or rethrow. */
+KIN_EXPORT int kin_flow_catch(kin_flow *f, kin_flow_cause_fn fn, void *arg);
+/** Kotlin's retry(retries, predicate): collects the upstream again, at
+ * most retries times, while fn (NULL: always) returns 1 for the failure.
+ * Values emitted before a failure stay emitted. */
+KIN_EXPORT int kin_flow_retry(kin_flow *f, uint64_t retries,
+                              kin_flow_retry_fn fn, void *arg);
+/** Kotlin's retryWhen: collects the upstream again while fn returns 1. */
+KIN_EXPORT int kin_flow_retry_when(kin_flow *f, kin_flow_retry_fn fn,
+                                   void *arg);
+/** Kotlin's buffer(capacity, onBufferOverflow): the upstream runs in a
+ * coroutine of its own, concurrently with the collector, through a
+ * channel of that capacity and policy (as kin_channel_opts). */
+KIN_EXPORT int kin_flow_buffer(kin_flow *f, int capacity,
+                               kin_overflow overflow);
+/** Kotlin's conflate: buffer(KIN_CHANNEL_CONFLATED): a slow collector
+ * sees the latest value. */
+KIN_EXPORT int kin_flow_conflate(kin_flow *f);
+/** Kotlin's flowOn: runs the upstream (everything before this operator,
+ * up to an earlier kin_flow_on) on dispatcher d, through a channel
+ * (KIN_CHANNEL_BUFFERED); the collector stays where it is. */
+KIN_EXPORT int kin_flow_on(kin_flow *f, kin_dispatcher *d);
+/** Kotlin's debounce(timeoutMillis): a value is passed on only if no
+ * newer one arrives within timeout_ms (the last value is always passed
+ * on when the upstream completes). timeout_ms >= 0. */
+KIN_EXPORT int kin_flow_debounce(kin_flow *f, int64_t timeout_ms);
+/** Kotlin's distinctUntilChanged: drops a value equal to the one before
+ * it; eq NULL compares the bytes. */
+KIN_EXPORT int kin_flow_distinct_until_changed(kin_flow *f,
+                                               kin_flow_equal_fn eq,
+                                               void *arg);
+/** Kotlin's zip: pairs the i-th values of *f and other (taken over too)
+ * through fn, into out_size-byte values; completes when either does (the
+ * other is cancelled). */
+KIN_EXPORT int kin_flow_zip(kin_flow *f, kin_flow other, size_t out_size,
+                            kin_flow_combine_fn fn, void *arg);
+/** Kotlin's combine: after both flows have emitted, fn runs with the
+ * latest value of each whenever either emits; completes when both do. */
+KIN_EXPORT int kin_flow_combine(kin_flow *f, kin_flow other, size_t out_size,
+                                kin_flow_combine_fn fn, void *arg);
+
+/* -- Terminal operators: they collect f (a borrowed reference) in the
+ * calling coroutine and suspend. Errors besides the flow's own failure:
+ * KIN_EINVAL, KIN_ESTALE, KIN_ENOTCORO, KIN_ENOMEM. */
+
+/** Kotlin's collect: calls fn with each value. */
+KIN_EXPORT int kin_flow_collect(kin_flow f, kin_flow_value_fn fn, void *arg);
+/** Kotlin's first: stores the first value (size bytes) and stops the
+ * upstream; KIN_ENOELEM if the flow is empty. */
+KIN_EXPORT int kin_flow_first(kin_flow f, void *out, size_t size);
+/** Kotlin's single: the only value; KIN_ENOELEM if empty, KIN_EFLOW if
+ * there is more than one ("Flow has more than one element"). */
+KIN_EXPORT int kin_flow_single(kin_flow f, void *out, size_t size);
+/** Kotlin's reduce: acc = the first value, then fn(acc, value) for each
+ * following one; KIN_ENOELEM if empty. size is the flow's elem_size. */
+KIN_EXPORT int kin_flow_reduce(kin_flow f, void *acc, size_t size,
+                               kin_flow_fold_fn fn, void *arg);
+/** Kotlin's fold: acc (acc_size bytes, any size, initialised by the
+ * caller) is folded with fn over each value. */
+KIN_EXPORT int kin_flow_fold(kin_flow f, void *acc, size_t acc_size,
+                             kin_flow_fold_fn fn, void *arg);
+/** Kotlin's count. */
+KIN_EXPORT int kin_flow_count(kin_flow f, uint64_t *out);
+/** Kotlin's toList: *values gets a malloc'd array (free it with free())
+ * of *n values; NULL when the flow is empty. On error nothing is kept. */
+KIN_EXPORT int kin_flow_to_array(kin_flow f, void **values, size_t *n);
+/** Kotlin's launchIn(scope): launches a coroutine that collects f
+ * (ignoring the values: use kin_flow_on_each) in scope (zero: as a child
+ * of the calling coroutine, KIN_ENOTCORO outside one). The flow is
+ * retained until that coroutine completes. job may be NULL (L2). Does not
+ * suspend. Errors as kin_scope_launch / kin_launch. */
+KIN_EXPORT int kin_flow_launch_in(kin_flow f, kin_scope scope, kin_job *job);
+/**@}*/
+
+/* ---- Hot flows: StateFlow and SharedFlow ----------------------------------
+ * State that many observers watch. A hot flow exists independently of its
+ * collectors: values are set or emitted into it from any thread, and each
+ * collector (through kin_state_flow_as_flow / kin_shared_flow_as_flow, a
+ * cold kin_flow usable with every operator and terminal) sees them from the
+ * moment it subscribes. Collecting a hot flow never completes normally:
+ * it ends when the collector is cancelled or stops (take, first).
+ * Handles are checked (KIN_ESTALE after destroy). Destroying a hot flow
+ * with collectors cancels their collects (they return KIN_ECANCELED).
+ */
+/**@{*/
+
+/** A StateFlow handle; zero is none. */
+typedef struct kin_state_flow {
+    uint64_t id; /**< opaque */
+} kin_state_flow;
+
+/** A SharedFlow handle; zero is none. */
+typedef struct kin_shared_flow {
+    uint64_t id; /**< opaque */
+} kin_shared_flow;
+
+/** Kotlin's MutableStateFlow(initial): always has a value (elem_size bytes
+ * copied from initial); setting an equal value (eq; NULL compares bytes)
+ * changes nothing; slow collectors skip intermediate values (conflated).
+ * Returns 0, KIN_EINVAL, KIN_ENOMEM. Any thread. */
+KIN_EXPORT int kin_state_flow_new(kin_state_flow *out, size_t elem_size,
+                                  const void *initial, kin_flow_equal_fn eq,
+                                  void *eq_arg);
+KIN_EXPORT int kin_state_flow_destroy(kin_state_flow s);
+/** The current value (Kotlin's value). Never suspends. Any thread. */
+KIN_EXPORT int kin_state_flow_get(kin_state_flow s, void *out, size_t size);
+/** Sets the value (Kotlin's value = v); returns 1 if it changed, 0 if it
+ * was equal. Never suspends. Any thread. */
+KIN_EXPORT int kin_state_flow_set(kin_state_flow s, const void *value,
+                                  size_t size);
+/** Kotlin's compareAndSet: sets update if the value equals expect;
+ * returns 1 if it did, 0 if not. Any thread. */
+KIN_EXPORT int kin_state_flow_compare_and_set(kin_state_flow s,
+                                              const void *expect,
+                                              const void *update,
+                                              size_t size);
+/** A cold flow that collects s: the current value first, then each new
+ * one. *out holds a reference (release it). */
+KIN_EXPORT int kin_state_flow_as_flow(kin_state_flow s, kin_flow *out);
+/** The number of collectors now (Kotlin's subscriptionCount.value). */
+KIN_EXPORT int kin_state_flow_subscribers(kin_state_flow s);
+
+/** Options for kin_shared_flow_new; all-zero (NULL) is Kotlin's
+ * MutableSharedFlow(): no replay, no buffer, emit suspends until every
+ * collector has taken the value. */
+typedef struct kin_shared_flow_opts {
+    size_t replay;          /**< values replayed to a new collector */
+    size_t extra_buffer;    /**< buffer beyond replay */
+    kin_overflow overflow;  /**< when the buffer is full; a policy other
+                             * than SUSPEND needs replay + extra > 0 */
+} kin_shared_flow_opts;
+
+/** Kotlin's MutableSharedFlow. Returns 0, KIN_EINVAL, KIN_ENOMEM. */
+KIN_EXPORT int kin_shared_flow_new(kin_shared_flow *out, size_t elem_size,
+                                   const kin_shared_flow_opts *opts);
+KIN_EXPORT int kin_shared_flow_destroy(kin_shared_flow s);
+/** Kotlin's emit: suspends while the buffer is full (SUSPEND policy) for
+ * the slowest collector. Suspends. */
+KIN_EXPORT int kin_shared_flow_emit(kin_shared_flow s, const void *value,
+                                    size_t size);
+/** Kotlin's tryEmit: 0 if emitted, KIN_FULL if it would suspend. Any
+ * thread. */
+KIN_EXPORT int kin_shared_flow_try_emit(kin_shared_flow s, const void *value,
+                                        size_t size);
+/** A cold flow that subscribes to s: the replay cache first, then every
+ * value emitted while it collects. */
+KIN_EXPORT int kin_shared_flow_as_flow(kin_shared_flow s, kin_flow *out);
+/** The number of collectors now (Kotlin's subscriptionCount.value). */
+KIN_EXPORT int kin_shared_flow_subscribers(kin_shared_flow s);
+/** Kotlin's resetReplayCache. */
+KIN_EXPORT int kin_shared_flow_reset_replay(kin_shared_flow s);
+/**@}*/
+
+/* ---- Retry with exponential backoff -------------------------------------- */
+
+/** How kin_retry and kin_flow_retry_backoff retry; all-zero (or NULL) are
+ * the defaults shown. The delay before attempt k (k = 1, 2, ...; attempt 0
+ * is the first try) is min(base_ms * factor^(k-1), max_ms), then scaled by
+ * a random factor in [1 - jitter, 1 + jitter]. Cancellations are never
+ * retried. */
+typedef struct kin_retry_opts {
+    uint32_t attempts;  /**< tries in all, the first included; 0: 3 */
+    int64_t base_ms;    /**< delay before the second try; 0: 100 */
+    double factor;      /**< growth per try (>= 1); 0: 2.0 */
+    int64_t max_ms;     /**< cap on one delay; 0: no cap */
+    double jitter;      /**< 0..1; 0: none (exact delays) */
+    uint64_t seed;      /**< jitter's random seed; 0: from the clock */
+    /** Which failures to retry (1 yes, 0 no, negative: a failure of its
+     * own); NULL: every failure. Gets the attempt that failed. */
+    kin_flow_retry_fn retry_if;
+    void *arg; /**< passed to retry_if */
+} kin_retry_opts;
+
+/** Calls fn(arg) until it returns 0 or a negative code that is not to be
+ * retried, sleeping (kin_delay: cancellable, virtual under kin_run_test)
+ * between tries. Returns fn's last result (0 or its failure, which stays
+ * the current error), KIN_ECANCELED if cancelled (during a delay: at once),
+ * KIN_EINVAL (fn NULL, bad options), KIN_ENOTCORO. Suspends. */
+KIN_EXPORT int kin_retry(const kin_retry_opts *opts, kin_fn fn, void *arg);
+
+/** kin_flow_retry_when with the delays and predicate of opts (copied). */
+KIN_EXPORT int kin_flow_retry_backoff(kin_flow *f, const kin_retry_opts *opts);
 
 /* ---- Debugging ----------------------------------------------------------- */
 

@@ -422,6 +422,10 @@ const char *kin_strerror(int code) {
         return "busy: too late, or already in use";
     case KIN_EADDRINFO:
         return "address resolution failed";
+    case KIN_ENOELEM:
+        return "no such element: the flow was empty";
+    case KIN_EFLOW:
+        return "a flow rule was broken";
     case KIN_NULL:
         return "no value (timed out)";
     default:
