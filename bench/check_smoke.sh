@@ -4,7 +4,7 @@
 bench="$1"
 fail=0
 n=200
-for sc in spawn spawn_mt spawn_cpu yield async park timers cancel supervise with_context suspend chan_pingpong chan_buffered mutex io_ready echo_1 echo_1000 idle_10k; do
+for sc in spawn spawn_mt spawn_cpu yield async park timers cancel supervise with_context suspend chan_pingpong chan_buffered chan_mpmc mutex mutex_pthread io_ready echo_1 echo_1000 idle_10k; do
     case $sc in
         yield | suspend) want=$((2 * n)) ;;
         async) want=$((n * (n - 1) / 2)) ;;

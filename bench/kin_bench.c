@@ -31,6 +31,7 @@
 #include <signal.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -505,6 +506,66 @@ static int chan_buffered(long *check) {
     return 0;
 }
 
+/* chan_mpmc: N elements through a 1024-element buffer from 4 producers to
+ * 4 consumers, all on Default (every worker); check = the number of
+ * elements received (each producer sends its share; the consumers receive
+ * until the channel is closed after the producers are done). */
+enum { MPMC_SIDE = 4 };
+static kin_channel g_mpmc;
+static atomic_long g_mpmc_got;
+
+static int mpmc_producer(void *arg) {
+    long share = (long)(intptr_t)arg;
+    for (long i = 0; i < share; i++)
+        KIN_TRY(kin_channel_send(g_mpmc, &i, sizeof i));
+    return 0;
+}
+
+static int mpmc_consumer(void *arg) {
+    (void)arg;
+    long v, got = 0;
+    int rc;
+    while ((rc = kin_channel_receive_catching(g_mpmc, &v, sizeof v)) == 0)
+        got++;
+    atomic_fetch_add_explicit(&g_mpmc_got, got, memory_order_relaxed);
+    return rc == KIN_CLOSED ? 0 : rc;
+}
+
+static int mpmc_producers(void *arg) {
+    (void)arg;
+    for (long p = 0; p < MPMC_SIDE; p++) {
+        long share = g_n / MPMC_SIDE + (p < g_n % MPMC_SIDE ? 1 : 0);
+        KIN_TRY(kin_launch(NULL, NULL, mpmc_producer, (void *)(intptr_t)share));
+    }
+    return 0;
+}
+
+static int mpmc_scope(void *arg) {
+    (void)arg;
+    for (int c = 0; c < MPMC_SIDE; c++)
+        KIN_TRY(kin_launch(NULL, NULL, mpmc_consumer, NULL));
+    /* the producers' own scope ends when all of them have sent everything */
+    int rc = kin_coroutine_scope(mpmc_producers, NULL);
+    kin_channel_close(g_mpmc, NULL);
+    return rc;
+}
+
+static int mpmc_on_default(void *arg) {
+    (void)arg;
+    return kin_coroutine_scope(mpmc_scope, NULL);
+}
+
+static int chan_mpmc(long *check) {
+    KIN_TRY(kin_channel_new(&g_mpmc, sizeof(long),
+                            &(kin_channel_opts){.capacity = 1024}));
+    atomic_store(&g_mpmc_got, 0);
+    int rc = kin_with_context(kin_dispatcher_default(), mpmc_on_default, NULL);
+    kin_channel_destroy(g_mpmc);
+    KIN_TRY(rc);
+    *check = atomic_load(&g_mpmc_got);
+    return 0;
+}
+
 /* ---- driver --------------------------------------------------------------- */
 
 /* ---- mutex -------------------------------------------------------------- */
@@ -547,6 +608,48 @@ static int mutex_bench(long *check) {
     g_mtx_count = 0;
     KIN_TRY(kin_with_context(kin_dispatcher_default(), mutex_on_default, NULL));
     *check = g_mtx_count;
+    return 0;
+}
+
+/* mutex_pthread: the floor the mutex row is compared with: N increments of
+ * a plain counter under a pthread mutex by as many threads as Default has
+ * workers (BENCH_THREADS=1: one), started before the clock, N in total.
+ * Threads block in the kernel where coroutines would suspend: this is what
+ * a C program without kin would write. */
+static pthread_mutex_t g_pmtx = PTHREAD_MUTEX_INITIALIZER;
+static long g_pmtx_count; /* guarded by g_pmtx */
+
+static void *pthread_mutex_worker(void *arg) {
+    long times = (long)(intptr_t)arg;
+    for (long i = 0; i < times; i++) {
+        pthread_mutex_lock(&g_pmtx);
+        g_pmtx_count++;
+        pthread_mutex_unlock(&g_pmtx);
+    }
+    return NULL;
+}
+
+static int mutex_pthread(long *check) {
+    long k = 1;
+    const char *one = getenv("BENCH_THREADS");
+    if (!(one && strcmp(one, "1") == 0)) {
+        k = sysconf(_SC_NPROCESSORS_ONLN);
+        if (k < 1)
+            k = 1;
+    }
+    pthread_t th[256];
+    if (k > 256)
+        k = 256;
+    g_pmtx_count = 0;
+    for (long t = 0; t < k; t++) {
+        long times = g_n / k + (t < g_n % k ? 1 : 0);
+        if (pthread_create(&th[t], NULL, pthread_mutex_worker,
+                           (void *)(intptr_t)times) != 0)
+            return KIN_ENOMEM;
+    }
+    for (long t = 0; t < k; t++)
+        pthread_join(th[t], NULL);
+    *check = g_pmtx_count;
     return 0;
 }
 
@@ -915,7 +1018,8 @@ static const scenario SCENARIOS[] = {
     {"supervise", supervise}, {"with_context", with_context_bench},
     {"suspend", suspend_bench},
     {"chan_pingpong", chan_pingpong}, {"chan_buffered", chan_buffered},
-    {"mutex", mutex_bench},
+    {"chan_mpmc", chan_mpmc},         {"mutex", mutex_bench},
+    {"mutex_pthread", mutex_pthread},
     {"io_ready", io_ready},           {"echo_1", echo_1},
     {"echo_1000", echo_1000},         {"idle_10k", idle_10k},
 };

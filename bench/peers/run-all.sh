@@ -32,17 +32,30 @@ while [ $# -gt 0 ]; do
     shift
 done
 [ -n "$peers" ] || { peers="kotlin go"; [ -n "${KIN_BENCH:-}" ] && peers="kin $peers"; }
-[ ${#scenarios[@]} -gt 0 ] || scenarios=(spawn spawn_mt spawn_cpu yield async park timers cancel supervise with_context chan_pingpong chan_buffered)
+[ ${#scenarios[@]} -gt 0 ] || scenarios=(spawn spawn_mt spawn_cpu yield async park timers cancel supervise with_context chan_pingpong chan_buffered chan_mpmc mutex mutex_pthread)
 
 # N per scenario:         full     quick
 declare -A FULL=( [spawn]=1000000 [spawn_mt]=1000000 [spawn_cpu]=100000 [yield]=1000000
                   [async]=1000000 [park]=1000000 [timers]=1000000 [cancel]=1000000
                   [supervise]=1000000 [with_context]=100000 [mutex]=1000000
-                  [chan_pingpong]=1000000 [chan_buffered]=1000000 )
+                  [chan_pingpong]=1000000 [chan_buffered]=1000000 [chan_mpmc]=1000000
+                  [mutex_pthread]=1000000 )
 declare -A QUICK=( [spawn]=100000 [spawn_mt]=100000 [spawn_cpu]=20000 [yield]=100000
                    [async]=100000 [park]=100000 [timers]=100000 [cancel]=100000
                    [supervise]=100000 [with_context]=10000 [mutex]=100000
-                   [chan_pingpong]=100000 [chan_buffered]=100000 )
+                   [chan_pingpong]=100000 [chan_buffered]=100000 [chan_mpmc]=100000
+                   [mutex_pthread]=100000 )
+
+# Cells that are not measured, and why (printed once; the cell reads n/a):
+# mutex_pthread is C with pthreads, the floor of the mutex row, run by
+# kin's bench program only; Debian's kotlinx.coroutines 1.0.1 Mutex fails
+# on its contended path (NoSuchFieldError: _state, see README.md).
+not_measured() {   # peer scenario threads -> reason, or nothing
+    case "$1:$2:$3" in
+        kotlin:mutex_pthread:* | go:mutex_pthread:*) echo "a pthread mutex in C: kin's bench program runs it" ;;
+        kotlin:mutex:all) echo "kotlinx.coroutines 1.0.1's Mutex fails when contended (NoSuchFieldError: _state)" ;;
+    esac
+}
 
 peer_cmd() {
     case "$1" in
@@ -87,12 +100,19 @@ for sc in "${scenarios[@]}"; do
         reps=${reps_opt:-$(case $sc in park|timers) echo 3 ;; *) echo 5 ;; esac)}
     fi
     variants=("")
-    [ "$sc" = spawn_cpu ] && variants=(1 all)
+    case "$sc" in spawn_cpu | mutex | mutex_pthread) variants=(1 all) ;; esac
     for threads in "${variants[@]}"; do
         label=$sc; [ -n "$threads" ] && label="$sc ($threads worker$([ "$threads" = 1 ] || echo s))"
         row="| $label | $n |"
         rss_row=""
         for peer in $peers; do
+            why=$(not_measured "$peer" "$sc" "$threads")
+            if [ -n "$why" ]; then
+                echo "run-all: $peer $label: not measured: $why" >&2
+                row="$row n/a |"
+                rss_row="$rss_row n/a |"
+                continue
+            fi
             cmd=$(peer_cmd "$peer")
             tag="$peer-$sc${threads:+-$threads}"
             start=$(date +%s.%N)

@@ -26,7 +26,7 @@ var scenarios = []string{
 	"spawn", "spawn_mt", "spawn_cpu", "yield", "async", "park",
 	"timers", "cancel", "supervise", "with_context", "mutex",
 	"io_ready", "echo_1", "echo_1000", "idle_10k",
-	"chan_pingpong", "chan_buffered",
+	"chan_pingpong", "chan_buffered", "chan_mpmc",
 }
 
 // Scenarios that Kotlin runs on runBlocking's single-thread event loop.
@@ -353,6 +353,45 @@ func chanBuffered(n int) int64 {
 	return ok
 }
 
+// chan_mpmc: N elements through a 1024-element buffered channel from 4
+// producer goroutines to 4 consumer goroutines, every core; check = the
+// elements received (the consumers range until the channel is closed after
+// the producers are done).
+func chanMpmc(n int) int64 {
+	const side = 4
+	ch := make(chan int64, 1024)
+	var got atomic.Int64
+	var producers, consumers sync.WaitGroup
+	producers.Add(side)
+	consumers.Add(side)
+	for c := 0; c < side; c++ {
+		go func() {
+			var k int64
+			for range ch {
+				k++
+			}
+			got.Add(k)
+			consumers.Done()
+		}()
+	}
+	for p := 0; p < side; p++ {
+		share := n / side
+		if p < n%side {
+			share++
+		}
+		go func(share int) {
+			for i := 0; i < share; i++ {
+				ch <- int64(i)
+			}
+			producers.Done()
+		}(share)
+	}
+	producers.Wait()
+	close(ch)
+	consumers.Wait()
+	return got.Load()
+}
+
 // ---------------------------------------------------------------- driver
 
 func positive(s, what string) int {
@@ -429,6 +468,8 @@ func main() {
 			check = idle(n)
 		case "chan_pingpong":
 			check = chanPingpong(n)
+		case "chan_mpmc":
+			check = chanMpmc(n)
 		case "chan_buffered":
 			check = chanBuffered(n)
 		}

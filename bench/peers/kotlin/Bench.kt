@@ -15,7 +15,7 @@ import kotlin.system.exitProcess
 val SCENARIOS = listOf(
     "spawn", "spawn_mt", "spawn_cpu", "yield", "async", "park",
     "timers", "cancel", "supervise", "with_context", "mutex",
-    "chan_pingpong", "chan_buffered"
+    "chan_pingpong", "chan_buffered", "chan_mpmc"
 )
 
 fun usage(msg: String): Nothing {
@@ -143,6 +143,32 @@ fun chanBuffered(n: Int): Long = runBlocking {
         if (ch.receive() == i) ok++
     }
     ok
+}
+
+// chan_mpmc: N elements through Channel(1024) from 4 producer coroutines to
+// 4 consumer coroutines on Dispatchers.Default (every core); check = the
+// elements received (the consumers iterate until the channel is closed
+// after the producers are done).
+fun chanMpmc(n: Int): Long = runBlocking(Dispatchers.Default) {
+    val side = 4
+    val ch = Channel<Long>(1024)
+    val got = AtomicLong()
+    val consumers = List(side) {
+        launch {
+            var k = 0L
+            for (x in ch) k++
+            got.addAndGet(k)
+        }
+    }
+    coroutineScope {
+        repeat(side) { p ->
+            val share = n / side + (if (p < n % side) 1 else 0)
+            launch { for (i in 0L until share.toLong()) ch.send(i) }
+        }
+    }
+    ch.close()
+    consumers.forEach { it.join() }
+    got.get()
 }
 
 // async: N async { i }, awaited in order and summed, on one thread.
@@ -290,6 +316,7 @@ fun main(args: Array<String>) {
             "mutex" -> mutexBench(n, pool ?: Dispatchers.Default)
             "chan_pingpong" -> chanPingpong(n)
             "chan_buffered" -> chanBuffered(n)
+            "chan_mpmc" -> chanMpmc(n)
             else -> usage("unknown scenario '$scenario'")
         }
         val ns = System.nanoTime() - t0
