@@ -1975,7 +1975,8 @@ KIN_EXPORT int kin_flow_retry_backoff(kin_flow *f, const kin_retry_opts *opts);
  * (scope objects, global-scope coroutines, kin_run_blocking) and below it
  * every job not yet completed, one line each, indented by depth: kind, name
  * and id, state, dispatcher and thread, what it is suspended on (a delay and
- * when it ends, the job it joins or awaits, its children), how much of its
+ * when it ends, the job it joins or awaits, its children, an fd, a channel
+ * send or receive, a select, a mutex or a semaphore), how much of its
  * stack is in use and the most it has touched, and, in builds of your
  * program without NDEBUG, where it was launched (file:line). It streams: a
  * tree of a million jobs needs no memory beyond the FILE's buffer. Safe at

@@ -152,6 +152,26 @@ static void print_waiting(dump_ctx *d, kin__job *j) {
     case KIN__W_SUSPEND:
         fprintf(d->out, ", suspended by hand (kin_suspend)");
         break;
+    case KIN__W_CHAN_SEND:
+    case KIN__W_CHAN_RECV:
+    case KIN__W_MUTEX:
+    case KIN__W_SEMAPHORE: {
+        static const char *what[] = {
+            [KIN__W_CHAN_SEND] = "in kin_channel_send on channel",
+            [KIN__W_CHAN_RECV] = "in kin_channel_receive on channel",
+            [KIN__W_MUTEX] = "locking mutex",
+            [KIN__W_SEMAPHORE] = "acquiring semaphore"};
+        int w = atomic_load_explicit(&j->dbg_wait, memory_order_relaxed);
+        fprintf(d->out, ", suspended %s #%llu", what[w],
+                (unsigned long long)atomic_load_explicit(
+                    &j->dbg_target, memory_order_relaxed));
+        break;
+    }
+    case KIN__W_SELECT:
+        fprintf(d->out, ", suspended in kin_select (%llu clauses)",
+                (unsigned long long)atomic_load_explicit(&j->dbg_target,
+                                                         memory_order_relaxed));
+        break;
     default:
         break;
     }

@@ -106,6 +106,11 @@ enum kin__wait_kind {
     KIN__W_SUSPEND,   /* kin_suspend: suspended by hand (job/suspend.c) */
     KIN__W_FD,        /* kin_wait_fd and the io calls: dbg_target = fd,
                          dbg_until = the timeout's end or 0 (io/fd.c) */
+    KIN__W_CHAN_SEND, /* dbg_target = the channel's slot index (sync/) */
+    KIN__W_CHAN_RECV, /* dbg_target = the channel's slot index */
+    KIN__W_SELECT,    /* dbg_target = the number of clauses */
+    KIN__W_MUTEX,     /* dbg_target = the mutex's slot index */
+    KIN__W_SEMAPHORE, /* dbg_target = the semaphore's slot index */
 };
 
 enum kin__flag {
@@ -258,6 +263,17 @@ static inline void kin__dbg_wait(kin__job *co, int kind, uint64_t target,
     atomic_store_explicit(&co->dbg_target, target, memory_order_relaxed);
     atomic_store_explicit(&co->dbg_until, until, memory_order_relaxed);
     atomic_store_explicit(&co->dbg_wait, (uint8_t)kind, memory_order_relaxed);
+}
+
+/* The same for kinds whose dump line has no deadline (dbg_until is not
+ * read for them), and its end: two stores and one, on hot waits. */
+static inline void kin__dbg_wait_on(kin__job *co, int kind, uint64_t target) {
+    atomic_store_explicit(&co->dbg_target, target, memory_order_relaxed);
+    atomic_store_explicit(&co->dbg_wait, (uint8_t)kind, memory_order_relaxed);
+}
+
+static inline void kin__dbg_wait_over(kin__job *co) {
+    atomic_store_explicit(&co->dbg_wait, KIN__W_NONE, memory_order_relaxed);
 }
 
 /* ---- slot.c ---- */

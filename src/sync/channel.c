@@ -427,8 +427,13 @@ int kin__chan_cancelled_rc(kin__job *co) {
     return code;
 }
 
-void kin__chan_wait(kin__job *co, atomic_int *state, int idle) {
+/* Inlined into send and receive (their suspending path is hot in
+ * ping-pong); select calls it through kin__chan_wait. */
+static inline __attribute__((always_inline)) void
+chan_wait(kin__job *co, atomic_int *state, int idle, int what,
+          uint64_t target) {
     kin__job *cur = co->cur;
+    kin__dbg_wait_on(co, what, target);
     for (;;) {
         /* paired with cancel_tree (see kin__job_wait); left set after */
         kin__job_publish_wait(co, cur);
@@ -440,6 +445,12 @@ void kin__chan_wait(kin__job *co, atomic_int *state, int idle) {
         if (atomic_load_explicit(state, memory_order_acquire) != idle)
             break;
     }
+    kin__dbg_wait_over(co);
+}
+
+void kin__chan_wait(kin__job *co, atomic_int *state, int idle, int what,
+                    uint64_t target) {
+    chan_wait(co, state, idle, what, target);
 }
 
 /* ---- Making and destroying --------------------------------------------------*/
@@ -672,7 +683,7 @@ static inline int send_suspend(kin__chan *c, const void *elem, kin__job *co) {
     atomic_init(&w.state, KIN__W_WAITING);
     kin__wq_push(&c->sendq, &w);
     kin__chan_unlock(c);
-    kin__chan_wait(co, &w.state, KIN__W_WAITING);
+    chan_wait(co, &w.state, KIN__W_WAITING, KIN__W_CHAN_SEND, c->idx);
     if (KIN__LIKELY(atomic_load_explicit(&w.state, memory_order_acquire) ==
                         KIN__W_DONE &&
                     !kin__job_is_cancelling(co->cur)))
@@ -853,7 +864,7 @@ static inline int recv_suspend(kin__chan *c, void *elem, kin__job *co,
     atomic_init(&w.state, KIN__W_WAITING);
     kin__wq_push(&c->recvq, &w);
     kin__chan_unlock(c);
-    kin__chan_wait(co, &w.state, KIN__W_WAITING);
+    chan_wait(co, &w.state, KIN__W_WAITING, KIN__W_CHAN_RECV, c->idx);
     if (KIN__LIKELY(atomic_load_explicit(&w.state, memory_order_acquire) ==
                         KIN__W_DONE &&
                     !kin__job_is_cancelling(co->cur)))

@@ -194,8 +194,10 @@ static inline void kin__chan_undelivered(kin_undelivered_fn fn, void *arg,
 }
 
 /* Waits until *state != KIN__W_WAITING (plain waiters) or the select is
- * claimed, or the current job is cancelled. */
-void kin__chan_wait(kin__job *co, atomic_int *state, int idle);
+ * claimed, or the current job is cancelled. what and target say what it
+ * waits for, for kin_dump (enum kin__wait_kind, job/job.h). */
+void kin__chan_wait(kin__job *co, atomic_int *state, int idle, int what,
+                    uint64_t target);
 
 /* Sets the current job's cancellation as the current error and returns its
  * code. */

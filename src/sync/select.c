@@ -407,7 +407,7 @@ static int do_select(kin_select_clause *cl, size_t n, bool unbiased,
     }
 
     /* ---- 3. wait, then take everything back ---- */
-    kin__chan_wait(co, &sel.state, KIN__SEL_WAITING);
+    kin__chan_wait(co, &sel.state, KIN__SEL_WAITING, KIN__W_SELECT, n);
     int idle = KIN__SEL_WAITING;
     atomic_compare_exchange_strong(&sel.state, &idle, KIN__SEL_CANCELLED);
     for (size_t i = 0; i < n; i++) {

@@ -194,7 +194,12 @@ int kin__sync_acquire_locked(kin__sync *s, kin__job *co, const void *owner) {
     kin__lock_release(&s->lock);
 
     spin_for_grant(co, &w);
+    kin__dbg_wait_on(co,
+                     s->kind == KIN__SYNC_MUTEX ? KIN__W_MUTEX
+                                                : KIN__W_SEMAPHORE,
+                     s->idx);
     kin__job_wait(co, &w.granted, true);
+    kin__dbg_wait_over(co);
 
     kin__lock_acquire(&s->lock);
     bool granted = atomic_load_explicit(&w.granted, memory_order_acquire);
