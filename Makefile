@@ -28,8 +28,8 @@ test: build
 
 # kin against kotlinx.coroutines and Go in one run; QUICK=1 for small N.
 bench:
-	cmake -S . -B $(BENCH_DIR) -DCMAKE_BUILD_TYPE=Release -DKIN_BUILD_TESTS=OFF -DKIN_BUILD_EXAMPLES=OFF $(CMAKE_FLAGS)
-	cmake --build $(BENCH_DIR) -j $(JOBS) --target kin-bench kin-bench-callgrind
+	cmake -S . -B $(BENCH_DIR) -DCMAKE_BUILD_TYPE=Release -DKIN_BUILD_TESTS=OFF -DKIN_BUILD_EXAMPLES=ON $(CMAKE_FLAGS)
+	cmake --build $(BENCH_DIR) -j $(JOBS) --target kin-bench kin-bench-callgrind http_server
 	bash scripts/bench.sh $(BENCH_DIR) $(if $(QUICK),--quick)
 
 install: build

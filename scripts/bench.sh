@@ -37,6 +37,7 @@ command -v kotlinc >/dev/null 2>&1 || need_pkgs="$need_pkgs kotlin"
 [ -f /usr/share/java/atomicfu.jar ] || need_pkgs="$need_pkgs libkotlinx-atomicfu-java"
 command -v go >/dev/null 2>&1 || need_pkgs="$need_pkgs golang-go"
 [ -x /usr/bin/time ] || need_pkgs="$need_pkgs time"
+command -v wrk >/dev/null 2>&1 || need_pkgs="$need_pkgs wrk"
 if [ -n "$need_pkgs" ]; then
     if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
         echo "bench: installing$need_pkgs" >&2
@@ -130,8 +131,33 @@ tail -n +3 "$table" | while IFS= read -r line; do
     echo "$row"
 done
 echo
+# The I/O scenarios' own figures (kin and Go print one extra line per
+# repetition: requests/s and latency, the overhead of a ready wait, bytes
+# per idle connection); the last repetition's.
+for sc in io_ready echo_1 echo_1000 idle_10k; do
+    for p in kin go; do
+        f="$results/$p-$sc.err"
+        [ -f "$f" ] && line=$(grep -v '^$' "$f" | tail -n 1) && [ -n "$line" ] && echo "$p $sc: $line"
+    done
+done
 for p in $peers; do
     f="$results/$p-cancel.err"
     [ -f "$f" ] && awk -v p="$p" '/^cancel-only ms:/ { v = $3 + 0; if (b == "" || v < b) b = v } END { if (b != "") printf "cancel-only (cancel + join of the parent alone), %s: %.1f ms\n", p, b }' "$f"
 done
+
+# ---- HTTP under wrk ---------------------------------------------------------------
+# examples/http_server against Go's net/http hello server, wrk -t2 at 100 and
+# 1,000 connections (bench/http_vs_go.sh): a real client nobody here wrote.
+if [ -x "$build/examples/http_server" ] && command -v wrk >/dev/null 2>&1 &&
+    command -v go >/dev/null 2>&1; then
+    echo
+    echo "HTTP/1.1 keep-alive, GET /, wrk -t2 (bench/http_vs_go.sh):"
+    if [ -n "$quick" ]; then
+        bash "$repo/bench/http_vs_go.sh" "$build" 3s 1 || status=1
+    else
+        bash "$repo/bench/http_vs_go.sh" "$build" 20s 1 || status=1
+    fi
+else
+    echo "bench: SKIPPING HTTP under wrk: needs wrk, go and $build/examples/http_server" >&2
+fi
 exit $status
