@@ -43,6 +43,13 @@ static kin__job *scope_root(const char *who, kin_scope s, int *rc) {
                           who);
         return NULL;
     }
+    /* Closed without waiting (kin_scope_close_nowait): the record lives
+     * on until its coroutines have finished, the handle is over now. */
+    if (!atomic_load(&j->handle_held)) {
+        kin__job_unref(j);
+        *rc = kin__misuse(KIN_ESTALE, "%s: the scope was closed", who);
+        return NULL;
+    }
     return j;
 }
 
@@ -232,6 +239,29 @@ int kin_scope_close(kin_scope scope) {
             kin__run_loop(w, &until.fired);
     }
     kin__job_unref(root); /* the handle's */
+    kin__job_unref(root); /* ours */
+    return 0;
+}
+
+int kin_scope_close_nowait(kin_scope scope) {
+    if (is_global(scope))
+        return kin__misuse(KIN_EINVAL,
+                           "kin_scope_close_nowait: the global scope cannot "
+                           "be closed");
+    int rc;
+    kin__job *root = scope_root("kin_scope_close_nowait", scope, &rc);
+    if (!root)
+        return rc;
+    /* Only one close takes the handle's reference. */
+    if (!atomic_exchange(&root->handle_held, false)) {
+        kin__job_unref(root);
+        return kin__misuse(KIN_ESTALE, "kin_scope_close_nowait: the scope "
+                                       "was closed");
+    }
+    kin__root_cancel(root,
+                     kin__error_make(KIN_ECANCELED, "CancellationException",
+                                     NULL, "Job was cancelled"));
+    kin__job_unref(root); /* the handle's: the tree keeps it till done */
     kin__job_unref(root); /* ours */
     return 0;
 }
