@@ -876,8 +876,9 @@ KIN_EXPORT int kin_scope_close(kin_scope scope);
 
 /** kin_scope_close without the wait, for a scope tied to a lifecycle
  * (Android's viewModelScope, cancelled in onCleared): cancels the scope (if
- * not yet) and gives the handle up at once; from now on it reads as closed
- * (KIN_ESTALE). The coroutines finish their cleanup as their dispatchers
+ * not yet) and gives the handle up at once: launches into it fail with
+ * KIN_ESTALE from now on (as do a second close and, once the record is
+ * reclaimed, every call). The coroutines finish their cleanup as their dispatchers
  * run them (a Main scope in a hosted loop: in the next kin_main_run_ready
  * calls); the handles the scope owned (L2) and its record are released
  * when the last one has completed. Returns 0, KIN_ESTALE (already closed),

@@ -43,13 +43,6 @@ static kin__job *scope_root(const char *who, kin_scope s, int *rc) {
                           who);
         return NULL;
     }
-    /* Closed without waiting (kin_scope_close_nowait): the record lives
-     * on until its coroutines have finished, the handle is over now. */
-    if (!atomic_load(&j->handle_held)) {
-        kin__job_unref(j);
-        *rc = kin__misuse(KIN_ESTALE, "%s: the scope was closed", who);
-        return NULL;
-    }
     return j;
 }
 
@@ -97,6 +90,13 @@ static int scope_spawn(const char *who, kin_scope scope, kin_job *out,
     kin__job *root = scope_root(who, scope, &rc);
     if (!root)
         return rc;
+    /* Closed (kin_scope_close_nowait, or a kin_scope_close still waiting):
+     * the record lives on until its coroutines have finished, but the
+     * handle takes no new work. */
+    if (!atomic_load(&root->handle_held)) {
+        kin__job_unref(root);
+        return kin__misuse(KIN_ESTALE, "%s: the scope was closed", who);
+    }
     kin__spawn_req rq = {who, root, co ? co->cur : root, 0, NULL};
     rc = kin__spawn(&rq, out, opts, fn, afn, arg);
     kin__job_unref(root);
