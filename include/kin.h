@@ -634,7 +634,8 @@ KIN_EXPORT int kin_non_cancellable(kin_fn fn, void *arg);
  * IO          an elastic pool for blocking calls (files, databases, a
  *             blocking getaddrinfo): grows while calls block, up to 64
  *             threads (kin_dispatcher_set_threads), shrinks when idle.
- * Main        the loop of the first thread that ran kin_run_blocking; a
+ * Main        the loop of the first thread that ran kin_run_blocking (or
+ *             the program's own event loop: kin_main_attach); a
  *             coroutine dispatched to it from another thread runs there (it
  *             waits in the queue while that thread is not in its loop;
  *             what is queued when a kin_run_blocking ends runs before it
