@@ -216,7 +216,12 @@ void kin__worker_set_virtual(kin__worker *w, bool on) {
         return;
     }
     w->virtual_time = false;
-    w->vwaiter = NULL;
+    if (w->vwaiter) { /* left inside kin_test_advance_* when the test
+                         ended: it returns at the thread's next loop */
+        atomic_store_explicit(w->vfired, true, memory_order_release);
+        kin__wake(w->vwaiter);
+        w->vwaiter = NULL;
+    }
     if (w->timers.n == 0)
         kin__timer_reset(&w->timers, real_now());
 }
