@@ -183,7 +183,9 @@ kin_dispatcher *kin__dispatcher_resolve(kin_dispatcher *opt,
     return inherited ? inherited : &g_default;
 }
 
-kin_dispatcher *kin__dispatcher_redirect(kin_dispatcher *d) {
+atomic_bool kin__test_redirect;
+
+kin_dispatcher *kin__dispatcher_redirect_slow(kin_dispatcher *d) {
     if (KIN__UNLIKELY(d == &g_default) &&
         atomic_load_explicit(&g_test_default_on, memory_order_acquire))
         return &g_test_default;
@@ -209,6 +211,7 @@ int kin__test_dispatch_begin(kin__worker *w, bool def, bool io) {
             atomic_store(&g_test_io.loop, w);
             atomic_store(&g_test_io_on, true);
         }
+        atomic_store(&kin__test_redirect, def || io);
     }
     pthread_mutex_unlock(&g_test_mu);
     return rc;
@@ -217,6 +220,7 @@ int kin__test_dispatch_begin(kin__worker *w, bool def, bool io) {
 void kin__test_dispatch_end(kin__worker *w) {
     pthread_mutex_lock(&g_test_mu);
     if (atomic_load(&g_test_owner) == w) {
+        atomic_store(&kin__test_redirect, false);
         atomic_store(&g_test_default_on, false);
         atomic_store(&g_test_io_on, false);
         atomic_store(&g_test_owner, NULL);

@@ -84,7 +84,15 @@ kin_dispatcher *kin__dispatcher_bind_loop(kin__worker *w);
 /* The dispatcher a coroutine asked for d gets: d itself, or, while a
  * test loop stands in for Default or IO (kin__test_dispatch_begin), that
  * loop's stand-in. */
-kin_dispatcher *kin__dispatcher_redirect(kin_dispatcher *d);
+kin_dispatcher *kin__dispatcher_redirect_slow(kin_dispatcher *d);
+extern atomic_bool kin__test_redirect; /* a stand-in is on */
+static inline kin_dispatcher *kin__dispatcher_redirect(kin_dispatcher *d) {
+    if (__builtin_expect(
+            !atomic_load_explicit(&kin__test_redirect, memory_order_acquire),
+            1))
+        return d;
+    return kin__dispatcher_redirect_slow(d);
+}
 
 /* From now until kin__test_dispatch_end, coroutines dispatched to Default
  * (def) and IO (io) run on w, the calling thread's test loop. 0, or
