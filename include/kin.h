@@ -433,7 +433,9 @@ KIN_EXPORT int kin_run_blocking(kin_fn fn, void *arg);
  * order (deadline, then arming order); kin_current_time reads that clock.
  * Only this loop's timers are virtual: coroutines on Default or IO wait in
  * real time, and virtual time may run ahead of them (as in
- * kotlinx-coroutines-test). Setting the environment variable
+ * kotlinx-coroutines-test), unless kin_run_blocking_opts brings them onto
+ * the test loop (kin_run_opts.test_default, test_io). The kin_test_*
+ * functions step the clock by hand. Setting the environment variable
  * KIN_VIRTUAL_TIME=1 makes kin_run_blocking behave this way, to test whole
  * programs. Same errors as kin_run_blocking. */
 KIN_EXPORT int kin_run_test(kin_fn fn, void *arg);
