@@ -433,7 +433,9 @@ KIN_EXPORT int kin_run_blocking(kin_fn fn, void *arg);
  * order (deadline, then arming order); kin_current_time reads that clock.
  * Only this loop's timers are virtual: coroutines on Default or IO wait in
  * real time, and virtual time may run ahead of them (as in
- * kotlinx-coroutines-test). Setting the environment variable
+ * kotlinx-coroutines-test), unless kin_run_blocking_opts brings them onto
+ * the test loop (kin_run_opts.test_default, test_io). The kin_test_*
+ * functions step the clock by hand. Setting the environment variable
  * KIN_VIRTUAL_TIME=1 makes kin_run_blocking behave this way, to test whole
  * programs. Same errors as kin_run_blocking. */
 KIN_EXPORT int kin_run_test(kin_fn fn, void *arg);
@@ -452,18 +454,79 @@ typedef struct kin_run_opts {
     const char *name;
     /** Virtual time, as kin_run_test. */
     bool virtual_time;
+    /** A test dispatcher for Default (kotlinx-coroutines-test's
+     * StandardTestDispatcher, injected where the code under test would use
+     * Dispatchers.Default): while this loop runs, every coroutine
+     * dispatched to Default (launched on it, inheriting it from a scope
+     * object, or a kin_with_context block) runs on this loop's thread
+     * instead, queued in FIFO order with the loop's own coroutines and,
+     * with virtual_time, under its clock; so a test with Default
+     * coroutines runs the same way every time. kin_dispatcher_current and
+     * kin_dispatcher_name still say "Default"; a switch between the loop's
+     * coroutines and them is still a dispatch (kin_with_context queues its
+     * block). Process-wide, like Kotlin's Dispatchers.setMain: one loop at
+     * a time (another gets KIN_EBUSY); coroutines made meanwhile stay on
+     * this thread, later ones go to the real pool. What stays real:
+     * threads the program creates itself, blocking system calls (they
+     * block the test loop: everything waits), fds (a wait on an fd is a
+     * real wait, during which virtual time runs at real speed), and work
+     * on dispatchers not redirected. */
+    bool test_default;
+    /** The same for IO (a blocking call in an IO coroutine then blocks the
+     * test loop). */
+    bool test_io;
 } kin_run_opts;
 
 /** kin_run_blocking with options (Kotlin's runBlocking(handler +
  * CoroutineName(..))). Same results and errors, plus KIN_ENOMEM for the
- * name. */
+ * name and KIN_EBUSY (test_default or test_io while another thread's loop
+ * runs with them). kin_run_blocking, kin_run_test and this return
+ * KIN_EBUSY on a thread that hosts Main in its own event loop
+ * (kin_main_attach). */
 KIN_EXPORT int kin_run_blocking_opts(const kin_run_opts *opts, kin_fn fn,
                                      void *arg);
 
 /** The current time of the calling coroutine's clock in milliseconds: the
- * virtual time since kin_run_test began inside one, else the monotonic
- * clock. Any thread. */
+ * virtual time since kin_run_test began inside one (kotlinx's
+ * TestScope.currentTime: 0 at the start, moved only by the loop), else the
+ * monotonic clock. In plain code, the calling thread's loop decides (a
+ * completion handler run by a kin_run_test loop reads virtual time). Any
+ * thread. */
 KIN_EXPORT int64_t kin_current_time(void);
+
+/** @name Testing: controlling virtual time (kotlinx-coroutines-test)
+ * A kin_run_test loop moves its clock on by itself whenever nothing can run
+ * (runTest's automatic advance). These let the test body (or any coroutine
+ * running on that loop) step it by hand, as TestScope's advanceTimeBy,
+ * advanceUntilIdle and runCurrent do. Each suspends the caller while the
+ * loop runs the other coroutines, and returns when the loop has done what
+ * it says. Ordering is the loop's: FIFO, timers by (deadline, arming
+ * order), DESIGN rule 11.
+ * Errors (each with a message): KIN_ENOTCORO (plain code), KIN_EPERM (the
+ * calling coroutine's loop has no virtual time: kin_run_blocking, a Default
+ * or IO thread), KIN_EINVAL (ms < 0), KIN_EBUSY (another coroutine of the
+ * loop is inside one of these calls), KIN_ECANCELED (the caller was
+ * cancelled, before or during the wait; the loop then goes on as usual).
+ * Coroutines on threads the loop does not run (real Default or IO workers,
+ * without kin_run_opts.test_default / test_io) are not waited for: "idle"
+ * is this loop's idea. */
+/**@{*/
+/** advanceTimeBy(ms): runs every coroutine and timer due before
+ * kin_current_time() + ms, moving the clock to each timer's time as it
+ * fires, then sets the clock to exactly that moment. Timers due at that
+ * very moment have not run yet when it returns (kotlinx >= 1.6): they run
+ * at the caller's next suspension, or with kin_test_run_current. */
+KIN_EXPORT int kin_test_advance_time_by(int64_t ms);
+/** advanceUntilIdle(): runs until nothing is left to run, moving the clock
+ * through every timer; returns with the clock at the last one. Like
+ * kotlinx's, it does not return while a coroutine keeps arming timers (a
+ * ticker that never stops). */
+KIN_EXPORT int kin_test_advance_until_idle(void);
+/** runCurrent(): runs what can run at the current moment (queued
+ * coroutines, timers due now, and what they make ready meanwhile) without
+ * moving the clock. */
+KIN_EXPORT int kin_test_run_current(void);
+/**@}*/
 
 /* ---- Builders ------------------------------------------------------------ */
 
@@ -573,7 +636,8 @@ KIN_EXPORT int kin_non_cancellable(kin_fn fn, void *arg);
  * IO          an elastic pool for blocking calls (files, databases, a
  *             blocking getaddrinfo): grows while calls block, up to 64
  *             threads (kin_dispatcher_set_threads), shrinks when idle.
- * Main        the loop of the first thread that ran kin_run_blocking; a
+ * Main        the loop of the first thread that ran kin_run_blocking (or
+ *             the program's own event loop: kin_main_attach); a
  *             coroutine dispatched to it from another thread runs there (it
  *             waits in the queue while that thread is not in its loop;
  *             what is queued when a kin_run_blocking ends runs before it
@@ -622,6 +686,72 @@ KIN_EXPORT int kin_dispatcher_set_threads(kin_dispatcher *d, int n);
  * returned. The caller's stack memory stays valid for the block (L5). Suspends. Errors: KIN_EINVAL (d or
  * fn NULL), KIN_ENOTCORO, KIN_ECLOSED (d shut down), KIN_ENOMEM. */
 KIN_EXPORT int kin_with_context(kin_dispatcher *d, kin_fn fn, void *arg);
+
+/** @name Hosting Main in the program's own event loop
+ * A program whose main thread already runs an event loop (its own poll or
+ * epoll loop, GLib, libuv, SDL, a toolkit) makes that loop Main's, as
+ * Android's Looper is Dispatchers.Main: coroutines dispatched to
+ * kin_dispatcher_main() (a scope object with .dispatcher =
+ * kin_dispatcher_main(), the viewModelScope pattern) then run on that
+ * thread, between the host's own events, and never concurrently with its
+ * callbacks. The host's loop, each turn:
+ * @code{.unparsed}
+ *   int t = kin_main_timeout_ms();     // 0, ms to kin's next timer, or -1
+ *   wait for kin_main_fd() readable, the host's own events, at most t ms
+ *   kin_main_run_ready();              // never blocks
+ * @endcode
+ * kin_main_fd() becomes readable when another thread queues work on Main
+ * (a wake-up, a kin_with_context block coming back, a launch) or when an
+ * fd a Main coroutine waits on is ready. Work made by the host thread's own
+ * calls (a kin_scope_launch from a host callback) and kin's timers are told
+ * by kin_main_timeout_ms, which must therefore be asked before each wait
+ * (libuv's uv_backend_fd / uv_backend_timeout contract for an embedded
+ * loop; GLib's GSource prepare, libuv's uv_prepare_t). All of them are
+ * called in plain code on the attached thread.
+ * Common errors: KIN_EPERM with a message for a call from inside a
+ * coroutine, from a thread that is not the attached one, or when no thread
+ * is attached. */
+/**@{*/
+/** Makes the calling thread's event loop the host of Main. Main must be
+ * free or already this thread's: Main belongs to the first thread that runs
+ * kin_run_blocking or kin_main_attach, for the life of the process.
+ * Coroutines dispatched to Main before are queued for the first
+ * kin_main_run_ready. Returns 0; KIN_EALREADY (this thread is already
+ * attached); KIN_EBUSY (Main belongs to another thread: it ran
+ * kin_run_blocking first or is attached); KIN_EPERM (inside a coroutine, or
+ * while this thread runs a kin loop: a completion handler inside
+ * kin_run_blocking); KIN_ENOMEM (no memory or no fd for the epoll). While
+ * attached, kin_run_blocking on this thread returns KIN_EBUSY;
+ * kin_scope_close from a host callback blocks it, running Main's work
+ * meanwhile (kin_scope_close_nowait does not wait). */
+KIN_EXPORT int kin_main_attach(void);
+/** The fd to wait on for reading (an epoll fd: poll, epoll, select, libuv's
+ * uv_poll_t, GLib's g_unix_fd_add all take it). Valid until
+ * kin_main_detach; do not read or close it. Returns it (>= 0) or KIN_EPERM. */
+KIN_EXPORT int kin_main_fd(void);
+/** How long the host may wait before calling kin_main_run_ready: 0 if
+ * Main has work now (coroutines queued, a timer due), else the milliseconds
+ * to its next timer (rounded up: never early), or -1 if only kin_main_fd
+ * can bring work (wait without a timeout, as poll(2)'s -1). Ask it right
+ * before each wait: work queued afterwards by another thread makes the fd
+ * readable. KIN_EPERM (< -1) for misuse. */
+KIN_EXPORT int kin_main_timeout_ms(void);
+/** Runs what is ready on Main, without blocking: fires the timers that are
+ * due, takes work queued by other threads and fds that are ready, then runs
+ * each coroutine queued at that moment once, up to its next suspension.
+ * What they queue meanwhile (a launch, a yield, a wake-up) waits for the
+ * next call, which kin_main_timeout_ms then asks for at once (0), so a
+ * coroutine that keeps yielding cannot starve the host. Returns how many
+ * coroutines ran (>= 0); KIN_EPERM (not the attached thread, inside a
+ * coroutine, or from a completion handler run by this call). */
+KIN_EXPORT int kin_main_run_ready(void);
+/** Ends the hosting: Main stays this thread's, and its coroutines that have
+ * not finished wait for the thread's next kin_main_attach or
+ * kin_run_blocking (cancel their scopes before detaching to end them).
+ * Returns 0; KIN_EPERM as above (also from a completion handler run by
+ * kin_main_run_ready). */
+KIN_EXPORT int kin_main_detach(void);
+/**@}*/
 
 /** Shuts kin's thread pools down: cancels every root (scope objects not yet
  * closed, global-scope coroutines), waits for them to complete, then stops
@@ -746,6 +876,18 @@ KIN_EXPORT int kin_scope_cancel(kin_scope scope, kin_error *cause);
  * Returns 0, KIN_ESTALE, KIN_EINVAL (the global scope), KIN_EDEADLK (called
  * from one of the scope's own coroutines). */
 KIN_EXPORT int kin_scope_close(kin_scope scope);
+
+/** kin_scope_close without the wait, for a scope tied to a lifecycle
+ * (Android's viewModelScope, cancelled in onCleared): cancels the scope (if
+ * not yet) and gives the handle up at once: launches into it fail with
+ * KIN_ESTALE from now on (as do a second close and, once the record is
+ * reclaimed, every call). The coroutines finish their cleanup as their dispatchers
+ * run them (a Main scope in a hosted loop: in the next kin_main_run_ready
+ * calls); the handles the scope owned (L2) and its record are released
+ * when the last one has completed. Returns 0, KIN_ESTALE (already closed),
+ * KIN_EINVAL (the global scope, or not a scope). Any thread, also from
+ * the scope's own coroutines, never blocks. */
+KIN_EXPORT int kin_scope_close_nowait(kin_scope scope);
 
 /* ---- Jobs ------------------------------------------------------------------ */
 

@@ -84,8 +84,8 @@ int kin__spawn(const kin__spawn_req *rq, kin_job *out,
     } else if (o.no_parent) {
         parent = NULL;
     }
-    kin_dispatcher *d = kin__dispatcher_resolve(
-        o.dispatcher, context ? context->sched.dispatcher : NULL);
+    kin_dispatcher *d = kin__dispatcher_redirect(kin__dispatcher_resolve(
+        o.dispatcher, context ? context->sched.dispatcher : NULL));
     /* Everything that can fail is checked before anything is linked, so a
      * failure here leaves nothing behind and is reported once, here. */
     int rc = kin__dispatcher_ready(d);
@@ -326,9 +326,23 @@ static int run_loop(const char *who, const kin_run_opts *opts, kin_fn fn,
                            "%s: this thread is already running a kin loop "
                            "(called from a completion handler?)",
                            who);
+    if (w->hosted)
+        return kin__misuse(KIN_EBUSY,
+                           "%s: this thread hosts Main in its own event "
+                           "loop (kin_main_attach); kin_main_detach first",
+                           who);
+    if ((o.test_default || o.test_io) &&
+        kin__test_dispatch_begin(w, o.test_default, o.test_io) < 0)
+        return kin__misuse(KIN_EBUSY,
+                           "%s: another thread's test loop stands in for "
+                           "Default or IO (test_default, test_io) now",
+                           who);
     kin__job *j = kin__job_alloc(3); /* tree + coro + ours */
-    if (!j)
+    if (!j) {
+        if (o.test_default || o.test_io)
+            kin__test_dispatch_end(w);
         return kin__misuse(KIN_ENOMEM, "%s: out of memory", who);
+    }
     j->kind = KIN__COROUTINE;
     j->flags = KIN__F_BLOCKING;
     j->coro = j;
@@ -339,6 +353,8 @@ static int run_loop(const char *who, const kin_run_opts *opts, kin_fn fn,
     if (!kin__job_set_name(j, o.name)) {
         for (int k = 0; k < 3; k++)
             kin__job_unref(j);
+        if (o.test_default || o.test_io)
+            kin__test_dispatch_end(w);
         return kin__misuse(KIN_ENOMEM, "%s: out of memory", who);
     }
     j->sched.stack_size = (uint32_t)kin__stack_round(0);
@@ -355,6 +371,8 @@ static int run_loop(const char *who, const kin_run_opts *opts, kin_fn fn,
         kin__worker_set_virtual(w, true);
     kin__run_loop(w, &until.fired);
     kin__run_queued(w); /* other trees' coroutines queued here: once each */
+    if (o.test_default || o.test_io)
+        kin__test_dispatch_end(w);
     if (o.virtual_time)
         kin__worker_set_virtual(w, false);
     kin_error *cause = kin__job_final_cause(j);

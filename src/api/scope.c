@@ -90,6 +90,13 @@ static int scope_spawn(const char *who, kin_scope scope, kin_job *out,
     kin__job *root = scope_root(who, scope, &rc);
     if (!root)
         return rc;
+    /* Closed (kin_scope_close_nowait, or a kin_scope_close still waiting):
+     * the record lives on until its coroutines have finished, but the
+     * handle takes no new work. */
+    if (!atomic_load(&root->handle_held)) {
+        kin__job_unref(root);
+        return kin__misuse(KIN_ESTALE, "%s: the scope was closed", who);
+    }
     kin__spawn_req rq = {who, root, co ? co->cur : root, 0, NULL};
     rc = kin__spawn(&rq, out, opts, fn, afn, arg);
     kin__job_unref(root);
@@ -232,6 +239,29 @@ int kin_scope_close(kin_scope scope) {
             kin__run_loop(w, &until.fired);
     }
     kin__job_unref(root); /* the handle's */
+    kin__job_unref(root); /* ours */
+    return 0;
+}
+
+int kin_scope_close_nowait(kin_scope scope) {
+    if (is_global(scope))
+        return kin__misuse(KIN_EINVAL,
+                           "kin_scope_close_nowait: the global scope cannot "
+                           "be closed");
+    int rc;
+    kin__job *root = scope_root("kin_scope_close_nowait", scope, &rc);
+    if (!root)
+        return rc;
+    /* Only one close takes the handle's reference. */
+    if (!atomic_exchange(&root->handle_held, false)) {
+        kin__job_unref(root);
+        return kin__misuse(KIN_ESTALE, "kin_scope_close_nowait: the scope "
+                                       "was closed");
+    }
+    kin__root_cancel(root,
+                     kin__error_make(KIN_ECANCELED, "CancellationException",
+                                     NULL, "Job was cancelled"));
+    kin__job_unref(root); /* the handle's: the tree keeps it till done */
     kin__job_unref(root); /* ours */
     return 0;
 }

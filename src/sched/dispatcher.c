@@ -101,6 +101,25 @@ static kin__coro *g_main_pending_head, *g_main_pending_tail;
 
 static pthread_once_t g_atexit_once = PTHREAD_ONCE_INIT;
 
+/* TEST STAND-INS (kin_run_opts.test_default / test_io, kotlinx-coroutines-
+ * test's StandardTestDispatcher): while a test loop runs with them, a
+ * coroutine dispatched to Default or IO gets the stand-in instead, a LOOP
+ * dispatcher bound to the test loop's worker: it runs there, in FIFO order
+ * with the test's own coroutines, under its virtual clock. Redirected where
+ * a coroutine's dispatcher is chosen (kin__spawn, kin_with_context), so a
+ * scope object keeps "Default" and its later launches go to the real pool
+ * once the test is over. The stand-in's loop stays set after the test: a
+ * coroutine made for it and not yet finished stays on that thread.
+ * g_test_owner: the test loop's worker, or NULL; [g_test_mu] for changes,
+ * read atomically. */
+static kin_dispatcher g_test_default = {
+    .kind = KIN__DISP_LOOP, .name = "Default", .stands_for = &g_default};
+static kin_dispatcher g_test_io = {
+    .kind = KIN__DISP_LOOP, .name = "IO", .stands_for = &g_io};
+static pthread_mutex_t g_test_mu = PTHREAD_MUTEX_INITIALIZER;
+static _Atomic(kin__worker *) g_test_owner;
+static atomic_bool g_test_default_on, g_test_io_on;
+
 /* ---- Public accessors ------------------------------------------------------*/
 
 kin_dispatcher *kin_dispatcher_default(void) {
@@ -118,7 +137,10 @@ kin_dispatcher *kin_dispatcher_unconfined(void) {
 
 kin_dispatcher *kin_dispatcher_current(void) {
     kin__coro *co = kin__current_coro();
-    return co ? co->dispatcher : NULL;
+    if (!co)
+        return NULL;
+    kin_dispatcher *d = co->dispatcher;
+    return d->stands_for ? d->stands_for : d;
 }
 
 const char *kin_dispatcher_name(const kin_dispatcher *d) {
@@ -126,6 +148,8 @@ const char *kin_dispatcher_name(const kin_dispatcher *d) {
 }
 
 int kin_dispatcher_set_threads(kin_dispatcher *d, int n) {
+    if (d && d->stands_for)
+        d = d->stands_for;
     if (!d || (d != &g_default && d != &g_io))
         return kin__misuse(KIN_EINVAL,
                            "kin_dispatcher_set_threads: only Default and IO "
@@ -157,6 +181,51 @@ kin_dispatcher *kin__dispatcher_resolve(kin_dispatcher *opt,
     if (opt)
         return opt;
     return inherited ? inherited : &g_default;
+}
+
+atomic_bool kin__test_redirect;
+
+kin_dispatcher *kin__dispatcher_redirect_slow(kin_dispatcher *d) {
+    if (KIN__UNLIKELY(d == &g_default) &&
+        atomic_load_explicit(&g_test_default_on, memory_order_acquire))
+        return &g_test_default;
+    if (KIN__UNLIKELY(d == &g_io) &&
+        atomic_load_explicit(&g_test_io_on, memory_order_acquire))
+        return &g_test_io;
+    return d;
+}
+
+int kin__test_dispatch_begin(kin__worker *w, bool def, bool io) {
+    int rc = 0;
+    pthread_mutex_lock(&g_test_mu);
+    kin__worker *owner = atomic_load(&g_test_owner);
+    if (owner && owner != w) {
+        rc = KIN_EBUSY;
+    } else {
+        atomic_store(&g_test_owner, w);
+        if (def) {
+            atomic_store(&g_test_default.loop, w);
+            atomic_store(&g_test_default_on, true);
+        }
+        if (io) {
+            atomic_store(&g_test_io.loop, w);
+            atomic_store(&g_test_io_on, true);
+        }
+        atomic_store(&kin__test_redirect, def || io);
+    }
+    pthread_mutex_unlock(&g_test_mu);
+    return rc;
+}
+
+void kin__test_dispatch_end(kin__worker *w) {
+    pthread_mutex_lock(&g_test_mu);
+    if (atomic_load(&g_test_owner) == w) {
+        atomic_store(&kin__test_redirect, false);
+        atomic_store(&g_test_default_on, false);
+        atomic_store(&g_test_io_on, false);
+        atomic_store(&g_test_owner, NULL);
+    }
+    pthread_mutex_unlock(&g_test_mu);
 }
 
 static int ncpus(void) {
@@ -275,6 +344,11 @@ bool kin__dispatcher_is_current(kin_dispatcher *d) {
         return false;
     if (d == co->dispatcher || d->kind == KIN__DISP_UNCONFINED)
         return true;
+    /* A test stand-in shares its loop with the test's own coroutines, but
+     * a switch between it and them is a dispatch, as between Main and
+     * Default: the block is queued, not run in place. */
+    if (d->stands_for || co->dispatcher->stands_for)
+        return false;
     kin__worker *w = co->home;
     if (d->pool)
         return w->pool == d->pool;
@@ -450,6 +524,15 @@ int kin__dispatch(kin__coro *co) {
     else
         kin__pool_note_push(p);
     return 0;
+}
+
+int kin__main_bind(kin__worker *w) {
+    kin__dispatcher_bind_loop(w);
+    return atomic_load(&g_main.loop) == w ? 0 : KIN_EBUSY;
+}
+
+kin__worker *kin__main_worker(void) {
+    return atomic_load_explicit(&g_main.loop, memory_order_acquire);
 }
 
 kin_dispatcher *kin__dispatcher_bind_loop(kin__worker *w) {

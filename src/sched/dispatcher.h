@@ -27,6 +27,10 @@ struct kin_dispatcher {
     const char *name;
     _Atomic(kin__worker *) loop; /* LOOP: its worker; Main: once bound */
     kin__pool *pool;             /* DEFAULT, IO */
+    /* A test loop's stand-in for Default or IO (kin_run_opts.test_default,
+     * test_io): a LOOP dispatcher whose coroutines kin_dispatcher_current
+     * reports as the one it stands for. NULL for the others. */
+    kin_dispatcher *stands_for;
 };
 
 /* The Default and IO pools: a group of worker threads sharing a queue of
@@ -76,6 +80,34 @@ int kin__dispatch(kin__coro *co);
 /* Binds the Main dispatcher to this thread's worker (first run_blocking).
  * Returns the dispatcher the thread's loop should use. */
 kin_dispatcher *kin__dispatcher_bind_loop(kin__worker *w);
+
+/* The dispatcher a coroutine asked for d gets: d itself, or, while a
+ * test loop stands in for Default or IO (kin__test_dispatch_begin), that
+ * loop's stand-in. */
+kin_dispatcher *kin__dispatcher_redirect_slow(kin_dispatcher *d);
+extern atomic_bool kin__test_redirect; /* a stand-in is on */
+static inline kin_dispatcher *kin__dispatcher_redirect(kin_dispatcher *d) {
+    if (__builtin_expect(
+            !atomic_load_explicit(&kin__test_redirect, memory_order_acquire),
+            1))
+        return d;
+    return kin__dispatcher_redirect_slow(d);
+}
+
+/* From now until kin__test_dispatch_end, coroutines dispatched to Default
+ * (def) and IO (io) run on w, the calling thread's test loop. 0, or
+ * KIN_EBUSY if another loop stands in for them already. Process-wide, as
+ * kotlinx's Dispatchers.setMain. */
+int kin__test_dispatch_begin(kin__worker *w, bool def, bool io);
+void kin__test_dispatch_end(kin__worker *w);
+
+/* Main hosted by a thread's own event loop (kin_main_attach): binds Main
+ * to w (the calling thread's worker) unless it is bound. Returns 0, or
+ * KIN_EBUSY if Main belongs to another thread. */
+int kin__main_bind(kin__worker *w);
+
+/* The worker Main is bound to, or NULL. */
+kin__worker *kin__main_worker(void);
 
 /* For a pool worker: the next coroutine from the pool's global queue, from
  * other workers' rings (stealing), or NULL; and the idle wait. */

@@ -102,7 +102,7 @@ static fd_rec *rec_of(int fd, bool make) {
     return &chunk[(size_t)fd % CHUNK];
 }
 
-static kin__poller *poller_of(kin__worker *w) {
+kin__poller *kin__poller_of(kin__worker *w) {
     if (w->poller)
         return w->poller;
     kin__poller *p = kin__calloc(1, sizeof *p);
@@ -174,7 +174,7 @@ int kin__fd_wait_begin(kin__fd_waiter *wt, kin__coro *co, int fd,
     if (fd >= KIN__FD_MAX)
         return KIN_EINVAL;
     kin__worker *w = co->home;
-    kin__poller *p = poller_of(w);
+    kin__poller *p = kin__poller_of(w);
     fd_rec *r = rec_of(fd, true);
     if (!p || !r)
         return KIN_ENOMEM;

@@ -72,6 +72,11 @@ static inline int kin__poll_pending(const kin__poller *p) {
     return p ? p->pending : 0;
 }
 
+/* w's poller, made on first use (owner thread, while w is not asleep);
+ * NULL if out of memory or out of fds. kin_main_attach makes it at once:
+ * the host waits on its epoll. */
+kin__poller *kin__poller_of(kin__worker *w);
+
 /* Frees w's poller (the worker is being freed). */
 void kin__poller_free(kin__poller *p);
 

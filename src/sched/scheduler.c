@@ -207,11 +207,21 @@ int64_t kin__now(kin__worker *w) {
  * switch keep the clock they were armed on. */
 void kin__worker_set_virtual(kin__worker *w, bool on) {
     if (on) {
-        w->vnow = w->vbase = real_now();
+        /* a whole millisecond: delays of whole ms then end on the wheel's
+         * ticks exactly, so a timer due at the limit of an advance is not
+         * "a fraction later" (kin_test_advance_time_by) */
+        int64_t t = real_now();
+        w->vnow = w->vbase = (t + 999999) / 1000000 * 1000000;
         w->virtual_time = true;
         return;
     }
     w->virtual_time = false;
+    if (w->vwaiter) { /* left inside kin_test_advance_* when the test
+                         ended: it returns at the thread's next loop */
+        atomic_store_explicit(w->vfired, true, memory_order_release);
+        kin__wake(w->vwaiter);
+        w->vwaiter = NULL;
+    }
     if (w->timers.n == 0)
         kin__timer_reset(&w->timers, real_now());
 }
@@ -644,7 +654,8 @@ void kin__worker_sleep(kin__worker *w, int64_t deadline) {
         bool wait = !atomic_exchange(&w->wake_token, 0) &&
                     !atomic_load(&w->inbox) && !atomic_load(&w->stop);
         kin__poll(w, wait ? poll_timeout(deadline) : 0);
-        atomic_store(&w->sleeping, 0);
+        /* hosted: the host's waits are sleeps too (kin__host_timeout_ms) */
+        atomic_store(&w->sleeping, w->hosted ? 1 : 0);
         atomic_store(&w->wake_token, 0);
         return;
     }
@@ -665,6 +676,46 @@ void kin__worker_sleep(kin__worker *w, int64_t deadline) {
     pthread_mutex_unlock(&w->mu);
 }
 
+/* ---- Virtual time: waiting for the loop to be idle ---------------------------*/
+
+bool kin__virtual_wait_begin(kin__worker *w, kin__coro *co,
+                             atomic_bool *fired, int64_t limit) {
+    KIN__ASSERT(w->virtual_time);
+    if (w->vwaiter)
+        return false;
+    w->vwaiter = co;
+    w->vfired = fired;
+    w->vlimit = limit;
+    return true;
+}
+
+void kin__virtual_wait_end(kin__worker *w, kin__coro *co) {
+    if (w->vwaiter == co)
+        w->vwaiter = NULL;
+}
+
+/* The loop found nothing to run and a coroutine waits for it to be idle
+ * (kin__virtual_wait_begin). Returns false if time must move on as usual
+ * (a timer before the waiter's limit, or fds to wait for up to it); else
+ * it has either found work (the inbox, ready fds) or, the loop being idle
+ * up to the limit, moved the clock to the limit and woken the waiter. */
+static bool virtual_waiter_step(kin__worker *w, int64_t deadline) {
+    if (deadline != INT64_MAX && deadline < w->vlimit)
+        return false;
+    if (atomic_load(&w->inbox))
+        return true;
+    if (kin__poll_pending(w->poller) && kin__poll(w, 0) > 0)
+        return true;
+    if (w->vlimit != INT64_MAX && w->vlimit > w->vnow)
+        w->vnow = w->vlimit;
+    kin__coro *co = w->vwaiter;
+    atomic_bool *fired = w->vfired;
+    w->vwaiter = NULL;
+    atomic_store_explicit(fired, true, memory_order_release);
+    kin__wake(co); /* same thread: a local push, no reference needed */
+    return true;
+}
+
 void kin__run_loop(kin__worker *w, atomic_bool *done) {
     KIN__ASSERT(!w->in_loop && !w->current);
     if (!w->pool) /* the first thread to run a loop becomes Main */
@@ -681,6 +732,8 @@ void kin__run_loop(kin__worker *w, atomic_bool *done) {
             break;
         int64_t deadline = kin__timer_next(&w->timers);
         if (w->virtual_time) {
+            if (w->vwaiter && virtual_waiter_step(w, deadline))
+                continue;
             /* Nothing runnable: time jumps to the next timer at once. Work
              * from other threads (an inbox push) still wakes a real wait.
              * But an fd can become ready from outside the process at any
@@ -721,15 +774,25 @@ void kin__run_loop(kin__worker *w, atomic_bool *done) {
  * yield, a wake-up, a launch) and the loop's timers, due or not, wait for
  * the thread's next loop (a coroutine that has started stays on its
  * thread, so it cannot move to another one as kotlinx's task does). */
+static int run_snapshot(kin__worker *w);
+
 void kin__run_queued(kin__worker *w) {
     KIN__ASSERT(!w->in_loop && !w->current);
     if (atomic_load_explicit(&w->inbox, memory_order_acquire))
         drain_inbox(w);
+    run_snapshot(w);
+}
+
+/* Runs each coroutine in w's run queue now once (and the launchers of
+ * UNDISPATCHED children they start), up to its next suspension; returns
+ * how many ran. */
+static int run_snapshot(kin__worker *w) {
     size_t n = 0;
     for (kin__coro *co = w->runq_head; co; co = co->run_next)
         n++;
     if (n == 0)
-        return;
+        return 0;
+    int ran = 0;
     w->in_loop = true;
     atomic_store(&w->stop, 1); /* each comes back here when it suspends */
     while (n > 0 || w->runnext) {
@@ -741,18 +804,74 @@ void kin__run_queued(kin__worker *w) {
             co = runq_pop(w);
             if (!co->started && !prepare_start(w, co))
                 continue;
+            ran++;
         }
         transfer(w, NULL, co);
     }
     atomic_store(&w->stop, 0);
     w->in_loop = false;
+    return ran;
 }
 
+/* ---- A host's event loop (kin_main_attach) -----------------------------------
+ * The host owns the thread's waiting: it waits on the worker's epoll
+ * (kin__host_fd) for at most kin__host_timeout_ms, then calls
+ * kin__run_ready, which never blocks. Wake-ups from other threads reach it
+ * through the eventfd in that epoll: a hosted worker keeps `sleeping` set
+ * (outside kin__run_ready too), so every kin__worker_unpark writes the
+ * eventfd, by the protocol kin__worker_sleep uses (the waker pushes, stores
+ * the token, reads sleeping; the host stores sleeping, then looks at the
+ * inbox in kin__host_timeout_ms). The loop's own work (coroutines queued
+ * by this thread, timers) is told by the timeout, as libuv's
+ * uv_backend_timeout does for an embedded loop: no system call on the
+ * scheduler's paths. */
+
+int kin__host_set(kin__worker *w, bool on) {
+    if (!on) {
+        w->hosted = false;
+        atomic_store(&w->sleeping, 0);
+        return 0;
+    }
+    if (!kin__poller_of(w))
+        return KIN_ENOMEM;
+    w->hosted = true;
+    atomic_store(&w->sleeping, 1);
+    return 0;
+}
+
+int kin__host_fd(kin__worker *w) {
+    return w->poller->epfd;
+}
+
+int kin__host_timeout_ms(kin__worker *w) {
+    atomic_store(&w->sleeping, 1); /* before the look at the inbox */
+    if (w->runq_head || w->runnext || atomic_load(&w->inbox))
+        return 0;
+    if (w->timers.n == 0)
+        return -1;
+    return poll_timeout(kin__timer_next(&w->timers));
+}
+
+int kin__run_ready(kin__worker *w) {
+    KIN__ASSERT(!w->in_loop && !w->current);
+    atomic_store(&w->wake_token, 0);
+    if (w->timers.n)
+        fire_due_timers(w);
+    if (w->poller)
+        kin__poll(w, 0); /* ready fds, and empties the eventfd */
+    if (atomic_load_explicit(&w->inbox, memory_order_acquire))
+        drain_inbox(w);
+    return run_snapshot(w);
+}
+
+/* The clock of the calling coroutine's worker, or in plain code of the
+ * thread's (a completion handler on a kin_run_test loop reads virtual
+ * time too). */
 int64_t kin_current_time(void) {
     kin__worker *w = t_self.worker;
-    kin__coro *co = w ? w->current : NULL;
-    if (co && co->home->virtual_time)
-        return (co->home->vnow - co->home->vbase) / 1000000;
+    kin__worker *h = w && w->current ? w->current->home : w;
+    if (h && h->virtual_time)
+        return (h->vnow - h->vbase) / 1000000;
     return real_now() / 1000000;
 }
 

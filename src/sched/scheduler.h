@@ -42,6 +42,9 @@ struct kin__worker {
     kin__stack_pool stacks;
     bool in_loop;          /* kin__run_loop is on this thread's stack */
     bool return_to_caller; /* UNDISPATCHED start from plain code */
+    bool hosted;           /* Main hosted in the thread's own event loop
+                              (kin_main_attach): that loop waits, kin only
+                              runs what is ready (kin__run_ready) */
     pthread_t thread;
 
     /* ---- shared with other threads ---- */
@@ -75,7 +78,13 @@ struct kin__worker {
     /* ---- virtual time (kin_run_test): owner thread ---- */
     bool virtual_time; /* the loop jumps its clock to the next timer */
     int64_t vnow;      /* the virtual clock, ns */
-    int64_t vbase;     /* vnow when the test started */
+    int64_t vbase;     /* vnow when the test started (whole ms) */
+    /* kin_test_advance_*: one coroutine of this loop waits until the loop
+     * has nothing left to run before vlimit (INT64_MAX: at all); the loop
+     * then sets vnow to vlimit, sets *vfired and wakes it. */
+    kin__coro *vwaiter;
+    atomic_bool *vfired;
+    int64_t vlimit;
 
     /* ---- sanitizer bookkeeping for the thread's own stack ---- */
     void *tsan_fiber;
@@ -169,5 +178,43 @@ void kin__run_queued(kin__worker *w);
 
 /* Switches the calling thread's loop to virtual time (on) or back. */
 void kin__worker_set_virtual(kin__worker *w, bool on);
+
+/* Virtual time only: co (running on w, a loop with virtual time) waits
+ * until w has nothing left to run before `limit` (INT64_MAX: until idle,
+ * whatever the time), then w's clock is moved to limit (never back),
+ * *fired is set and co woken (kotlinx-coroutines-test's advanceTimeBy,
+ * runCurrent, advanceUntilIdle). The caller parks until *fired; if it
+ * stops waiting early (cancelled) it calls kin__virtual_wait_end. Returns
+ * false if another coroutine of w is already waiting. */
+bool kin__virtual_wait_begin(kin__worker *w, kin__coro *co,
+                             atomic_bool *fired, int64_t limit);
+void kin__virtual_wait_end(kin__worker *w, kin__coro *co);
+
+/* ---- A host's event loop driving this thread's loop (kin_main_attach) ----
+ * The host waits (poll, epoll, libuv, GLib) on kin__host_fd's fd with
+ * kin__host_timeout_ms as its timeout, then calls kin__run_ready. */
+
+/* Makes w hosted (or not). Making it hosted creates its poller (epoll and
+ * eventfd): returns 0, KIN_ENOMEM or -errno. Owner thread, plain code. */
+int kin__host_set(kin__worker *w, bool on);
+
+/* The fd the host waits on: w's epoll. Readable when another thread queued
+ * work on w (its eventfd is in the epoll) or an fd a coroutine of w waits
+ * on is ready. */
+int kin__host_fd(kin__worker *w);
+
+/* How long the host may wait, in ms: 0 if w has work now (a coroutine
+ * queued, by any thread, a timer due), the time to the next timer rounded
+ * up, or -1 (no timer: wait for the fd). Also re-arms the wake-up through
+ * the eventfd (`sleeping`), so that work queued by another thread after
+ * this look makes the fd readable. Owner thread. */
+int kin__host_timeout_ms(kin__worker *w);
+
+/* Runs, without blocking, what is ready on w now: fires due timers, takes
+ * the inbox and ready fds, then runs each coroutine queued at that moment
+ * once, up to its next suspension (what they queue meanwhile waits for the
+ * next call). Returns how many ran. Owner thread, plain code, not in a
+ * loop. */
+int kin__run_ready(kin__worker *w);
 
 #endif
