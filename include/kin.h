@@ -1707,12 +1707,18 @@ KIN_EXPORT int kin_connect(int fd, const struct sockaddr *addr,
                            unsigned len);
 
 /** Closes fd (close(2)) and wakes every coroutine waiting on it, on any
- * thread, with -EBADF: never a hang. Waits that begin while it closes get
- * -EBADF too. kin keeps a record per fd number with a generation, so
- * readiness that arrives for the old file is never taken for a new file
- * that reuses the number. Returns 0 or -errno of close(2) (the fd is
- * closed anyway, as close(2)); fd < 0: -EBADF. Does not suspend; any
- * thread. */
+ * thread, with -EBADF: never a hang. Calls and waits on fd that begin
+ * while it closes get -EBADF too, and so does a call that found fd not
+ * ready just before the close and would wait next. A kin call on another
+ * thread that is inside its system call on fd at that moment (a read, an
+ * accept...) finishes first: close(2) is then made by that call as it
+ * returns (as Go's Close racing a Read), so the number is never closed
+ * under a running system call. kin keeps a record per fd number with a
+ * generation, so readiness that arrives for the old file is never taken
+ * for a new file that reuses the number. Returns 0 or -errno of close(2)
+ * (the fd is closed anyway, as close(2); 0 when close(2) was left to a
+ * call in flight); -EBADF for fd < 0 or when another kin_close of fd is
+ * under way. Does not suspend; any thread. */
 KIN_EXPORT int kin_close(int fd);
 
 /** getaddrinfo(3) run on the IO dispatcher (it blocks), so the caller

@@ -58,10 +58,21 @@ static void timeout_fire(kin__timer *t) {
 }
 
 /* Waits for fd on the calling coroutine co (not cancelled on entry).
- * Returns the ready directions, 0 on timeout, or a code. */
-static int wait_fd(kin__job *co, int fd, int events, int64_t timeout_ms) {
+ * epoch: the fd's epoch when the system call that found it not ready
+ * began (kin__fd_use_begin): if kin_close closed the number since, the
+ * wait would be on a closed or reused number: -EBADF. Returns the ready
+ * directions, 0 on timeout, or a code. */
+static int wait_fd(kin__job *co, int fd, int events, int64_t timeout_ms,
+                   unsigned epoch) {
     kin__fd_waiter wt;
     int rc = kin__fd_wait_begin(&wt, &co->sched, fd, events);
+    if (kin__fd_epoch(fd) != epoch) {
+        /* closed through kin since that call: whatever the number names
+         * now (nothing, or another file) is not what we were reading */
+        if (rc == 0)
+            kin__fd_wait_end(&wt);
+        return -EBADF;
+    }
     if (rc == 1)
         return events; /* not pollable: always ready */
     if (rc == KIN_EBUSY)
@@ -106,13 +117,19 @@ static int wait_fd(kin__job *co, int fd, int events, int64_t timeout_ms) {
 
 /* poll(2) with no timeout: the ready directions among events, 0, or
  * -EBADF. */
-static int look(int fd, int events) {
+static int look(int fd, int events, unsigned *epoch) {
     struct pollfd p = {.fd = fd,
                        .events = (short)(((events & KIN_READABLE) ? POLLIN : 0) |
                                          ((events & KIN_WRITABLE) ? POLLOUT : 0))};
+    void *use = kin__fd_use_begin(fd, epoch);
+    if (!use)
+        return -EBADF;
     int n = poll(&p, 1, 0);
     if (n < 0)
-        return -errno;
+        n = -errno;
+    kin__fd_use_end(use, fd);
+    if (n < 0)
+        return n;
     if (n == 0)
         return 0;
     if (p.revents & POLLNVAL)
@@ -138,10 +155,11 @@ int kin_wait_fd(int fd, int events, int64_t timeout_ms) {
                            events);
     if (kin__job_is_cancelling(co->cur))
         return cancelled_rc(co);
-    int k = look(fd, events);
+    unsigned epoch;
+    int k = look(fd, events, &epoch);
     if (k != 0 || timeout_ms == 0)
         return k;
-    return wait_fd(co, fd, events, timeout_ms < 0 ? -1 : timeout_ms);
+    return wait_fd(co, fd, events, timeout_ms < 0 ? -1 : timeout_ms, epoch);
 }
 
 int kin_set_nonblocking(int fd) {
@@ -165,7 +183,7 @@ int kin_close(int fd) {
 
 enum { OP_READ, OP_RECV, OP_WRITE, OP_SEND };
 
-static long io_once(int op, int fd, void *buf, size_t n, int flags) {
+static long io_call(int op, int fd, void *buf, size_t n, int flags) {
     switch (op) {
     case OP_READ:
         return read(fd, buf, n);
@@ -176,6 +194,21 @@ static long io_once(int op, int fd, void *buf, size_t n, int flags) {
     default:
         return send(fd, buf, n, flags | MSG_DONTWAIT | MSG_NOSIGNAL);
     }
+}
+
+/* One system call, counted so that a kin_close on another thread waits
+ * for it to return before it closes the number (sched/poll.c). Returns
+ * the count or -errno. */
+static long io_once(int op, int fd, void *buf, size_t n, int flags,
+                    unsigned *epoch) {
+    void *use = kin__fd_use_begin(fd, epoch);
+    if (KIN__UNLIKELY(!use))
+        return -EBADF;
+    long r = io_call(op, fd, buf, n, flags);
+    if (r < 0)
+        r = -errno;
+    kin__fd_use_end(use, fd);
+    return r;
 }
 
 /* One read-like call: suspends until some bytes, EOF or an error. */
@@ -191,14 +224,15 @@ static long do_read(const char *who, int op, int fd, void *buf, size_t n,
     for (;;) {
         if (kin__job_is_cancelling(co->cur))
             return cancelled_rc(co);
-        long r = io_once(op, fd, buf, n, flags);
+        unsigned epoch;
+        long r = io_once(op, fd, buf, n, flags, &epoch);
         if (r >= 0)
             return r;
-        if (errno == EINTR)
+        if (r == -EINTR)
             continue;
-        if (errno != EAGAIN && errno != EWOULDBLOCK)
-            return -errno;
-        int rc = wait_fd(co, fd, KIN_READABLE, -1);
+        if (r != -EAGAIN && r != -EWOULDBLOCK)
+            return r;
+        int rc = wait_fd(co, fd, KIN_READABLE, -1, epoch);
         if (rc < 0)
             return rc;
     }
@@ -222,18 +256,19 @@ static long do_write(const char *who, int op, int fd, const void *buf,
                 return (long)done;
             return cancelled_rc(co);
         }
-        long r = io_once(op, fd, (char *)buf + done, n - done, flags);
+        unsigned epoch;
+        long r = io_once(op, fd, (char *)buf + done, n - done, flags, &epoch);
         if (r >= 0) {
             done += (size_t)r;
             continue;
         }
-        if (errno == EINTR)
+        if (r == -EINTR)
             continue;
-        if (errno != EAGAIN && errno != EWOULDBLOCK) {
-            err = -errno;
+        if (r != -EAGAIN && r != -EWOULDBLOCK) {
+            err = r;
             break;
         }
-        int rc = wait_fd(co, fd, KIN_WRITABLE, -1);
+        int rc = wait_fd(co, fd, KIN_WRITABLE, -1, epoch);
         if (rc < 0) {
             err = rc;
             break;
@@ -271,15 +306,22 @@ int kin_accept(int fd, struct sockaddr *addr, unsigned *addrlen) {
     for (;;) {
         if (kin__job_is_cancelling(co->cur))
             return cancelled_rc(co);
+        unsigned epoch;
+        void *use = kin__fd_use_begin(fd, &epoch);
+        if (!use)
+            return -EBADF;
         int c = accept4(fd, addr, (socklen_t *)addrlen,
                         SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (c < 0)
+            c = -errno;
+        kin__fd_use_end(use, fd);
         if (c >= 0)
             return c;
-        if (errno == EINTR || errno == ECONNABORTED)
+        if (c == -EINTR || c == -ECONNABORTED)
             continue;
-        if (errno != EAGAIN && errno != EWOULDBLOCK)
-            return -errno;
-        int rc = wait_fd(co, fd, KIN_READABLE, -1);
+        if (c != -EAGAIN && c != -EWOULDBLOCK)
+            return c;
+        int rc = wait_fd(co, fd, KIN_READABLE, -1, epoch);
         if (rc < 0)
             return rc;
     }
@@ -295,19 +337,34 @@ int kin_connect(int fd, const struct sockaddr *addr, unsigned len) {
         return kin__misuse(KIN_EINVAL, "kin_connect: addr is NULL");
     if (kin__job_is_cancelling(co->cur))
         return cancelled_rc(co);
-    if (connect(fd, addr, (socklen_t)len) == 0)
+    unsigned epoch, epoch2;
+    void *use = kin__fd_use_begin(fd, &epoch);
+    if (!use)
+        return -EBADF;
+    int c = connect(fd, addr, (socklen_t)len);
+    if (c < 0)
+        c = -errno;
+    kin__fd_use_end(use, fd);
+    if (c == 0)
         return 0;
-    if (errno != EINPROGRESS && errno != EINTR)
-        return -errno;
+    if (c != -EINPROGRESS && c != -EINTR)
+        return c;
     /* EINTR: the connection goes on asynchronously, as with EINPROGRESS.
      * Writable (or an error) means the attempt is over; SO_ERROR says how. */
-    int rc = wait_fd(co, fd, KIN_WRITABLE, -1);
+    int rc = wait_fd(co, fd, KIN_WRITABLE, -1, epoch);
     if (rc < 0)
         return rc;
     int err = 0;
     socklen_t elen = sizeof err;
-    if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &elen) < 0)
-        return -errno;
+    use = kin__fd_use_begin(fd, &epoch2);
+    if (!use)
+        return -EBADF;
+    c = getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &elen);
+    if (c < 0)
+        c = -errno;
+    kin__fd_use_end(use, fd);
+    if (c < 0)
+        return c;
     return err ? -err : 0;
 }
 

@@ -48,6 +48,25 @@
  * its file while a waiter depends on it. Disarmed entries left behind are
  * removed by the kernel when the file is closed.
  *
+ * CLOSE WHILE IN USE. kin_close may run while another thread is inside
+ * read(2), accept4(2)... on the same fd (a coroutine closes a connection
+ * another one reads). Closing under a system call is a race on the
+ * number (the kernel may hand it to a new file before the call starts),
+ * so every system call of the io layer is bracketed by
+ * kin__fd_use_begin/_end, which count them in the record's `use` word,
+ * and close(2) is deferred to the last of them, as Go's fdMutex defers
+ * the close to the last reference. One atomic word decides who closes:
+ * the close that sets USE_CLOSING while no call is in flight, or the call
+ * whose end brings the count to zero with USE_CLOSING set. Calls that
+ * begin while USE_CLOSING is set fail with -EBADF (the file is being
+ * closed); calls that begin while close(2) itself runs (USE_CLOSE_RUNNING)
+ * wait for it, because the number may name a new file right after. The
+ * word also counts the closes (its epoch): a call that got EAGAIN and
+ * then waits checks, once registered, that the epoch it began in still
+ * holds, so a wait never starts on a number closed (and perhaps reused)
+ * since its system call: -EBADF instead of waiting on someone else's
+ * file, or forever.
+ *
  * Rejected: one global epoll and a poller thread (a cross-thread hand-off
  * per readiness, and a pinned coroutine must still be woken on its home);
  * edge-triggered permanent registrations as Go does (fewer epoll_ctl calls,
@@ -77,6 +96,9 @@ typedef struct fd_rec {
     kin__lock lock;
     uint32_t gen;          /* [lock] bumped by kin__fd_close */
     bool closing;          /* [lock] kin__fd_close is between bump and close */
+    atomic_uint use;       /* system calls on fd in flight (the low bits)
+                            * and USE_CLOSING / USE_CLOSE_RUNNING: see
+                            * kin__fd_use_begin */
     kin__worker *reg;      /* [lock] a worker whose epoll may hold fd */
     kin__fd_waiter *rd;    /* [lock] the KIN_READABLE waiter */
     kin__fd_waiter *wr;    /* [lock] the KIN_WRITABLE waiter */
@@ -308,8 +330,102 @@ int kin__poll(kin__worker *w, int timeout_ms) {
     return woken;
 }
 
-int kin__fd_close(int fd) {
+/* ---- Close while in use ------------------------------------------------------*/
+
+/* The use word: two flags, the epoch (closes of this number through kin,
+ * mod 2^14) and the calls in flight. */
+#define USE_CLOSING 0x80000000u
+#define USE_CLOSE_RUNNING 0x40000000u
+#define USE_FLAGS (USE_CLOSING | USE_CLOSE_RUNNING)
+#define USE_EPOCH_SHIFT 16
+#define USE_EPOCH_MASK 0x3fffu
+#define USE_CALLS 0xffffu
+
+static inline unsigned epoch_of(unsigned s) {
+    return (s >> USE_EPOCH_SHIFT) & USE_EPOCH_MASK;
+}
+
+/* fds the table cannot hold (beyond KIN__FD_MAX, or out of memory for a
+ * chunk) are not counted: their calls share this record, never closing. */
+static fd_rec g_uncounted;
+
+/* The close(2) itself, once nothing is in flight; USE_CLOSE_RUNNING makes
+ * new calls wait until the number is free again. */
+static int close_now(fd_rec *r, int fd) {
+    unsigned e = epoch_of(atomic_load(&r->use));
+    atomic_store(&r->use, USE_CLOSING | USE_CLOSE_RUNNING |
+                              (e << USE_EPOCH_SHIFT));
+    int rc = close(fd) < 0 ? -errno : 0;
+    /* the new epoch before `closing` ends: a wait that registers after
+     * that (kin__fd_wait_begin waits for it) sees the epoch moved */
+    atomic_store(&r->use, ((e + 1) & USE_EPOCH_MASK) << USE_EPOCH_SHIFT);
+    kin__lock_acquire(&r->lock);
+    r->closing = false;
+    kin__lock_release(&r->lock);
+    return rc;
+}
+
+unsigned kin__fd_epoch(int fd) {
     fd_rec *r = fd >= 0 && fd < KIN__FD_MAX ? rec_of(fd, false) : NULL;
+    return r ? epoch_of(atomic_load(&r->use)) : 0;
+}
+
+static __attribute__((noinline)) void *use_begin_slow(int fd,
+                                                     unsigned *epoch) {
+    fd_rec *r = fd >= 0 && fd < KIN__FD_MAX ? rec_of(fd, true) : NULL;
+    *epoch = 0;
+    if (!r)
+        return &g_uncounted;
+    unsigned s = atomic_load_explicit(&r->use, memory_order_relaxed);
+    for (;;) {
+        if (s & USE_CLOSE_RUNNING) {
+            sched_yield(); /* close(2) of this number is under way */
+            s = atomic_load_explicit(&r->use, memory_order_relaxed);
+            continue;
+        }
+        if (s & USE_CLOSING)
+            return NULL;
+        if (atomic_compare_exchange_weak_explicit(&r->use, &s, s + 1,
+                                                  memory_order_acquire,
+                                                  memory_order_relaxed)) {
+            *epoch = epoch_of(s);
+            return r;
+        }
+    }
+}
+
+/* The common case inline: the fd's chunk exists and nobody closes it. */
+void *kin__fd_use_begin(int fd, unsigned *epoch) {
+    if (KIN__LIKELY((unsigned)fd < KIN__FD_MAX)) {
+        fd_rec *chunk = atomic_load_explicit(&g_chunks[(unsigned)fd / CHUNK],
+                                             memory_order_acquire);
+        if (KIN__LIKELY(chunk)) {
+            fd_rec *r = &chunk[(unsigned)fd % CHUNK];
+            unsigned s = atomic_load_explicit(&r->use, memory_order_relaxed);
+            if (KIN__LIKELY(!(s & USE_FLAGS)) &&
+                atomic_compare_exchange_strong_explicit(
+                    &r->use, &s, s + 1, memory_order_acquire,
+                    memory_order_relaxed)) {
+                *epoch = epoch_of(s);
+                return r;
+            }
+        }
+    }
+    return use_begin_slow(fd, epoch);
+}
+
+void kin__fd_use_end(void *token, int fd) {
+    fd_rec *r = token;
+    if (KIN__UNLIKELY(r == &g_uncounted))
+        return;
+    unsigned s = atomic_fetch_sub_explicit(&r->use, 1, memory_order_acq_rel);
+    if (KIN__UNLIKELY((s & USE_CALLS) == 1 && (s & USE_CLOSING)))
+        close_now(r, fd); /* the last call out closes (kin__fd_close) */
+}
+
+int kin__fd_close(int fd) {
+    /* made if missing: a call starting now on another thread counts in it */
+    fd_rec *r = fd >= 0 && fd < KIN__FD_MAX ? rec_of(fd, true) : NULL;
     if (!r)
         return close(fd) < 0 ? -errno : 0;
     kin__coro *wake[2];
@@ -333,9 +449,11 @@ int kin__fd_close(int fd) {
     kin__lock_release(&r->lock);
     for (int i = 0; i < n; i++)
         kin__wake(wake[i]);
-    int rc = close(fd) < 0 ? -errno : 0;
-    kin__lock_acquire(&r->lock);
-    r->closing = false;
-    kin__lock_release(&r->lock);
-    return rc;
+    unsigned s = atomic_fetch_or(&r->use, USE_CLOSING);
+    if (s & USE_FLAGS)
+        return -EBADF; /* closed twice at once: the other one closes */
+    if ((s & USE_CALLS) == 0)
+        return close_now(r, fd);
+    return 0; /* the last system call in flight closes it (its errors are
+               * lost, as with Go's Close racing a Read) */
 }

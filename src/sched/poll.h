@@ -62,6 +62,21 @@ void kin__fd_wait_end(kin__fd_waiter *wt);
  * or -errno of close. */
 int kin__fd_close(int fd);
 
+/* Brackets one system call of the io layer on fd (read, write, accept4,
+ * connect, poll...) so that kin__fd_close never closes fd under it (see
+ * poll.c, CLOSE WHILE IN USE); *epoch gets the number's epoch (see
+ * kin__fd_epoch). Returns a token for kin__fd_use_end, or
+ * NULL if fd is being closed through kin (the call must not be made:
+ * -EBADF). Any thread; never suspends (yields the thread for the few
+ * microseconds of a close(2) of the same number). kin__fd_use_end may
+ * change errno: read it before. */
+void *kin__fd_use_begin(int fd, unsigned *epoch);
+void kin__fd_use_end(void *token, int fd);
+
+/* How many times fd's number was closed through kin (mod 2^14): the value
+ * kin__fd_use_begin gave changes once kin__fd_close has closed it. */
+unsigned kin__fd_epoch(int fd);
+
 /* Polls w's epoll (the calling thread's worker) and wakes the coroutines
  * whose fds are ready. timeout_ms: 0 do not block, -1 forever. Returns the
  * number of coroutines woken. */

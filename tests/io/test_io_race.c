@@ -4,7 +4,10 @@
  * reader. Whatever wins, no byte is lost or invented: the reader got it
  * (1), or it returned KIN_ECANCELED and the byte is still in the socket.
  * Then the same with kin_close racing readiness: 1 or -EBADF, never a
- * hang. Many rounds (fewer under sanitizers: CHECK_TOOL_DIVISOR). */
+ * hang, never a close(2) under the reader's read(2) (TSan checks it: the
+ * close is left to the call in flight), and never a wait on the number
+ * after it was closed (another file may have it by then). Many rounds
+ * (fewer under sanitizers: CHECK_TOOL_DIVISOR). */
 #include <stdatomic.h>
 
 #include "io_util.h"
