@@ -10,6 +10,7 @@
 #include "base/alloc.h"
 #include "base/error.h"
 #include "base/kin_assert.h"
+#include "flow/flow.h"
 #include "flow/hot.h"
 #include "sched/scheduler.h"
 
@@ -204,4 +205,52 @@ void *kin__hot_buf(void *buf, size_t bufsize, size_t esize) {
 void kin__hot_buf_free(void *buf, void *p) {
     if (p != buf)
         kin__free(p);
+}
+
+/* ---- as_flow: the cold flow stage that collects a hot flow ---------------- */
+
+typedef struct hot_stage {
+    kin__flow base;
+    uint64_t id; /* [immutable] the hot flow's handle */
+    int (*collect)(uint64_t id, kin__hot_fn fn, void *ctx, const char *who);
+    const char *who;
+} hot_stage;
+
+static int emit_down(const void *value, void *ctx) {
+    return kin__flow_emit_down(ctx, value);
+}
+
+static int hot_stage_collect(kin__flow *self, kin_flow_collector *down) {
+    hot_stage *st = KIN__FLOW_FIELDS(hot_stage, self);
+    return kin__flow_rc(st->collect(st->id, emit_down, down, st->who));
+}
+
+static const kin__flow_ops state_stage_ops = {"kin_state_flow_as_flow",
+                                              hot_stage_collect, NULL};
+static const kin__flow_ops shared_stage_ops = {"kin_shared_flow_as_flow",
+                                               hot_stage_collect, NULL};
+
+int kin__hot_as_flow(uint64_t id, uint8_t kind, kin_flow *out,
+                     int (*collect)(uint64_t, kin__hot_fn, void *,
+                                    const char *),
+                     const char *who, const char *what, const char *col_who) {
+    if (!out)
+        return kin__misuse(KIN_EINVAL, "%s: out is NULL", who);
+    out->id = 0;
+    int rc;
+    kin__hot *h = kin__hot_get(id, kind, who, what, &rc);
+    if (!h)
+        return rc;
+    size_t esize = h->esize;
+    kin__lock_release(&h->lock);
+    kin__flow *st;
+    const kin__flow_ops *ops =
+        kind == KIN__HOT_STATE ? &state_stage_ops : &shared_stage_ops;
+    if ((rc = kin__flow_make(out, ops, sizeof(hot_stage), esize, NULL, &st)))
+        return rc;
+    hot_stage *hs = KIN__FLOW_FIELDS(hot_stage, st);
+    hs->id = id;
+    hs->collect = collect;
+    hs->who = col_who;
+    return 0;
 }

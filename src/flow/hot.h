@@ -218,9 +218,17 @@ typedef int (*kin__hot_fn)(const void *value, void *ctx);
  * (cancellation code) or the flow is destroyed (KIN_ECANCELED), then
  * unsubscribe. KIN_ENOTCORO, KIN_EINVAL, KIN_ESTALE for bad calls. who
  * names the caller in messages. */
-int kin__state_flow_collect(kin_state_flow s, kin__hot_fn fn, void *ctx,
+int kin__state_flow_collect(uint64_t id, kin__hot_fn fn, void *ctx,
                             const char *who);
-int kin__shared_flow_collect(kin_shared_flow s, kin__hot_fn fn, void *ctx,
+int kin__shared_flow_collect(uint64_t id, kin__hot_fn fn, void *ctx,
                              const char *who);
+
+/* The as_flow of both kinds: a cold flow stage (flow.h) whose collect
+ * runs collect(id, ...) into the collector (KIN_EINVAL / KIN_ESTALE for a
+ * bad id, checked now and again at each collect). */
+int kin__hot_as_flow(uint64_t id, uint8_t kind, kin_flow *out,
+                     int (*collect)(uint64_t, kin__hot_fn, void *,
+                                    const char *),
+                     const char *who, const char *what, const char *col_who);
 
 #endif

@@ -425,8 +425,9 @@ static int collect_loop(kin__hot *h, kin__hot_sub *sub, char *buf,
     }
 }
 
-int kin__shared_flow_collect(kin_shared_flow s, kin__hot_fn fn, void *ctx,
+int kin__shared_flow_collect(uint64_t id, kin__hot_fn fn, void *ctx,
                              const char *who) {
+    kin_shared_flow s = {id};
     kin__job *co = kin__running_job();
     if (!co)
         return kin__hot_outside(who);
@@ -452,4 +453,10 @@ int kin__shared_flow_collect(kin_shared_flow s, kin__hot_fn fn, void *ctx,
     }
     kin__hot_buf_free(stack, buf);
     return rc;
+}
+
+int kin_shared_flow_as_flow(kin_shared_flow s, kin_flow *out) {
+    return kin__hot_as_flow(s.id, KIN__HOT_SHARED, out, kin__shared_flow_collect,
+                            "kin_shared_flow_as_flow", WHAT,
+                            "kin_flow_collect (SharedFlow)");
 }

@@ -235,8 +235,9 @@ static int collect_loop(kin__hot *h, kin__hot_sub *sub, char *cur, char *last,
     }
 }
 
-int kin__state_flow_collect(kin_state_flow s, kin__hot_fn fn, void *ctx,
+int kin__state_flow_collect(uint64_t id, kin__hot_fn fn, void *ctx,
                             const char *who) {
+    kin_state_flow s = {id};
     kin__job *co = kin__running_job();
     if (!co)
         return kin__hot_outside(who);
@@ -261,4 +262,10 @@ int kin__state_flow_collect(kin_state_flow s, kin__hot_fn fn, void *ctx,
     }
     kin__hot_buf_free(buf, cur);
     return rc;
+}
+
+int kin_state_flow_as_flow(kin_state_flow s, kin_flow *out) {
+    return kin__hot_as_flow(s.id, KIN__HOT_STATE, out, kin__state_flow_collect,
+                            "kin_state_flow_as_flow", WHAT,
+                            "kin_flow_collect (StateFlow)");
 }
