@@ -90,6 +90,14 @@ static bool append(kin__hot *h, const void *value) {
     return true;
 }
 
+/* With subscribers: is the buffer full? Only values a subscriber still
+ * needs count (Kotlin's bufferSize >= bufferCapacity && minCollectorIndex
+ * <= replayIndex): values kept only for the replay cache make room by
+ * falling out of it. With cap == 0 it is always full. */
+static inline bool full(kin__hot *h) {
+    return h->end - head_of(h) >= h->cap && h->min_idx <= h->replay_idx;
+}
+
 static void recompute_min(kin__hot *h) {
     uint64_t m = UINT64_MAX;
     for (kin__hot_sub *s = h->subs; s; s = s->next)
@@ -142,7 +150,7 @@ static void settle(kin__hot *h) {
         kin__hot_emitter *e = h->qhead;
         if (h->nsubs) {
             if (h->cap == 0 ? h->min_idx <= h->end /* not all took it */
-                            : h->end - head_of(h) >= h->cap)
+                            : full(h))
                 break;
         }
         if (!append(h, e->value))
@@ -173,9 +181,7 @@ enum { OFFER_DONE = 0, OFFER_SUSPEND = 1, OFFER_NOMEM = 2 };
 static int offer(kin__hot *h, const void *value) {
     if (h->nsubs == 0) /* replay cache only (the queue is empty then) */
         return append(h, value) ? OFFER_DONE : OFFER_NOMEM;
-    bool full = h->qhead || (h->end - head_of(h) >= h->cap &&
-                             h->min_idx <= h->replay_idx);
-    if (full) {
+    if (h->qhead || full(h)) {
         switch (h->overflow) {
         case KIN_OVERFLOW_DROP_LATEST:
             return OFFER_DONE;
