@@ -377,7 +377,8 @@ static bool take(kin__hot *h, kin__hot_sub *s, char *buf) {
         if (h->esize)
             memcpy(buf, slot(h, s->idx), h->esize);
     } else if (h->cap == 0 && h->qhead && s->idx == h->end) {
-        memcpy(buf, h->qhead->value, h->esize); /* rendezvous */
+        if (h->esize) /* a rendezvous: from the emitter's record */
+            memcpy(buf, h->qhead->value, h->esize);
     } else {
         return false;
     }

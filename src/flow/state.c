@@ -27,9 +27,19 @@ static inline kin__hot *get(kin_state_flow s, const char *who, int *rc) {
     return kin__hot_get(s.id, KIN__HOT_STATE, who, WHAT, rc);
 }
 
+/* memcmp / memcpy that accept NULL for zero-size values. */
+static inline bool same_bytes(const void *a, const void *b, size_t n) {
+    return n == 0 || memcmp(a, b, n) == 0;
+}
+
+static inline void copy(void *dst, const void *src, size_t n) {
+    if (n)
+        memcpy(dst, src, n);
+}
+
 static inline bool equal(kin_flow_equal_fn eq, void *arg, const void *a,
                          const void *b, size_t n) {
-    return eq ? eq(a, b, arg) > 0 : memcmp(a, b, n) == 0;
+    return eq ? eq(a, b, arg) > 0 : same_bytes(a, b, n);
 }
 
 int kin_state_flow_new(kin_state_flow *out, size_t elem_size,
@@ -99,7 +109,7 @@ int kin_state_flow_subscribers(kin_state_flow s) {
 
 /* Stores a new value (h locked) and wakes the parked subscribers. */
 static void store_locked(kin__hot *h, const void *value) {
-    memcpy(h->value, value, h->esize);
+    copy(h->value, value, h->esize);
     h->version++;
     if (h->nwaiting)
         for (kin__hot_sub *s = h->subs; s; s = s->next)
@@ -125,7 +135,7 @@ static int update_eq(kin_state_flow s, kin__hot *h, const void *expect,
         if (!(h = get(s, who, &rc)))
             break;
         uint64_t version = h->version;
-        memcpy(cur, h->value, esize);
+        copy(cur, h->value, esize);
         kin__lock_release(&h->lock);
         bool matches = !expect || eq(cur, expect, arg) > 0;
         bool same = matches && eq(cur, value, arg) > 0;
@@ -156,11 +166,11 @@ static int update(kin_state_flow s, const void *expect, const void *value,
         return rc;
     if (h->eq)
         return update_eq(s, h, expect, value, who);
-    if (expect && memcmp(h->value, expect, size) != 0) {
+    if (expect && !same_bytes(h->value, expect, size)) {
         kin__lock_release(&h->lock);
         return 0;
     }
-    if (memcmp(h->value, value, size) == 0) { /* no change */
+    if (same_bytes(h->value, value, size)) { /* no change */
         kin__lock_release(&h->lock);
         return expect ? 1 : 0;
     }
@@ -216,7 +226,7 @@ static int collect_loop(kin__hot *h, kin__hot_sub *sub, char *cur, char *last,
             continue;
         }
         sub->idx = h->version;
-        memcpy(cur, h->value, esize);
+        copy(cur, h->value, esize);
         kin__lock_release(&h->lock);
         if (kin__job_is_cancelling(co->cur)) { /* Kotlin's ensureActive */
             leave(h, sub);
@@ -228,7 +238,7 @@ static int collect_loop(kin__hot *h, kin__hot_sub *sub, char *cur, char *last,
                 leave(h, sub);
                 return rc;
             }
-            memcpy(last, cur, esize);
+            copy(last, cur, esize);
             have_last = true;
         }
         kin__lock_acquire(&h->lock);
