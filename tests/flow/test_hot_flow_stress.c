@@ -8,7 +8,8 @@
  * number; every collector subscribed from the start gets every value of
  * every source, in each source's order, while collectors that leave early
  * (their function stops them) hold nobody back; plain threads use
- * try_emit and retry on KIN_FULL. DROP_OLDEST: each source's values stay
+ * try_emit and retry on KIN_FULL; collectors cancelled from outside while
+ * values flow leave cleanly and hold nobody back either. DROP_OLDEST: each source's values stay
  * in order, some are skipped, the last one (a sentinel) always arrives.
  * ThreadSanitizer runs it (CI runs every test under it). */
 #include <pthread.h>
@@ -17,7 +18,8 @@
 
 #include "hot_collect.h"
 
-enum { COLLECTORS = 6, SETTERS = 4, THREADS = 2, DONE = -9001 };
+enum { COLLECTORS = 6, SETTERS = 4, THREADS = 2, CANCELLED = 3,
+       DONE = -9001 };
 
 static long g_n; /* increments / values per setter, emitter or thread */
 
@@ -70,10 +72,33 @@ static void *state_thread(void *arg) {
     return NULL;
 }
 
+static int doomed_state_collector(void *arg) {
+    (void)arg;
+    long last = -1;
+    int rc = collect_state(g_state, state_seen, &last);
+    CHECK(rc == KIN_ECANCELED || rc == DONE);
+    return 0;
+}
+
+static int state_canceller(void *arg) {
+    kin_job *doomed = arg;
+    for (int i = 0; i < CANCELLED; i++) {
+        KIN_TRY(kin_delay(1));
+        int rc = kin_cancel(doomed[i], NULL); /* maybe done already */
+        CHECK(rc == 0 || rc == KIN_ESTALE);
+    }
+    return 0;
+}
+
+static kin_job g_doomed[CANCELLED];
+
 static int state_all(void *arg) {
     (void)arg;
     for (int i = 0; i < COLLECTORS; i++)
         KIN_TRY(kin_launch(NULL, NULL, state_collector, NULL));
+    for (int i = 0; i < CANCELLED; i++)
+        KIN_TRY(kin_launch(&g_doomed[i], NULL, doomed_state_collector, NULL));
+    KIN_TRY(kin_launch(NULL, NULL, state_canceller, g_doomed));
     for (int i = 0; i < SETTERS; i++)
         KIN_TRY(kin_launch(NULL, NULL, state_setter, NULL));
     return 0;
@@ -145,7 +170,12 @@ static int shared_collector(void *arg) {
         s.last[i] = -1;
     s.total = 0;
     s.quit_after = (long)(intptr_t)arg;
-    CHECK_EQ(collect_shared(g_shared, shared_seen, &s), DONE);
+    int rc = collect_shared(g_shared, shared_seen, &s);
+    if (s.quit_after < 0) { /* cancelled from outside, at some point */
+        CHECK(rc == KIN_ECANCELED || rc == DONE);
+        return 0;
+    }
+    CHECK_EQ(rc, DONE);
     if (g_lossless && !s.quit_after) {
         CHECK_EQ(s.total, SOURCES * g_n);
         for (int i = 0; i < SOURCES; i++)
@@ -183,6 +213,17 @@ static int emitters(void *arg) {
     return 0;
 }
 
+/* Cancels the doomed collectors one by one, 1 ms apart. */
+static int canceller(void *arg) {
+    kin_job *doomed = arg;
+    for (int i = 0; i < CANCELLED; i++) {
+        KIN_TRY(kin_delay(1));
+        int rc = kin_cancel(doomed[i], NULL); /* maybe done already */
+        CHECK(rc == 0 || rc == KIN_ESTALE);
+    }
+    return 0;
+}
+
 static int shared_all(void *arg) {
     (void)arg;
     kin_job cs[COLLECTORS + 2];
@@ -193,9 +234,16 @@ static int shared_all(void *arg) {
                        (void *)(intptr_t)7));
     KIN_TRY(kin_launch(&cs[COLLECTORS + 1], NULL, shared_collector,
                        (void *)(intptr_t)(g_n / 2 + 1)));
-    while (kin_shared_flow_subscribers(g_shared) < COLLECTORS + 2)
+    /* and some that are cancelled while values flow */
+    static kin_job doomed[CANCELLED];
+    for (int i = 0; i < CANCELLED; i++)
+        KIN_TRY(kin_launch(&doomed[i], NULL, shared_collector,
+                           (void *)(intptr_t)-1));
+    while (kin_shared_flow_subscribers(g_shared) < COLLECTORS + 2 + CANCELLED)
         KIN_TRY(kin_delay(1));
     atomic_store(&g_go, 1);
+    kin_job cj;
+    KIN_TRY(kin_launch(&cj, NULL, canceller, doomed));
     KIN_TRY(kin_coroutine_scope(emitters, NULL)); /* all emitted */
     /* never block a worker (a collector may live on it): poll */
     while (atomic_load(&g_threads_done) < THREADS)
@@ -204,6 +252,9 @@ static int shared_all(void *arg) {
     KIN_TRY(kin_shared_flow_emit(g_shared, &end, sizeof end));
     for (int i = 0; i < COLLECTORS + 2; i++)
         KIN_TRY(kin_join(cs[i]));
+    KIN_TRY(kin_join(cj)); /* (the doomed may have ended with the sentinel) */
+    for (int i = 0; i < CANCELLED; i++)
+        KIN_TRY(kin_join(doomed[i]));
     return 0;
 }
 
