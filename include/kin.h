@@ -1890,6 +1890,8 @@ typedef struct kin_shared_flow {
 KIN_EXPORT int kin_state_flow_new(kin_state_flow *out, size_t elem_size,
                                   const void *initial, kin_flow_equal_fn eq,
                                   void *eq_arg);
+/** Destroys s: its collects end with KIN_ECANCELED, and s becomes stale.
+ * Returns 0, KIN_EINVAL, KIN_ESTALE. Any thread. */
 KIN_EXPORT int kin_state_flow_destroy(kin_state_flow s);
 /** The current value (Kotlin's value). Never suspends. Any thread. */
 KIN_EXPORT int kin_state_flow_get(kin_state_flow s, void *out, size_t size);
@@ -1922,6 +1924,8 @@ typedef struct kin_shared_flow_opts {
 /** Kotlin's MutableSharedFlow. Returns 0, KIN_EINVAL, KIN_ENOMEM. */
 KIN_EXPORT int kin_shared_flow_new(kin_shared_flow *out, size_t elem_size,
                                    const kin_shared_flow_opts *opts);
+/** Destroys s: its collects and suspended emits end with KIN_ECANCELED,
+ * and s becomes stale. Returns 0, KIN_EINVAL, KIN_ESTALE. Any thread. */
 KIN_EXPORT int kin_shared_flow_destroy(kin_shared_flow s);
 /** Kotlin's emit: suspends while the buffer is full (SUSPEND policy) for
  * the slowest collector. Suspends. */
