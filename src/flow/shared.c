@@ -174,7 +174,7 @@ static void drop_oldest(kin__hot *h) {
     recompute_min(h);
 }
 
-/* kin__hot_emitter.state-like results of offer. */
+/* Results of offer. */
 enum { OFFER_DONE = 0, OFFER_SUSPEND = 1, OFFER_NOMEM = 2 };
 
 /* Kotlin's tryEmitLocked: puts value in unless it must wait. */
