@@ -5,8 +5,9 @@
  * wakes nobody; subscribers counts the collectors; cancelling a collector
  * ends its collect with the cancellation; destroying the flow ends every
  * collect with KIN_ECANCELED; a failing collector function ends its
- * collect with that failure. */
-#include "hot_collect.h"
+ * collect with that failure; with a custom equality the collector
+ * compares with it too. */
+#include "hot_rec.h"
 
 static kin_state_flow s;
 static int seen[16], nseen;
@@ -204,9 +205,62 @@ static void test_plain_thread(void) {
     CHECK_EQ(kin_state_flow_destroy(s), 0);
 }
 
+/* With a custom equality the collector compares with it too: a value
+ * equal (by id) to the one it got last is not passed on, even though its
+ * bytes differ. */
+typedef struct item {
+    int id;
+    int payload;
+} item;
+
+static int item_eq(const void *a, const void *b, void *arg) {
+    (void)arg;
+    return ((const item *)a)->id == ((const item *)b)->id;
+}
+
+static item items[8];
+static int nitems;
+
+static int record_item(const void *value, void *arg) {
+    (void)arg;
+    items[nitems++] = *(const item *)value;
+    return 0;
+}
+
+static int item_collector(void *arg) {
+    int *rc = arg;
+    *rc = collect_state(s, record_item, NULL);
+    return 0;
+}
+
+static void test_custom_eq(void) {
+    item a = {1, 10};
+    int rc = 1;
+    CHECK_EQ(kin_state_flow_new(&s, sizeof a, &a, item_eq, NULL), 0);
+    kin_job c;
+    CHECK_EQ(kin_launch(&c, NULL, item_collector, &rc), 0);
+    yields(1);
+    CHECK_EQ(nitems, 1);
+    item b = {2, 20}, a2 = {1, 30};
+    CHECK_EQ(kin_state_flow_set(s, &b, sizeof b), 1);
+    CHECK_EQ(kin_state_flow_set(s, &a2, sizeof a2), 1); /* differs from b */
+    yields(1);
+    CHECK_EQ(nitems, 1); /* a2 equals a, the last one it got */
+    item b2 = {2, 40};
+    CHECK_EQ(kin_state_flow_set(s, &b2, sizeof b2), 1);
+    yields(1);
+    CHECK_EQ(nitems, 2);
+    CHECK_EQ(items[1].payload, 40);
+    CHECK_EQ(kin_cancel(c, NULL), 0);
+    CHECK_EQ(kin_join(c), 0);
+    CHECK_EQ(rc, KIN_ECANCELED);
+    CHECK_EQ(kin_state_flow_destroy(s), 0);
+}
+
 static int body(void *arg) {
     (void)arg;
     test_order();
+    test_custom_eq();
     test_destroy();
     test_destroy_while_busy();
     test_collector_fails();
