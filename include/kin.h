@@ -1929,7 +1929,8 @@ KIN_EXPORT int kin_flow_on_start(kin_flow *f, kin_flow_start_fn fn,
  * are done, with the cause: NULL on success, the failure (of the upstream
  * or downstream) or the cancellation otherwise. fn may emit only after a
  * success. The cause then goes on unchanged; a failure of fn replaces a
- * success, or is added to the cause as suppressed. */
+ * success or a cancellation (as kotlinx), or is added to a failure as
+ * suppressed. */
 KIN_EXPORT int kin_flow_on_completion(kin_flow *f, kin_flow_cause_fn fn,
                                       void *arg);
 /** Kotlin's catch: handles failures of the upstream only (never the
@@ -2037,6 +2038,8 @@ typedef struct kin_shared_flow {
 KIN_EXPORT int kin_state_flow_new(kin_state_flow *out, size_t elem_size,
                                   const void *initial, kin_flow_equal_fn eq,
                                   void *eq_arg);
+/** Destroys s: its collects end with KIN_ECANCELED, and s becomes stale.
+ * Returns 0, KIN_EINVAL, KIN_ESTALE. Any thread. */
 KIN_EXPORT int kin_state_flow_destroy(kin_state_flow s);
 /** The current value (Kotlin's value). Never suspends. Any thread. */
 KIN_EXPORT int kin_state_flow_get(kin_state_flow s, void *out, size_t size);
@@ -2069,6 +2072,8 @@ typedef struct kin_shared_flow_opts {
 /** Kotlin's MutableSharedFlow. Returns 0, KIN_EINVAL, KIN_ENOMEM. */
 KIN_EXPORT int kin_shared_flow_new(kin_shared_flow *out, size_t elem_size,
                                    const kin_shared_flow_opts *opts);
+/** Destroys s: its collects and suspended emits end with KIN_ECANCELED,
+ * and s becomes stale. Returns 0, KIN_EINVAL, KIN_ESTALE. Any thread. */
 KIN_EXPORT int kin_shared_flow_destroy(kin_shared_flow s);
 /** Kotlin's emit: suspends while the buffer is full (SUSPEND policy) for
  * the slowest collector. Suspends. */

@@ -32,7 +32,7 @@ while [ $# -gt 0 ]; do
     shift
 done
 [ -n "$peers" ] || { peers="kotlin go"; [ -n "${KIN_BENCH:-}" ] && peers="kin $peers"; }
-[ ${#scenarios[@]} -gt 0 ] || scenarios=(spawn spawn_mt spawn_cpu yield async park timers cancel supervise with_context chan_pingpong chan_buffered chan_mpmc mutex mutex_pthread io_ready echo_1 echo_1000 idle_10k)
+[ ${#scenarios[@]} -gt 0 ] || scenarios=(spawn spawn_mt spawn_cpu yield async park timers cancel supervise with_context chan_pingpong chan_buffered chan_mpmc mutex mutex_pthread io_ready echo_1 echo_1000 idle_10k flow_chain)
 
 # N per scenario:         full     quick
 declare -A FULL=( [spawn]=1000000 [spawn_mt]=1000000 [spawn_cpu]=100000 [yield]=1000000
@@ -40,13 +40,13 @@ declare -A FULL=( [spawn]=1000000 [spawn_mt]=1000000 [spawn_cpu]=100000 [yield]=
                   [supervise]=1000000 [with_context]=100000 [mutex]=1000000
                   [chan_pingpong]=1000000 [chan_buffered]=1000000 [chan_mpmc]=1000000
                   [mutex_pthread]=1000000 [io_ready]=100000 [echo_1]=30000
-                  [echo_1000]=30000 [idle_10k]=10000 )
+                  [echo_1000]=30000 [idle_10k]=10000 [flow_chain]=1000000 )
 declare -A QUICK=( [spawn]=100000 [spawn_mt]=100000 [spawn_cpu]=20000 [yield]=100000
                    [async]=100000 [park]=100000 [timers]=100000 [cancel]=100000
                    [supervise]=100000 [with_context]=10000 [mutex]=100000
                    [chan_pingpong]=100000 [chan_buffered]=100000 [chan_mpmc]=100000
                    [mutex_pthread]=100000 [io_ready]=20000 [echo_1]=5000
-                   [echo_1000]=5000 [idle_10k]=10000 )
+                   [echo_1000]=5000 [idle_10k]=10000 [flow_chain]=100000 )
 
 # Cells that are not measured, and why (printed once; the cell reads n/a):
 # mutex_pthread is C with pthreads, the floor of the mutex row, run by
@@ -57,6 +57,7 @@ not_measured() {   # peer scenario threads -> reason, or nothing
         kotlin:mutex_pthread:* | go:mutex_pthread:*) echo "a pthread mutex in C: kin's bench program runs it" ;;
         kotlin:mutex:all) echo "kotlinx.coroutines 1.0.1's Mutex fails when contended (NoSuchFieldError: _state)" ;;
         kotlin:io_ready:* | kotlin:echo_*:* | kotlin:idle_10k:*) echo "no Kotlin peer for sockets (Ktor is not packaged in Debian)" ;;
+        kotlin:flow_chain:*) echo "Debian's kotlinx.coroutines 1.0.1 predates Flow (1.2)" ;;
     esac
 }
 
@@ -75,6 +76,7 @@ expected() {   # expected check value for scenario $1 at N=$2
         yield) echo $((2 * n)) ;;
         async) echo $((n * (n - 1) / 2)) ;;
         supervise) echo $((n - (n + 9) / 10)) ;;
+        flow_chain) echo $((n / 2)) ;;
         *) echo "$n" ;;
     esac
 }
