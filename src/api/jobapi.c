@@ -141,18 +141,10 @@ static int add_completion(const char *who, kin_job h,
     n->fn = fn;
     n->arg = arg;
     n->on_cancelling = opts && opts->on_cancelling;
-    kin_error *cause;
-    if (kin__job_add_handler(j, n, &cause)) {
-        if (out) {
-            out->job = h.id;
-            out->id = n->id;
-        }
-    } else {
-        kin_error *failed = NULL;
-        kin__call_completion(j, h, n, cause, &failed);
-        kin__free(n);
-        kin_error_release(cause);
-        kin__report_completion_failure(j, failed);
+    uint32_t id = kin__job_watch(j, h, n);
+    if (out && id) {
+        out->job = h.id;
+        out->id = id;
     }
     kin__job_unref(j);
     return 0;

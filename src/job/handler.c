@@ -20,6 +20,7 @@
 #include <pthread.h>
 #include <stdio.h>
 
+#include "base/alloc.h"
 #include "base/error.h"
 #include "job/job.h"
 #include "kin.h"
@@ -180,4 +181,16 @@ void kin__report_completion_failure(kin__job *j, kin_error *gathered) {
     kin__report_uncaught(kin__job_handle(j), j->handler, j->handler_arg,
                          gathered);
     kin_error_release(gathered);
+}
+
+uint32_t kin__job_watch(kin__job *j, kin_job h, kin__node *n) {
+    kin_error *cause;
+    if (kin__job_add_handler(j, n, &cause))
+        return n->id;
+    kin_error *failed = NULL;
+    kin__call_completion(j, h, n, cause, &failed);
+    kin__free(n);
+    kin_error_release(cause);
+    kin__report_completion_failure(j, failed);
+    return 0;
 }

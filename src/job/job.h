@@ -428,6 +428,12 @@ void kin__call_completion(kin__job *j, kin_job h, kin__node *n,
 /* Reports what kin__call_completion gathered (if anything) once, as an
  * uncaught failure of j; takes over the reference. */
 void kin__report_completion_failure(kin__job *j, kin_error *gathered);
+/* Registers the completion handler n (malloc'd, fn/arg/on_cancelling set)
+ * on j, whose handle is h, or, if j is already past the point where it
+ * would run, calls it now and frees it. Never fails: a caller that must
+ * not fail after some step allocates n before it. Returns the id for
+ * kin__job_dispose_node, or 0 if n ran at once. */
+uint32_t kin__job_watch(kin__job *j, kin_job h, kin__node *n);
 
 /* ---- coroutine.c: the job layer's side of a coroutine ---- */
 

@@ -15,6 +15,8 @@
 #include "api/launch.h"
 #include "base/alloc.h"
 #include "base/error.h"
+#include "base/kin_assert.h"
+#include "job/job.h"
 #include "sync/channel.h"
 
 typedef struct producer {
@@ -52,13 +54,21 @@ int kin_produce(kin_channel *out, kin_job *job, const kin_launch_opts *lopts,
     if (!out || !fn)
         return kin__misuse(KIN_EINVAL, "kin_produce: %s is NULL",
                            out ? "fn" : "out");
+    /* Everything that can fail is allocated before the launch: once the
+     * producer runs (at once, if UNDISPATCHED) it owns p until
+     * producer_done, which must then be registered whatever happens. */
     producer *p = kin__malloc(sizeof *p);
-    if (!p)
+    kin__node *watch = kin__calloc(1, sizeof *watch);
+    if (!p || !watch) {
+        kin__free(p);
+        kin__free(watch);
         return kin__misuse(KIN_ENOMEM, "kin_produce: out of memory");
+    }
     kin__chan *c;
     int rc = kin__chan_make(&c, elem_size, copts, "kin_produce");
     if (rc < 0) {
         kin__free(p);
+        kin__free(watch);
         return rc;
     }
     *p = (producer){fn, arg, kin__chan_handle(c, true), c};
@@ -68,6 +78,7 @@ int kin_produce(kin_channel *out, kin_job *job, const kin_launch_opts *lopts,
         kin__lock_acquire(&c->lock);
         kin__chan_unref_unlock(c);
         kin__free(p);
+        kin__free(watch);
         return rc;
     }
     kin__lock_acquire(&c->lock);
@@ -75,15 +86,12 @@ int kin_produce(kin_channel *out, kin_job *job, const kin_launch_opts *lopts,
     c->producer = h;
     kin__lock_release(&c->lock);
     /* Runs at once if the producer has already completed. */
-    rc = kin_invoke_on_completion(h, producer_done, p);
-    if (rc < 0) { /* out of memory: cannot watch it; fail it instead */
-        kin_cancel(h, NULL);
-        kin_job_release(h);
-        kin__lock_acquire(&c->lock);
-        c->refs--;
-        kin__chan_unref_unlock(c);
-        return rc;
-    }
+    kin__job *j = kin__job_acquire(h, &rc); /* our handle keeps it */
+    KIN__ASSERT(j);
+    watch->fn = producer_done;
+    watch->arg = p;
+    kin__job_watch(j, h, watch);
+    kin__job_unref(j);
     *out = kin__chan_handle(c, false);
     if (job)
         *job = h;

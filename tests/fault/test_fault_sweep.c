@@ -224,8 +224,134 @@ static int flow_body(void *arg) {
     return 0;
 }
 
+/* Hand-made jobs, completion handlers you can dispose, channels (a buffer
+ * that grows, produce), select with a timeout, Mutex, Semaphore, hot
+ * flows and an fd wait (the loop's poller is made on the first one). */
+static int produce_three(kin_channel ch, void *arg) {
+    (void)arg;
+    for (long i = 0; i < 3; i++)
+        KIN_TRY(kin_channel_send(ch, &i, sizeof i));
+    return 0;
+}
+
+static int sync_body(void *arg) {
+    (void)arg;
+    kin_job j, d;
+    int rc = kin_job_new(&j, NULL);
+    CHECK_RC(rc, 0, KIN_ENOMEM);
+    if (rc == 0) {
+        int calls = 0;
+        kin_disposable h;
+        int r2 = kin_invoke_on_completion_ex(j, NULL, noted, &calls, &h);
+        CHECK_RC(r2, 0, KIN_ENOMEM);
+        if (r2 == 0)
+            CHECK_RC(kin_dispose(h), 1);
+        CHECK_RC(kin_job_complete(j), 1);
+        CHECK_RC(kin_join(j), 0);
+        CHECK_EQ(calls, 0);
+        CHECK_EQ(kin_job_release(j), 0);
+    }
+    rc = kin_deferred_new(&d, NULL);
+    CHECK_RC(rc, 0, KIN_ENOMEM);
+    if (rc == 0) {
+        CHECK_RC(kin_deferred_complete(d, (void *)5), 1);
+        void *v = NULL;
+        CHECK_RC(kin_await(d, &v), 0);
+        CHECK(v == (void *)5);
+        CHECK_EQ(kin_job_release(d), 0);
+    }
+
+    kin_channel ch;
+    rc = kin_channel_new(&ch, sizeof(long),
+                         &(kin_channel_opts){.capacity = KIN_CHANNEL_UNLIMITED});
+    CHECK_RC(rc, 0, KIN_ENOMEM);
+    if (rc == 0) {
+        long sent = 0, v, got = 0;
+        for (long i = 0; i < 200; i++) { /* the buffer grows: allocations */
+            int r2 = kin_channel_send(ch, &i, sizeof i);
+            CHECK_RC(r2, 0, KIN_ENOMEM);
+            sent += r2 == 0;
+        }
+        while (kin_channel_try_receive(ch, &v, sizeof v) == 0)
+            got++;
+        CHECK_EQ(got, sent);
+        kin_select_clause cl[2] = {
+            {.kind = KIN_SELECT_RECEIVE, .channel = ch, .elem = &v,
+             .size = sizeof v},
+            {.kind = KIN_SELECT_TIMEOUT, .timeout_ms = 2}};
+        CHECK_RC(kin_select(cl, 2), 1, KIN_ENOMEM);
+        CHECK_EQ(kin_channel_destroy(ch), 0);
+    }
+    kin_mutex m;
+    rc = kin_mutex_new(&m, NULL);
+    CHECK_RC(rc, 0, KIN_ENOMEM);
+    if (rc == 0) {
+        CHECK_RC(kin_mutex_lock(m, NULL), 0);
+        CHECK_RC(kin_mutex_unlock(m, NULL), 0);
+        CHECK_EQ(kin_mutex_destroy(m), 0);
+    }
+    kin_semaphore sem;
+    rc = kin_semaphore_new(&sem, 2, NULL);
+    CHECK_RC(rc, 0, KIN_ENOMEM);
+    if (rc == 0) {
+        CHECK_RC(kin_semaphore_acquire(sem), 0);
+        CHECK_RC(kin_semaphore_release(sem), 0);
+        CHECK_EQ(kin_semaphore_destroy(sem), 0);
+    }
+
+    kin_state_flow st;
+    long zero = 0, one = 1;
+    rc = kin_state_flow_new(&st, sizeof zero, &zero, NULL, NULL);
+    CHECK_RC(rc, 0, KIN_ENOMEM);
+    if (rc == 0) {
+        CHECK_RC(kin_state_flow_set(st, &one, sizeof one), 1);
+        kin_flow f;
+        int r2 = kin_state_flow_as_flow(st, &f);
+        CHECK_RC(r2, 0, KIN_ENOMEM);
+        if (r2 == 0) {
+            long v = -1;
+            CHECK_RC(kin_flow_first(f, &v, sizeof v), 0, KIN_ENOMEM);
+            CHECK_EQ(kin_flow_release(f), 0);
+        }
+        CHECK_EQ(kin_state_flow_destroy(st), 0);
+    }
+    kin_shared_flow sh;
+    rc = kin_shared_flow_new(&sh, sizeof zero,
+                             &(kin_shared_flow_opts){.replay = 4});
+    CHECK_RC(rc, 0, KIN_ENOMEM);
+    if (rc == 0) {
+        for (long i = 0; i < 10; i++)
+            CHECK_RC(kin_shared_flow_emit(sh, &i, sizeof i), 0, KIN_ENOMEM);
+        CHECK_EQ(kin_shared_flow_destroy(sh), 0);
+    }
+
+    int p[2];
+    CHECK_EQ(pipe(p), 0);
+    CHECK_RC(kin_wait_fd(p[0], KIN_READABLE, 2), 0, KIN_ENOMEM);
+    CHECK_EQ(kin_close(p[0]), 0);
+    CHECK_EQ(kin_close(p[1]), 0);
+
+    /* last: a producer that cannot start fails, and cancels this scope */
+    rc = kin_produce(&ch, NULL, NULL, NULL, sizeof(long), produce_three, NULL);
+    CHECK_RC(rc, 0, KIN_ENOMEM);
+    if (rc == 0) {
+        long v, got = 0;
+        int r2;
+        while ((r2 = kin_channel_receive_catching(ch, &v, sizeof v)) == 0)
+            got++;
+        /* the producer could not start (no stack): it failed, so this
+         * scope is cancelled (ECANCELED) or the channel closed first */
+        CHECK_RC(r2, KIN_CLOSED, KIN_ENOMEM, KIN_ECANCELED);
+        CHECK(r2 == KIN_CLOSED ? got == 3 : got == 0);
+        CHECK_EQ(kin_channel_destroy(ch), 0);
+    }
+
+    return 0;
+}
+
 static int body(void *arg) {
     (void)arg;
+    CHECK_RC(kin_coroutine_scope(sync_body, NULL), 0, KIN_ENOMEM);
     CHECK_RC(kin_coroutine_scope(scope_body, NULL), 0, KIN_ENOMEM);
     CHECK_RC(kin_coroutine_scope(many_body, NULL), 0, KIN_ENOMEM);
     CHECK_RC(kin_coroutine_scope(cycle_body, NULL), KIN_EFAILED, KIN_ENOMEM);
