@@ -1,0 +1,78 @@
+/* kin_flow_on (kotlinx's flowOn): the upstream runs on the given
+ * dispatcher, through a channel, while the collector stays where it is;
+ * values arrive in order. A flow_on to the collector's own dispatcher
+ * needs no channel: the upstream then runs in place, in the collecting
+ * coroutine (kotlinx's OPTIONAL_CHANNEL). Adjacent flow_ons fuse: the
+ * first (upstream) one's dispatcher wins, as in flowOn(A).flowOn(B). */
+#include "check.h"
+
+typedef struct where {
+    kin_dispatcher *d;
+    uint64_t job; /* the emitting coroutine's current job */
+    long n;
+} where;
+
+static int numbers(kin_flow_collector *out, void *arg) {
+    where *w = arg;
+    w->d = kin_dispatcher_current();
+    w->job = kin_current_job().id;
+    for (int i = 1; i <= (int)w->n; i++)
+        KIN_TRY(kin_flow_emit(out, &i, sizeof i));
+    return 0;
+}
+
+typedef struct sink {
+    long n, sum;
+    kin_dispatcher *d;
+} sink;
+
+static int add(const void *v, void *arg) {
+    sink *s = arg;
+    CHECK_EQ(*(const int *)v, s->n + 1);
+    s->n++;
+    s->sum += *(const int *)v;
+    CHECK(kin_dispatcher_current() == s->d); /* the collector stays */
+    return 0;
+}
+
+static void collect_on(kin_dispatcher *d1, kin_dispatcher *d2, long n,
+                       where *w) {
+    kin_flow f;
+    w->n = n;
+    CHECK_EQ(kin_flow_new(&f, sizeof(int), numbers, w), 0);
+    CHECK_EQ(kin_flow_on(&f, d1), 0);
+    if (d2)
+        CHECK_EQ(kin_flow_on(&f, d2), 0);
+    sink s = {0, 0, kin_dispatcher_current()};
+    CHECK_EQ(kin_flow_collect(f, add, &s), 0);
+    CHECK_EQ(s.n, n);
+    CHECK_EQ(s.sum, n * (n + 1) / 2);
+    kin_flow_release(f);
+    kin_job kids[1];
+    CHECK_EQ(kin_job_children(kin_current_job(), kids, 1), 0);
+}
+
+static int body(void *arg) {
+    (void)arg;
+    kin_dispatcher *def = kin_dispatcher_default(), *io = kin_dispatcher_io();
+    where w;
+    long n = test_scale(20000);
+    collect_on(def, NULL, n, &w);
+    CHECK(w.d == def);
+    CHECK(w.job != kin_current_job().id);
+    collect_on(io, NULL, n, &w);
+    CHECK(w.d == io);
+    /* flowOn(IO).flowOn(Default): the upstream runs on IO */
+    collect_on(io, def, n, &w);
+    CHECK(w.d == io);
+    /* to where the collector already is: in place, no coroutine */
+    collect_on(kin_dispatcher_current(), NULL, 10, &w);
+    CHECK(w.d == kin_dispatcher_current());
+    CHECK_EQ(w.job, kin_current_job().id);
+    return 0;
+}
+
+int main(void) {
+    CHECK_EQ(kin_run_blocking(body, NULL), 0);
+    return 0;
+}
