@@ -766,6 +766,11 @@ static int pair_op(kin_flow *f, kin_flow other, size_t out_size,
         kin__error_set(keep);
         return rc;
     }
+    if (!other.id) {
+        kin__flow_unref(up);
+        return kin__misuse(KIN_EINVAL, "%s: other is no flow (zero handle)",
+                           ops->name);
+    }
     kin__flow *o = kin__flow_take_over(&other, ops->name, &rc);
     if (!o) {
         kin__flow_unref(up);

@@ -4,6 +4,8 @@
  * needs no channel: the upstream then runs in place, in the collecting
  * coroutine (kotlinx's OPTIONAL_CHANNEL). Adjacent flow_ons fuse: the
  * first (upstream) one's dispatcher wins, as in flowOn(A).flowOn(B). */
+#include <stdatomic.h>
+
 #include "check.h"
 
 typedef struct where {
@@ -52,6 +54,49 @@ static void collect_on(kin_dispatcher *d1, kin_dispatcher *d2, long n,
     CHECK_EQ(kin_job_children(kin_current_job(), kids, 1), 0);
 }
 
+/* Cancelling a collector whose upstream runs on Default stops it. */
+static atomic_int endless_stopped;
+static int seen;
+
+static int endless(kin_flow_collector *out, void *arg) {
+    (void)arg;
+    for (int i = 0;; i++) {
+        int rc = kin_flow_emit(out, &i, sizeof i);
+        if (rc < 0) {
+            CHECK(kin_error_is_cancellation(kin_last_error()));
+            atomic_store(&endless_stopped, 1);
+            return rc;
+        }
+    }
+}
+
+static int count(const void *v, void *arg) {
+    (void)v, (void)arg;
+    seen++;
+    return 0;
+}
+
+static int collect_main(void *arg) {
+    kin_flow *f = arg;
+    return kin_flow_collect(*f, count, NULL);
+}
+
+static void cancel_collector(void) {
+    kin_flow f;
+    CHECK_EQ(kin_flow_new(&f, sizeof(int), endless, NULL), 0);
+    CHECK_EQ(kin_flow_on(&f, kin_dispatcher_default()), 0);
+    kin_job j;
+    CHECK_EQ(kin_launch(&j, NULL, collect_main, &f), 0);
+    while (seen < 100)
+        CHECK_EQ(kin_delay(1), 0);
+    CHECK_EQ(kin_cancel(j, NULL), 0);
+    CHECK_EQ(kin_join(j), 0);
+    CHECK(kin_job_is_cancelled(j));
+    CHECK_EQ(atomic_load(&endless_stopped), 1);
+    kin_job_release(j);
+    kin_flow_release(f);
+}
+
 static int body(void *arg) {
     (void)arg;
     kin_dispatcher *def = kin_dispatcher_default(), *io = kin_dispatcher_io();
@@ -69,6 +114,9 @@ static int body(void *arg) {
     collect_on(kin_dispatcher_current(), NULL, 10, &w);
     CHECK(w.d == kin_dispatcher_current());
     CHECK_EQ(w.job, kin_current_job().id);
+    cancel_collector();
+    kin_job kids[1];
+    CHECK_EQ(kin_job_children(kin_current_job(), kids, 1), 0);
     return 0;
 }
 
