@@ -4,11 +4,12 @@
 bench="$1"
 fail=0
 n=200
-for sc in spawn spawn_mt spawn_cpu yield async park timers cancel supervise with_context suspend chan_pingpong chan_buffered mutex io_ready echo_1 echo_1000 idle_10k; do
+for sc in spawn spawn_mt spawn_cpu yield async park timers cancel supervise with_context suspend chan_pingpong chan_buffered mutex io_ready echo_1 echo_1000 idle_10k flow_chain; do
     case $sc in
         yield | suspend) want=$((2 * n)) ;;
         async) want=$((n * (n - 1) / 2)) ;;
         supervise) want=$((n - (n + 9) / 10)) ;;
+        flow_chain) want=$((n / 2)) ;;
         *) want=$n ;;
     esac
     out=$(${KIN_TEST_EMULATOR:-} "$bench" $sc $n 2 2>/dev/null)

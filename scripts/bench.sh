@@ -71,7 +71,7 @@ results="$BENCH_BUILD_DIR/results"
 # ---- instructions and mallocs per op (kin) --------------------------------------
 declare -A INSTR MALLOCS
 cg_n() { case "$1" in spawn_cpu) echo 2000 ;; with_context) echo 2000 ;; park|timers) echo 20000 ;; *) echo 100000 ;; esac; }
-for sc in spawn spawn_mt spawn_cpu yield async park timers cancel supervise with_context chan_pingpong chan_buffered; do
+for sc in spawn spawn_mt spawn_cpu yield async park timers cancel supervise with_context chan_pingpong chan_buffered flow_chain; do
     n=$(cg_n "$sc")
     if [ -x "$kin_cg" ] && command -v valgrind >/dev/null 2>&1 && [ "$sc" != park ] && [ "$sc" != timers ]; then
         out="$BENCH_BUILD_DIR/callgrind.$sc"

@@ -206,7 +206,7 @@ kin__flow *kin__flow_take_over(kin_flow *f, const char *who, int *rc) {
 /* ---- Public reference calls -------------------------------------------------*/
 
 int kin_flow_retain(kin_flow f) {
-    int rc;
+    int rc = 0;
     return kin__flow_acquire(f, "kin_flow_retain", &rc) ? 0 : rc;
 }
 

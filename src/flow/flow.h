@@ -217,4 +217,14 @@ static inline void kin__flow_scratch_free(kin__flow_scratch *s) {
     }
 }
 
+/* ---- Shared by the operator files ---- */
+
+/* Makes a retry stage (ops.c) over *f (taken over as an operator does):
+ * retries at most `retries` times (UINT64_MAX: retry_when) while fn (NULL
+ * allowed unless fn_required) returns 1. arg_free (may be NULL) frees arg
+ * with the stage, or at once if the call fails. retries == 0: KIN_EINVAL. */
+int kin__flow_retry_make(kin_flow *f, const char *who, uint64_t retries,
+                         kin_flow_retry_fn fn, void *arg, bool fn_required,
+                         void (*arg_free)(void *));
+
 #endif
