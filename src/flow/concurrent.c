@@ -4,7 +4,7 @@
  * kin_flow_on (Kotlin's ChannelFlow family), kin_flow_debounce,
  * kin_flow_zip and kin_flow_combine.
  *
- * SHAPE OF A COLLECT. Each stage here is a flow whose emitter (run in the
+ * SHAPE OF A COLLECT. Each stage here is a flow whose collect (run in the
  * collecting coroutine) opens a kin_coroutine_scope, as kotlinx's
  * ChannelFlow.collect does with coroutineScope { }: the coroutines it
  * starts (a kin_produce producer, combine's two collectors) are children
@@ -43,8 +43,10 @@
  * when the second completes the inner scope is cancelled with an abort of
  * zip's own (kotlinx's collectJob and AbortFlowException); values are
  * emitted downstream from the outer scope's job (kotlinx's
- * withContextUndispatched(scopeContext)), so that cancellation never
- * reaches the downstream. COMBINE collects both flows in child coroutines
+ * withContextUndispatched(scopeContext): the coroutine's current job,
+ * co->cur, which only the running coroutine writes, is switched for the
+ * call and back), so that cancellation never reaches the downstream.
+ * COMBINE collects both flows in child coroutines
  * that send (index, value) updates into one channel of capacity 2 and
  * yield after each send; the collector applies updates in batches as
  * kotlinx's combineInternal.
@@ -53,7 +55,8 @@
  * their upstreams owned through up / up2, freed with the last reference);
  * there is no lock here. Per-collect state lives on the collecting
  * coroutine's stack, in a frame that outlives the scope (children use
- * it), with one malloc per collect for value buffers; what zip shares
+ * it), value buffers too (kin__flow_scratch: one malloc per collect only
+ * for big values); what zip shares
  * with a completion handler on another thread is a small counted record.
  */
 #include <stdalign.h>

@@ -93,6 +93,45 @@ static int stop_at_3(const void *v, void *arg) {
     return *(const int *)v == 3 ? kin_fail("Stop", "enough") : 0;
 }
 
+/* channel_flow + flow_on fuse: the producer itself runs on Default; its
+ * argument is freed by the kin_flow_on_free of the channel_flow, which
+ * lives as long as the fused flow. */
+static kin_dispatcher *producer_ran_on;
+static int freed;
+
+static int where(kin_channel ch, void *arg) {
+    (void)arg;
+    producer_ran_on = kin_dispatcher_current();
+    for (int i = 0; i < 100; i++)
+        KIN_TRY(send_int(ch, i));
+    return 0;
+}
+
+static void on_free(void *arg) {
+    (void)arg;
+    freed++;
+}
+
+static int sum(const void *v, void *arg) {
+    *(int *)arg += *(const int *)v;
+    return 0;
+}
+
+static void fused_with_flow_on(void) {
+    kin_flow f;
+    CHECK_EQ(kin_channel_flow(&f, sizeof(int), NULL, where, NULL), 0);
+    CHECK_EQ(kin_flow_on_free(f, on_free, NULL), 0);
+    CHECK_EQ(kin_flow_on(&f, kin_dispatcher_default()), 0);
+    CHECK_EQ(kin_flow_buffer(&f, 8, KIN_OVERFLOW_SUSPEND), 0);
+    int s = 0;
+    CHECK_EQ(kin_flow_collect(f, sum, &s), 0);
+    CHECK_EQ(s, 4950);
+    CHECK(producer_ran_on == kin_dispatcher_default());
+    CHECK_EQ(freed, 0);
+    kin_flow_release(f);
+    CHECK_EQ(freed, 1); /* with the last flow that used it */
+}
+
 static int body(void *arg) {
     (void)arg;
     prod p = {0};
@@ -142,6 +181,7 @@ static int body(void *arg) {
     kin_job kids[1];
     CHECK_EQ(kin_job_children(kin_current_job(), kids, 1), 0);
     kin_flow_release(f);
+    fused_with_flow_on();
     return 0;
 }
 
