@@ -152,36 +152,73 @@ static int collect_into(kin_channel ch, void *arg) {
     return rc;
 }
 
-/* What a producer runs, and where. */
-typedef struct producer_spec {
+/* A producer: a child coroutine of the collect's scope that runs src (or
+ * channel_flow's fn, with the coroutines fn launches) into ch, then closes
+ * ch: without a cause when it completed, with its failure (or
+ * cancellation) otherwise (kotlinx's ProducerCoroutine). The channel is
+ * made before the scope and destroyed after it, so it outlives the
+ * producer; the record lives in a frame that outlives the scope too. */
+typedef struct producer {
     kin__flow *src;      /* NULL: fn */
     kin_produce_fn fn;
     void *arg;
-    kin_dispatcher *d;
-    size_t esize;
-    kin_channel_opts copts;
+    kin_dispatcher *d;   /* NULL: the collector's */
     const char *name;
-} producer_spec;
+    kin_channel ch;
+    kin_job job;         /* while it runs (the collector's reference) */
+    void (*done)(void *done_arg); /* called once ch is closed (zip) */
+    void *done_arg;
+} producer;
 
-/* Starts a producer in the current scope (kotlinx's produceImpl: ATOMIC,
- * so that it runs, and closes its channel, even if the scope is cancelled
- * before it is dispatched). The spec must outlive the producer. */
-static int start_producer(const producer_spec *p, kin_channel *ch,
-                          kin_job *job) {
+static int run_fn(void *arg) {
+    producer *p = arg;
+    return kin__flow_rc(p->fn(p->ch, p->arg));
+}
+
+static int producer_main(void *arg) {
+    producer *p = arg;
+    /* channel_flow: fn and its children are one scope, so the channel is
+     * closed only when they have all completed */
+    int rc = p->src ? collect_into(p->ch, p->src)
+                    : kin_coroutine_scope(run_fn, p);
+    rc = kin__flow_rc(rc);
+    kin_channel_close(p->ch,
+                      rc < 0 ? kin_error_retain(kin_last_error()) : NULL);
+    if (p->done)
+        p->done(p->done_arg);
+    return rc;
+}
+
+/* Makes p's channel (before the scope). */
+static int producer_channel(producer *p, size_t esize,
+                            const kin_channel_opts *copts) {
+    return kin_channel_new(&p->ch, esize, copts);
+}
+
+/* Starts p in the current scope (kotlinx's produceImpl: ATOMIC, so that
+ * it runs, and closes its channel, even if the scope is cancelled before
+ * it is dispatched). */
+static int producer_start(producer *p) {
     kin_launch_opts lo = {.start = KIN_START_ATOMIC,
                           .dispatcher = p->d,
                           .name = p->name};
-    return kin_produce(ch, job, &lo, &p->copts, p->esize,
-                       p->src ? collect_into : p->fn,
-                       p->src ? (void *)p->src : p->arg);
+    return kin_launch(&p->job, &lo, producer_main, p);
+}
+
+/* The collector is done with p: if it stopped before the channel was
+ * closed (its failure, an abort, its cancellation), the producer is
+ * cancelled (kotlinx's cancelConsumed); the scope then waits for it. */
+static void producer_stop(producer *p, int rc) {
+    if (rc != 0)
+        kin_cancel(p->job, NULL);
+    kin_job_release(p->job);
 }
 
 /* ---- Channel stages ---------------------------------------------------------*/
 
 typedef struct chan_run {
-    const chan_stage *s;
     kin_flow_collector *down;
-    producer_spec spec;
+    producer prod;
 } chan_run;
 
 /* Emits what ch delivers until it is closed (kotlinx's emitAll). */
@@ -203,16 +240,12 @@ static int drain(kin_channel ch, kin_flow_collector *down) {
 
 static int chan_body(void *arg) {
     chan_run *r = arg;
-    kin_channel ch;
-    int rc = start_producer(&r->spec, &ch, NULL);
+    int rc = producer_start(&r->prod);
     if (rc < 0)
         return rc;
-    rc = drain(ch, r->down);
-    /* The collector is done: a producer still running is cancelled (the
-     * cancelConsumed of kotlinx's emitAll); its failure, if it failed,
-     * is the scope's. */
-    kin_channel_destroy(ch);
-    return rc;
+    rc = drain(r->prod.ch, r->down);
+    producer_stop(&r->prod, rc);
+    return rc; /* a failure of the producer is the scope's anyway */
 }
 
 static const char *producer_name(const chan_stage *s) {
@@ -225,15 +258,20 @@ static int chan_collect(kin__flow *self, kin_flow_collector *down) {
     const chan_stage *s = KIN__FLOW_FIELDS(chan_stage, self);
     if (s->capacity == OPTIONAL_CHANNEL && s->d == kin_dispatcher_current())
         return kin__flow_run(s->src, down); /* nothing changes: in place */
-    chan_run r = {s, down, {
-        .src = s->src, .fn = s->fn, .arg = s->arg, .d = s->d,
-        .esize = self->esize, .name = producer_name(s),
-        .copts = {.capacity = s->capacity == OPTIONAL_CHANNEL
-                                  ? KIN_CHANNEL_BUFFERED : s->capacity,
-                  .overflow = s->overflow,
-                  .on_undelivered = s->undeliv,
-                  .undelivered_arg = s->uarg}}};
-    return kin_coroutine_scope(chan_body, &r);
+    chan_run r = {down, {.src = s->src, .fn = s->fn, .arg = s->arg,
+                         .d = s->d, .name = producer_name(s)}};
+    kin_channel_opts co = {
+        .capacity = s->capacity == OPTIONAL_CHANNEL ? KIN_CHANNEL_BUFFERED
+                                                    : s->capacity,
+        .overflow = s->overflow,
+        .on_undelivered = s->undeliv,
+        .undelivered_arg = s->uarg};
+    int rc = producer_channel(&r.prod, self->esize, &co);
+    if (rc < 0)
+        return rc;
+    rc = kin_coroutine_scope(chan_body, &r);
+    kin_channel_destroy(r.prod.ch); /* what is left goes to on_undelivered */
+    return rc;
 }
 
 /* ---- Debounce ---------------------------------------------------------------*/
@@ -241,7 +279,7 @@ static int chan_collect(kin__flow *self, kin_flow_collector *down) {
 typedef struct debounce_run {
     int64_t timeout_ms;
     kin_flow_collector *down;
-    producer_spec spec;
+    producer prod;
 } debounce_run;
 
 static int debounce_loop(debounce_run *r, kin_channel ch, char *last,
@@ -291,11 +329,10 @@ static int debounce_body(void *arg) {
     char *bufs = kin__flow_scratch_get(&sc, 2 * step);
     if (!bufs)
         return KIN_ENOMEM;
-    kin_channel ch;
-    int rc = start_producer(&r->spec, &ch, NULL);
+    int rc = producer_start(&r->prod);
     if (rc == 0) {
-        rc = debounce_loop(r, ch, bufs, bufs + step);
-        kin_channel_destroy(ch);
+        rc = debounce_loop(r, r->prod.ch, bufs, bufs + step);
+        producer_stop(&r->prod, rc);
     }
     kin__flow_scratch_free(&sc);
     return rc;
@@ -304,62 +341,52 @@ static int debounce_body(void *arg) {
 static int debounce_collect(kin__flow *self, kin_flow_collector *down) {
     const debounce_stage *s = KIN__FLOW_FIELDS(debounce_stage, self);
     /* the upstream runs in a producer with a rendezvous channel */
-    debounce_run r = {s->timeout_ms, down, {
-        .src = self->up, .esize = self->esize, .name = "debounce"}};
-    return kin_coroutine_scope(debounce_body, &r);
+    debounce_run r = {s->timeout_ms, down,
+                      {.src = self->up, .name = "debounce"}};
+    int rc = producer_channel(&r.prod, self->esize, NULL); /* rendezvous */
+    if (rc < 0)
+        return rc;
+    rc = kin_coroutine_scope(debounce_body, &r);
+    kin_channel_destroy(r.prod.ch);
+    return rc;
 }
 
 /* ---- Zip ----------------------------------------------------------------------*/
-
-/* What zip's collect shares with the completion handler of the second
- * flow's producer, which may run on another thread: counted. */
-typedef struct zip_link {
-    atomic_int refs;
-    atomic_bool second_done;
-    _Atomic uint64_t inner; /* the inner scope's job id, once known */
-    kin_error *abort;       /* [immutable] zip's own AbortFlowException */
-} zip_link;
-
-static void zip_link_unref(zip_link *l) {
-    if (atomic_fetch_sub(&l->refs, 1) == 1) {
-        kin_error_release(l->abort);
-        kin__free(l);
-    }
-}
 
 /* Stops the first flow's collection with zip's abort (kotlinx's
  * collectJob.cancel(AbortFlowException(collectJob))). The handle may be
  * stale by now (that collection is over): then there is nothing to stop,
  * and the error saying so must not replace anyone's current error. */
-static void zip_abort_inner(zip_link *l, uint64_t id) {
+static void zip_abort_inner(kin_error *abort, uint64_t id) {
     kin_error *keep = kin_error_retain(kin_last_error());
-    kin_cancel((kin_job){id}, kin_error_retain(l->abort));
+    kin_cancel((kin_job){id}, kin_error_retain(abort));
     kin__error_set(keep);
-}
-
-/* The second flow's producer completed (its channel is closed): stop the
- * first. Both sides store, then load the other's word (seq_cst), so at
- * least one of them cancels. */
-static void zip_second_done(kin_job job, const kin_error *cause, void *arg) {
-    (void)job, (void)cause;
-    zip_link *l = arg;
-    atomic_store(&l->second_done, true);
-    uint64_t id = atomic_load(&l->inner);
-    if (id)
-        zip_abort_inner(l, id);
-    zip_link_unref(l);
 }
 
 typedef struct zip_run {
     kin_flow_collector c; /* first: what the first flow emits into */
     const pair_stage *s;
     kin_flow_collector *down;
-    producer_spec spec;  /* the second flow's producer */
-    zip_link *link;
-    kin_channel second;
-    kin__job *outer;     /* the outer scope's job: downstream runs in it */
-    char *other, *res;   /* the second's value, the result */
+    producer prod;        /* the second flow's */
+    kin_error *abort;     /* zip's own AbortFlowException */
+    /* the second's producer may end on another thread: both sides store,
+     * then load the other's word (seq_cst), so at least one cancels */
+    atomic_bool second_done;
+    _Atomic uint64_t inner; /* the inner scope's job id, once known */
+    kin__job *outer;      /* the outer scope's job: downstream runs in it */
+    char *other, *res;    /* the second's value, the result */
 } zip_run;
+
+/* The second flow's producer has closed its channel: stop the first
+ * (kotlinx's invokeOnClose). Runs in that producer, before it completes,
+ * so before the scope (and the zip_run) can go. */
+static void zip_second_done(void *arg) {
+    zip_run *z = arg;
+    atomic_store(&z->second_done, true);
+    uint64_t id = atomic_load(&z->inner);
+    if (id)
+        zip_abort_inner(z->abort, id);
+}
 
 static int zip_emit(kin_flow_collector *c, const void *value) {
     zip_run *z = (zip_run *)c;
@@ -369,10 +396,10 @@ static int zip_emit(kin_flow_collector *c, const void *value) {
      * withContextUndispatched(scopeContext)): the inner one is cancelled
      * when the second flow ends, which must not cancel the downstream. */
     co->cur = z->outer;
-    int rc = kin_channel_receive_catching(z->second, z->other,
-                                          z->spec.esize);
+    int rc = kin_channel_receive_catching(z->prod.ch, z->other,
+                                          z->s->base.up2->esize);
     if (rc == KIN_CLOSED) /* the second is done: so are we */
-        rc = kin_fail_error(kin_error_retain(z->link->abort));
+        rc = kin_fail_error(kin_error_retain(z->abort));
     if (rc == 0)
         rc = kin__flow_rc(z->s->fn(value, z->other, z->res, z->s->arg));
     if (rc == 0)
@@ -384,40 +411,36 @@ static int zip_emit(kin_flow_collector *c, const void *value) {
 static int zip_inner(void *arg) {
     zip_run *z = arg;
     uint64_t me = kin_current_job().id;
-    atomic_store(&z->link->inner, me);
-    if (atomic_load(&z->link->second_done))
-        zip_abort_inner(z->link, me);
+    atomic_store(&z->inner, me);
+    if (atomic_load(&z->second_done))
+        zip_abort_inner(z->abort, me);
     return kin__flow_run(z->s->base.up, &z->c);
 }
 
 static int zip_body(void *arg) {
     zip_run *z = arg;
     z->outer = kin__running_job()->cur;
-    kin_job pj;
-    int rc = start_producer(&z->spec, &z->second, &pj);
+    int rc = producer_start(&z->prod);
     if (rc < 0)
         return rc;
-    atomic_fetch_add(&z->link->refs, 1); /* the handler's */
-    rc = kin_invoke_on_completion(pj, zip_second_done, z->link);
-    kin_job_release(pj);
-    if (rc == 0) {
-        rc = kin_coroutine_scope(zip_inner, z);
-        if (rc == KIN_ECANCELED && kin_last_error() == z->link->abort) {
-            kin_clear_error(); /* our own abort: a normal completion */
-            rc = 0;
-        }
-    } else {
-        zip_link_unref(z->link);
+    rc = kin_coroutine_scope(zip_inner, z);
+    if (rc == KIN_ECANCELED && kin_last_error() == z->abort) {
+        kin_clear_error(); /* our own abort: a normal completion */
+        rc = 0;
     }
-    kin_channel_destroy(z->second); /* cancels the second if it runs */
+    /* the second is cancelled unless it is done (kotlinx: second.cancel()) */
+    producer_stop(&z->prod, atomic_load(&z->second_done) ? 0 : -1);
     return rc;
 }
 
 static int zip_collect(kin__flow *self, kin_flow_collector *down) {
     const pair_stage *s = KIN__FLOW_FIELDS(pair_stage, self);
     zip_run z = {.s = s, .down = down,
-                 .spec = {.src = self->up2, .esize = self->up2->esize,
-                          .name = "zip"}};
+                 .prod = {.src = self->up2, .name = "zip"}};
+    z.prod.done = zip_second_done;
+    z.prod.done_arg = &z;
+    atomic_init(&z.second_done, false);
+    atomic_init(&z.inner, 0);
     kin__flow_collector_init(&z.c, zip_emit, self->up->esize,
                              kin__running_job());
     size_t step = round_up(self->up2->esize ? self->up2->esize : 1);
@@ -425,22 +448,21 @@ static int zip_collect(kin__flow *self, kin_flow_collector *down) {
     kin__flow_scratch_init(&sc);
     char *bufs = kin__flow_scratch_get(&sc, step + (self->esize ? self->esize
                                                                 : 1));
-    z.link = kin__malloc(sizeof *z.link);
-    if (!bufs || !z.link) {
-        kin__free(z.link);
-        kin__flow_scratch_free(&sc);
-        return kin__misuse(KIN_ENOMEM, "kin_flow_zip: out of memory");
-    }
-    atomic_init(&z.link->refs, 1);
-    atomic_init(&z.link->second_done, false);
-    atomic_init(&z.link->inner, 0);
-    z.link->abort = kin_error_new(KIN_ECANCELED, "AbortFlowException",
-                                  "Flow was aborted, no more elements needed");
+    if (!bufs)
+        return KIN_ENOMEM;
     z.other = bufs;
     z.res = bufs + step;
-    int rc = kin_coroutine_scope(zip_body, &z);
+    int rc = producer_channel(&z.prod, self->up2->esize, NULL); /* rendezvous */
+    if (rc == 0) {
+        /* kin__error_make: out of memory still gives a cancellation */
+        z.abort = kin__error_make(KIN_ECANCELED, "AbortFlowException", NULL,
+                                  "Flow was aborted, no more elements "
+                                  "needed");
+        rc = kin_coroutine_scope(zip_body, &z);
+        kin_channel_destroy(z.prod.ch);
+        kin_error_release(z.abort);
+    }
     kin__flow_collector_end(&z.c);
-    zip_link_unref(z.link);
     kin__flow_scratch_free(&sc);
     return rc;
 }
