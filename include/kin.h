@@ -1781,7 +1781,8 @@ KIN_EXPORT int kin_flow_on_start(kin_flow *f, kin_flow_start_fn fn,
  * are done, with the cause: NULL on success, the failure (of the upstream
  * or downstream) or the cancellation otherwise. fn may emit only after a
  * success. The cause then goes on unchanged; a failure of fn replaces a
- * success, or is added to the cause as suppressed. */
+ * success or a cancellation (as kotlinx), or is added to a failure as
+ * suppressed. */
 KIN_EXPORT int kin_flow_on_completion(kin_flow *f, kin_flow_cause_fn fn,
                                       void *arg);
 /** Kotlin's catch: handles failures of the upstream only (never the

@@ -337,7 +337,8 @@ static __attribute__((noinline)) int emit_wrong_context(void) {
         "Flow invariant is violated: emission from another coroutine is "
         "detected. FlowCollector is not thread-safe and concurrent "
         "emissions are prohibited. To mitigate this restriction please use "
-        "kin_channel_flow instead of kin_flow_new");
+        "kin_channel_flow instead of kin_flow_new (and kin_flow_on, not "
+        "kin_with_context, to run the upstream on another dispatcher)");
 }
 
 static __attribute__((noinline)) int emit_after_failure(kin_flow_collector *c) {

@@ -3,7 +3,8 @@
  * the upstream and the collector are done and sees the cause: NULL on
  * success (it may emit then), the upstream's or the downstream's failure,
  * or the collector's cancellation; it cannot emit after a failure, and the
- * cause goes on unchanged. */
+ * cause goes on unchanged (a failure of fn replaces a success or a
+ * cancellation, and is attached to a failure as suppressed). */
 #include "check.h"
 
 static int emit_1_2(kin_flow_collector *out, void *arg) {
@@ -132,6 +133,15 @@ static void test_fn_failure(void) {
     CHECK_EQ(kin_error_suppressed_count(kin_last_error()), 1);
     CHECK_STR(kin_error_message(kin_error_suppressed(kin_last_error(), 0)),
               "in on_completion");
+    CHECK_EQ(kin_flow_release(f), 0);
+
+    /* a cancellation (here take's abort) is replaced, as in kotlinx, so
+     * the failure is not lost in the abort that take swallows */
+    CHECK_EQ(kin_flow_new(&f, sizeof(int), emit_1_2, NULL), 0);
+    CHECK_EQ(kin_flow_on_completion(&f, complete_fails, NULL), 0);
+    CHECK_EQ(kin_flow_take(&f, 1), 0);
+    CHECK_EQ(kin_flow_collect(f, log_int, acc), KIN_EFAILED);
+    CHECK_STR(last_message(), "in on_completion");
     CHECK_EQ(kin_flow_release(f), 0);
 }
 

@@ -124,6 +124,38 @@ static void test_other_coroutine(void) {
     CHECK_EQ(kin_flow_release(f), 0);
 }
 
+/* From kin_with_context on another dispatcher (its block is another
+ * coroutine): Kotlin's "use flowOn instead". In place on the same
+ * dispatcher (a scope function runs in the collecting coroutine) it is
+ * allowed, as kotlinx allows coroutineScope { emit(x) }. */
+static kin_flow_collector *g_out;
+static int emit_in_block(void *arg) {
+    int v = *(int *)arg;
+    return kin_flow_emit(g_out, &v, sizeof v);
+}
+static int emits_with_context(kin_flow_collector *out, void *arg) {
+    (void)arg;
+    g_out = out;
+    int v = 1;
+    KIN_TRY(kin_coroutine_scope(emit_in_block, &v)); /* in place: fine */
+    v = 2;
+    int rc = kin_with_context(kin_dispatcher_default(), emit_in_block, &v);
+    CHECK_EQ(rc, KIN_EFLOW);
+    CHECK(strstr(last_message(), "kin_flow_on"));
+    return rc;
+}
+
+static void test_with_context(void) {
+    int acc[4] = {0};
+    kin_flow f;
+    CHECK_EQ(kin_flow_new(&f, sizeof(int), emits_with_context, NULL), 0);
+    CHECK_EQ(kin_flow_collect(f, log_int, acc), KIN_EFLOW);
+    CHECK(strstr(last_message(), "emission from another coroutine"));
+    CHECK_EQ(acc[0], 1);
+    CHECK_EQ(acc[1], 1);
+    CHECK_EQ(kin_flow_release(f), 0);
+}
+
 /* From a plain thread (outside coroutines) too, during the collect. */
 #include <pthread.h>
 static void *thread_emit(void *arg) {
@@ -203,6 +235,7 @@ static int body(void *arg) {
     test_swallowed();
     test_other_coroutine();
     test_outside();
+    test_with_context();
     test_cancellation();
     return 0;
 }
