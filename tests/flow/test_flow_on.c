@@ -97,6 +97,41 @@ static void cancel_collector(void) {
     kin_flow_release(f);
 }
 
+/* flowOn(Default).conflate(): one producer on Default with a conflated
+ * channel (fused); a slow collector sees increasing values, the last
+ * one among them. */
+static int up_to_1000(kin_flow_collector *out, void *arg) {
+    (void)arg;
+    for (int i = 1; i <= 1000; i++)
+        KIN_TRY(kin_flow_emit(out, &i, sizeof i));
+    return 0;
+}
+
+typedef struct latest {
+    int n, last;
+} latest;
+
+static int slow_latest(const void *v, void *arg) {
+    latest *l = arg;
+    int x = *(const int *)v;
+    CHECK(x > l->last); /* in order, some skipped */
+    l->last = x;
+    l->n++;
+    return kin_delay(1);
+}
+
+static void conflated_on_default(void) {
+    kin_flow f;
+    CHECK_EQ(kin_flow_new(&f, sizeof(int), up_to_1000, NULL), 0);
+    CHECK_EQ(kin_flow_on(&f, kin_dispatcher_default()), 0);
+    CHECK_EQ(kin_flow_conflate(&f), 0);
+    latest l = {0, 0};
+    CHECK_EQ(kin_flow_collect(f, slow_latest, &l), 0);
+    CHECK_EQ(l.last, 1000); /* the last value is never dropped */
+    CHECK(l.n >= 1 && l.n <= 1000);
+    kin_flow_release(f);
+}
+
 static int body(void *arg) {
     (void)arg;
     kin_dispatcher *def = kin_dispatcher_default(), *io = kin_dispatcher_io();
@@ -115,6 +150,7 @@ static int body(void *arg) {
     CHECK(w.d == kin_dispatcher_current());
     CHECK_EQ(w.job, kin_current_job().id);
     cancel_collector();
+    conflated_on_default();
     kin_job kids[1];
     CHECK_EQ(kin_job_children(kin_current_job(), kids, 1), 0);
     return 0;
