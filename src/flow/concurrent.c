@@ -111,15 +111,17 @@ static const kin__flow_ops flow_on_ops = {"kin_flow_on", chan_collect, NULL};
 static const kin__flow_ops channel_flow_ops = {"kin_channel_flow",
                                                chan_collect, NULL};
 
-static bool is_chan_stage(const kin__flow *f) {
-    return f->ops == &buffer_ops || f->ops == &flow_on_ops ||
-           f->ops == &channel_flow_ops;
-}
 static const kin__flow_ops debounce_ops = {"kin_flow_debounce",
                                            debounce_collect, NULL};
 static const kin__flow_ops zip_ops = {"kin_flow_zip", zip_collect, NULL};
 static const kin__flow_ops combine_ops = {"kin_flow_combine", combine_collect,
                                           NULL};
+
+/* A stage that buffer / flow_on can fuse with. */
+static bool is_chan_stage(const kin__flow *f) {
+    return f->ops == &buffer_ops || f->ops == &flow_on_ops ||
+           f->ops == &channel_flow_ops;
+}
 
 static size_t round_up(size_t n) {
     size_t a = alignof(max_align_t);
