@@ -1947,7 +1947,10 @@ KIN_EXPORT int kin_flow_retry_when(kin_flow *f, kin_flow_retry_fn fn,
                                    void *arg);
 /** Kotlin's buffer(capacity, onBufferOverflow): the upstream runs in a
  * coroutine of its own, concurrently with the collector, through a
- * channel of that capacity and policy (as kin_channel_opts). */
+ * channel of that capacity and policy (as kin_channel_opts). Adjacent
+ * buffer / conflate / flow_on / channel_flow stages fuse into one channel
+ * as in kotlinx (capacities add; a dropping policy replaces the one
+ * before). */
 KIN_EXPORT int kin_flow_buffer(kin_flow *f, int capacity,
                                kin_overflow overflow);
 /** Kotlin's conflate: buffer(KIN_CHANNEL_CONFLATED): a slow collector
@@ -1955,11 +1958,14 @@ KIN_EXPORT int kin_flow_buffer(kin_flow *f, int capacity,
 KIN_EXPORT int kin_flow_conflate(kin_flow *f);
 /** Kotlin's flowOn: runs the upstream (everything before this operator,
  * up to an earlier kin_flow_on) on dispatcher d, through a channel
- * (KIN_CHANNEL_BUFFERED); the collector stays where it is. */
+ * (KIN_CHANNEL_BUFFERED); the collector stays where it is. If d is the
+ * collector's own dispatcher the upstream runs in place, with no channel.
+ * Of two adjacent flow_ons the upstream one's dispatcher wins. */
 KIN_EXPORT int kin_flow_on(kin_flow *f, kin_dispatcher *d);
 /** Kotlin's debounce(timeoutMillis): a value is passed on only if no
  * newer one arrives within timeout_ms (the last value is always passed
- * on when the upstream completes). timeout_ms >= 0. */
+ * on when the upstream completes). timeout_ms >= 0; 0 leaves *f as it
+ * is. */
 KIN_EXPORT int kin_flow_debounce(kin_flow *f, int64_t timeout_ms);
 /** Kotlin's distinctUntilChanged: drops a value equal to the one before
  * it; eq NULL compares the bytes. */
