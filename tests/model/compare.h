@@ -83,7 +83,7 @@ static void mc_event_str(const mp_prog *p, int kind, int node, int rc, int val,
              n->op == OP_RECEIVE || n->op == OP_TRY_RECEIVE) &&
             rc == 0)
             snprintf(v, sizeof v, " (value of #%d)", val);
-        else if (n->op == OP_SELECT && rc >= 0)
+        else if (n->op == OP_SELECT && rc >= 0 && val >= 0)
             snprintf(v, sizeof v, " (value of #%d)", val);
         if (n->op == OP_RESUME && val == 1)
             snprintf(v, sizeof v, " (was active)");

@@ -137,8 +137,11 @@ typedef struct k_run {
     kin_channel chans[MP_MAX_CHANS];
     kin_mutex mx;
     int holders;                  /* coroutines in a with_lock body (I8) */
+    kin_semaphore sem;            /* "more" programs */
+    int sem_holders;              /* ... in a with_permit body (I8) */
     bool accepted[MP_MAX_NODES];  /* SEND/TRY_SEND: the channel took it */
     int nrecv[MP_MAX_NODES];      /* ... received */
+    bool sel_sent[MP_MAX_NODES];  /* SELECT's SEND clause won */
     int nundel[MP_MAX_NODES];     /* ... given to on_undelivered */
     bool after;                   /* the run is over: events not recorded */
     int64_t start_ms;             /* Default: when the run began */
@@ -555,6 +558,22 @@ static int ki_lock_body(void *arg) {
     return rc;
 }
 
+static int ki_permit_body(void *arg) {
+    int s = (int)(intptr_t)arg;
+    ki_lock();
+    if (++KR->sem_holders > KR->p->permits)
+        ki_violation("I8: with_permit body #%d entered while %d permits "
+                     "are out",
+                     s, KR->p->permits);
+    ki_unlock();
+    int rc = ki_run_body(s);
+    ki_lock();
+    KR->sem_holders--;
+    ki_unlock();
+    ki_ev(EV_END, s, s, rc, -1, kin_last_error());
+    return rc;
+}
+
 static void ki_close_all(void) {
     for (int i = 0; i < KR->p->nch; i++)
         kin_channel_close(KR->chans[i], NULL);
@@ -590,14 +609,23 @@ static int ki_chan_stmt(int s, int *val) {
         }
         break;
     case OP_SELECT: {
+        /* receive from ch; receive from or send (SF_SEND) to ch2; a
+         * TIMEOUT (SF_TMO) */
         int v2[2] = {-1, -1};
-        kin_select_clause cl[2] = {
+        bool snd = n->hflags & SF_SEND;
+        if (snd)
+            v2[1] = s;
+        kin_select_clause cl[3] = {
             {.kind = KIN_SELECT_RECEIVE, .channel = ch, .elem = &v2[0],
              .size = sizeof(int)},
-            {.kind = KIN_SELECT_RECEIVE, .channel = KR->chans[n->ch2],
-             .elem = &v2[1], .size = sizeof(int)}};
-        rc = kin_select(cl, 2);
-        if (rc == 0 || rc == 1) {
+            {.kind = snd ? KIN_SELECT_SEND : KIN_SELECT_RECEIVE,
+             .channel = KR->chans[n->ch2], .elem = &v2[1],
+             .size = sizeof(int)},
+            {.kind = KIN_SELECT_TIMEOUT, .timeout_ms = ki_ms(n->ticks)}};
+        size_t nc = n->hflags & SF_TMO ? 3 : 2;
+        rc = n->hflags & SF_UNBIASED ? kin_select_unbiased(cl, nc)
+                                     : kin_select(cl, nc);
+        if (rc == 0 || (rc == 1 && !snd)) {
             v = v2[rc];
             *val = v;
             ki_lock();
@@ -605,6 +633,11 @@ static int ki_chan_stmt(int s, int *val) {
                 KR->nrecv[v]++;
             else
                 ki_violation("#%d selected element %d", s, v);
+            ki_unlock();
+        }
+        if (snd) {
+            ki_lock();
+            KR->sel_sent[s] = rc == 1;
             ki_unlock();
         }
         break;
@@ -628,6 +661,20 @@ static int ki_chan_stmt(int s, int *val) {
         }
         rc = kin_mutex_with_lock(KR->mx, NULL, ki_lock_body,
                                  (void *)(intptr_t)s);
+        break;
+    case OP_WITH_PERMIT:
+        if (n->hflags & HF_TRY) {
+            int t = kin_semaphore_try_acquire(KR->sem);
+            if (t != 1)
+                break;
+            rc = ki_permit_body((void *)(intptr_t)s);
+            int u = kin_semaphore_release(KR->sem);
+            if (u != 0)
+                rc = u;
+            break;
+        }
+        rc = kin_semaphore_with_permit(KR->sem, ki_permit_body,
+                                       (void *)(intptr_t)s);
         break;
     default:
         fprintf(stderr, "bad channel statement #%d\n", s);
@@ -955,6 +1002,7 @@ static int ki_stmt(int owner, int s) {
     case OP_CANCEL_CH:
     case OP_SELECT:
     case OP_WITH_LOCK:
+    case OP_WITH_PERMIT:
         rc = ki_chan_stmt(s, &val);
         break;
     default:
@@ -1151,6 +1199,21 @@ static void ki_check_after(void) {
                          s, KR->accepted[s] ? "accepted" : "not accepted",
                          KR->nrecv[s], KR->nundel[s]);
     }
+    /* I7 for a select's SEND clause: its element is delivered (once) if
+     * the clause won; else it went to on_undelivered (the channel was
+     * closed or cancelled), was received after all (prompt cancellation:
+     * the select returned the cancellation), or stayed with the caller */
+    for (int s = 0; s < p->n; s++) {
+        const mp_node *n = ki_node(s);
+        if (n->op != OP_SELECT || !(n->hflags & SF_SEND))
+            continue;
+        int got = KR->nrecv[s] + KR->nundel[s];
+        if (KR->sel_sent[s] ? got != 1 : got > 1)
+            ki_violation("I7: the element of select #%d (%s) was received "
+                         "%d times and undelivered %d times",
+                         s, KR->sel_sent[s] ? "sent" : "not sent",
+                         KR->nrecv[s], KR->nundel[s]);
+    }
     /* A failure a body returned is its job's failure or suppressed in it. */
     for (int e = 0; e < KR->nev; e++) {
         const k_ev *ev = &KR->evs[e];
@@ -1194,12 +1257,15 @@ MP_FN void ki_run(k_run *r, const mp_prog *p, int mode, int64_t tick_ms,
         kin_channel_opts co = {
             .capacity = p->chcap[i] == MP_CONFLATED ? KIN_CHANNEL_CONFLATED
                                                     : p->chcap[i],
+            .overflow = (kin_overflow)p->chpol[i],
             .on_undelivered = ki_undel};
         if (kin_channel_new(&r->chans[i], sizeof(int), &co) != 0)
             ki_violation("kin_channel_new failed");
     }
     if (p->chan && kin_mutex_new(&r->mx, NULL) != 0)
         ki_violation("kin_mutex_new failed");
+    if (p->more && kin_semaphore_new(&r->sem, p->permits, NULL) != 0)
+        ki_violation("kin_semaphore_new failed");
     r->start_ms = ki_now_ms();
     pthread_t wd;
     bool wd_on = r->mt && (p->hand || p->chan) &&
@@ -1253,6 +1319,15 @@ MP_FN void ki_run(k_run *r, const mp_prog *p, int mode, int64_t tick_ms,
             ki_violation("I8: the mutex is locked at the end");
         if (kin_mutex_destroy(r->mx) != 0)
             ki_violation("kin_mutex_destroy failed");
+    }
+    if (p->more) {
+        int av = kin_semaphore_available_permits(r->sem);
+        if (av != p->permits)
+            ki_violation("I8: %d of the semaphore's %d permits are "
+                         "available at the end",
+                         av, p->permits);
+        if (kin_semaphore_destroy(r->sem) != 0)
+            ki_violation("kin_semaphore_destroy failed");
     }
     kin_clear_error();
     ki_check_after();

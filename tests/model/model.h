@@ -187,14 +187,15 @@ typedef struct m_co {
     int chst;   /* MW_SEND / MW_RECV: CW_* */
     int chval;  /* the element: its SEND node */
     int chcause;/* CW_CLOSED, CW_CANCELLED: the channel's cause, or -1 */
-    bool mxg;   /* MW_LOCK: the lock was handed to it */
+    bool mxg;   /* MW_LOCK: the lock (a permit) was handed to it */
     int chwhich;/* MW_SELECT: the clause (0, 1) that claimed it */
 } m_co;
 
 /* A channel of the program's table (kin's BufferedChannel). */
 typedef struct m_chan {
     int cap;        /* 0 rendezvous, 1..3; conflated: 1, dropping */
-    bool conflated;
+    int pol;        /* MP_SUSPEND, MP_DROP_OLDEST (conflated too),
+                       MP_DROP_LATEST */
     int closed;     /* 0, 1 closed, 2 cancelled */
     int cause;      /* the close / cancel cause (m_err), or -1 */
     int nbuf, nrq, nsq;
@@ -203,10 +204,19 @@ typedef struct m_chan {
     int16_t sq[MP_MAX_COROS];  /* suspended senders */
 } m_chan;
 
+/* The mutex and the semaphore (kin's kin__sync: one design for both). */
+enum { M_MUTEX, M_SEM };
+typedef struct m_sync {
+    int avail; /* free permits (the mutex: 1 unlocked, 0 locked) */
+    int nq;
+    int16_t q[MP_MAX_COROS]; /* waiters, FIFO */
+} m_sync;
+
 typedef struct m_timer {
     int64_t deadline;
     bool live;
     bool is_timeout; /* else a delay */
+    bool sel;        /* a select's TIMEOUT clause (who: the coroutine) */
     int who;         /* delay: coroutine node; timeout: scope node */
 } m_timer;
 
@@ -252,9 +262,8 @@ typedef struct m_model {
     int16_t cbq[MP_MAX_NODES];
     /* channels and the mutex (zeroed by m_run) */
     m_chan ch[MP_MAX_CHANS];
-    bool mx_held;
-    int nmq;
-    int16_t mq[MP_MAX_COROS]; /* lock waiters, FIFO */
+    m_sync sy[2]; /* M_MUTEX, M_SEM */
+    bool unpredictable; /* kin's choice is random here: M_AMBIGUOUS */
 } m_model;
 
 /* ---- Helpers ---------------------------------------------------------------------------- */
@@ -317,7 +326,7 @@ static void m_wake(m_model *m, int co) {
 
 static int m_timer_add(m_model *m, int ticks, bool is_timeout, int who) {
     int t = m->ntimers++;
-    m->timers[t] = (m_timer){m->now + ticks, true, is_timeout, who};
+    m->timers[t] = (m_timer){m->now + ticks, true, is_timeout, false, who};
     return t;
 }
 
@@ -826,6 +835,16 @@ static int m_claim(m_model *m, int16_t *q, int *n) {
     return m_claim_q(m, q, n, true);
 }
 
+/* The clause of select waiter co that waits on channel h (send: its SEND
+ * clause), or 0 for a plain send or receive. */
+static int m_clause(m_model *m, int co, const m_chan *h, bool send) {
+    if (m->cos[co].wait != MW_SELECT)
+        return 0;
+    if (send)
+        return 1;
+    return &m->ch[N(m, m->cos[co].stmt)->ch] == h ? 0 : 1;
+}
+
 /* A receive that need not wait: from the buffer (the first suspended
  * sender's element takes the freed place) or from a suspended sender. */
 static bool m_recv_now(m_model *m, m_chan *h, int *val) {
@@ -835,6 +854,7 @@ static bool m_recv_now(m_model *m, m_chan *h, int *val) {
         int w = m_claim(m, h->sq, &h->nsq);
         if (w >= 0) {
             h->buf[h->nbuf++] = (int16_t)m->cos[w].chval;
+            m->cos[w].chwhich = m_clause(m, w, h, true);
             m->cos[w].chst = CW_DONE;
             m_wake(m, w);
         }
@@ -844,9 +864,57 @@ static bool m_recv_now(m_model *m, m_chan *h, int *val) {
     if (w < 0)
         return false;
     *val = m->cos[w].chval;
+    m->cos[w].chwhich = m_clause(m, w, h, true);
     m->cos[w].chst = CW_DONE;
     m_wake(m, w);
     return true;
+}
+
+/* A send that need not wait (kin's send_locked) on an open channel: to a
+ * suspended receiver (queued, rule 11), into the buffer, or dropped by the
+ * overflow policy (the dropped element to the callback); false if it
+ * would suspend. */
+static bool m_send_now(m_model *m, m_chan *h, int s) {
+    int w = m_claim(m, h->rq, &h->nrq);
+    if (w >= 0) {
+        m->cos[w].chwhich = m_clause(m, w, h, false);
+        m->cos[w].chst = CW_DONE;
+        m->cos[w].chval = s;
+        m_wake(m, w);
+        return true;
+    }
+    if (h->nbuf < h->cap) {
+        h->buf[h->nbuf++] = (int16_t)s;
+        return true;
+    }
+    if (h->pol == MP_DROP_OLDEST) { /* conflated too */
+        int d = h->buf[0];
+        memmove(&h->buf[0], &h->buf[1], (size_t)(h->nbuf - 1) * sizeof h->buf[0]);
+        h->buf[h->nbuf - 1] = (int16_t)s;
+        m_emit(m, EV_UNDEL, d, 0, -1, -1);
+        return true;
+    }
+    if (h->pol == MP_DROP_LATEST) {
+        m_emit(m, EV_UNDEL, s, 0, -1, -1);
+        return true;
+    }
+    return false;
+}
+
+static bool m_any_waiting(const m_model *m, const int16_t *q, int n) {
+    for (int i = 0; i < n; i++)
+        if (m->cos[q[i]].chst == CW_WAITING)
+            return true;
+    return false;
+}
+
+/* Whether a select's receive (send) clause on h can complete now. */
+static bool m_recv_ready(const m_model *m, const m_chan *h) {
+    return h->nbuf || m_any_waiting(m, h->sq, h->nsq) || h->closed;
+}
+static bool m_send_ready(const m_model *m, const m_chan *h) {
+    return h->closed || m_any_waiting(m, h->rq, h->nrq) || h->nbuf < h->cap ||
+           h->pol != MP_SUSPEND;
 }
 
 /* A closed channel's result: its cause's code (the cause current), else
@@ -870,8 +938,7 @@ static bool m_close(m_model *m, m_chan *h, int cause) {
     h->cause = cause;
     int w;
     while ((w = m_claim(m, h->rq, &h->nrq)) >= 0) {
-        m->cos[w].chwhich = m->cos[w].wait == MW_SELECT &&
-                            &m->ch[N(m, m->cos[w].stmt)->ch2] == h;
+        m->cos[w].chwhich = m_clause(m, w, h, false);
         m->cos[w].chst = CW_CLOSED;
         m->cos[w].chcause = cause;
         m_wake(m, w);
@@ -887,6 +954,7 @@ static void m_chan_cancel(m_model *m, m_chan *h) {
     h->closed = 2;
     int w;
     while ((w = m_claim(m, h->sq, &h->nsq)) >= 0) {
+        m->cos[w].chwhich = m_clause(m, w, h, true);
         m->cos[w].chst = CW_CANCELLED;
         m->cos[w].chcause = h->cause;
         m_wake(m, w);
@@ -901,17 +969,20 @@ static void m_close_all(m_model *m) {
         m_close(m, &m->ch[i], -1);
 }
 
-/* Unlock: the first waiter whose job is not cancelling gets the lock. */
-static void m_unlock(m_model *m) {
-    while (m->nmq > 0) {
-        int w = m_claim_q(m, m->mq, &m->nmq, false);
+/* Unlock / release: the first waiter whose job is not cancelling gets the
+ * lock (the permit); passed-over waiters are unlinked (kin's
+ * kin__sync_release_locked). */
+static void m_unlock(m_model *m, int k) {
+    m_sync *y = &m->sy[k];
+    while (y->nq > 0) {
+        int w = m_claim_q(m, y->q, &y->nq, false);
         if (m_cancelling(m, m->cos[w].cur))
             continue;
         m->cos[w].mxg = true;
         m_wake(m, w);
         return;
     }
-    m->mx_held = false;
+    y->avail++;
 }
 
 /* The result of a completed scope job for its caller (rules 9, 14, 15). */
@@ -1189,25 +1260,8 @@ static int m_stmt(m_model *m, int ci, int s, int *rc, int *err, int *val) {
             *rc = m_closed_rc(m, h->cause, false, err);
             return ST_DONE;
         }
-        int w = m_claim(m, h->rq, &h->nrq);
-        if (w >= 0) { /* to a suspended receiver, queued (rule 11) */
-            m->cos[w].chwhich = m->cos[w].wait == MW_SELECT &&
-                                N(m, m->cos[w].stmt)->ch2 == n->ch;
-            m->cos[w].chst = CW_DONE;
-            m->cos[w].chval = s;
-            m_wake(m, w);
+        if (m_send_now(m, h, s))
             return ST_DONE;
-        }
-        if (h->nbuf < h->cap) {
-            h->buf[h->nbuf++] = (int16_t)s;
-            return ST_DONE;
-        }
-        if (h->conflated) { /* the oldest goes to the callback */
-            int d = h->buf[0];
-            h->buf[0] = (int16_t)s;
-            m_emit(m, EV_UNDEL, d, 0, -1, -1);
-            return ST_DONE;
-        }
         if (tr) {
             *rc = KIN_FULL;
             return ST_DONE;
@@ -1247,26 +1301,61 @@ static int m_stmt(m_model *m, int ci, int s, int *rc, int *err, int *val) {
         return ST_SUSPENDED;
     }
     case OP_SELECT: {
-        /* biased: the first clause that can complete now wins; a closed
-         * channel completes it with its error */
+        /* the first clause that can complete now wins (biased: in order;
+         * unbiased: kin draws the order, so two ready clauses make the
+         * program unpredictable); a closed channel completes it with its
+         * error */
         m_chan *hs[2] = {&m->ch[n->ch], &m->ch[n->ch2]};
-        for (int k = 0; k < 2; k++) {
-            if (m_recv_now(m, hs[k], val)) {
-                *rc = k;
-                return ST_DONE;
+        bool snd = n->hflags & SF_SEND;
+        int nc = n->hflags & SF_TMO ? 3 : 2, win = -1, ready = 0;
+        for (int k = 0; k < nc; k++) {
+            bool r = k == 0   ? m_recv_ready(m, hs[0])
+                     : k == 1 ? (snd ? m_send_ready(m, hs[1])
+                                     : m_recv_ready(m, hs[1]))
+                              : n->ticks == 0;
+            ready += r;
+            if (r && win < 0)
+                win = k;
+        }
+        if (ready > 1 && (n->hflags & SF_UNBIASED))
+            m->unpredictable = true;
+        if (win == 2) {
+            *rc = 2;
+            return ST_DONE;
+        }
+        if (win == 1 && snd) {
+            if (hs[1]->closed) { /* the element goes to the callback */
+                m_emit(m, EV_UNDEL, s, 0, -1, -1);
+                *rc = m_closed_rc(m, hs[1]->cause, false, err);
+            } else {
+                m_send_now(m, hs[1], s);
+                *rc = 1;
             }
-            if (hs[k]->closed) {
-                *rc = m_closed_rc(m, hs[k]->cause, false, err);
-                return ST_DONE;
-            }
+            return ST_DONE;
+        }
+        if (win >= 0) {
+            if (m_recv_now(m, hs[win], val))
+                *rc = win;
+            else
+                *rc = m_closed_rc(m, hs[win]->cause, false, err);
+            return ST_DONE;
         }
         if (m_cancelling(m, c->cur)) {
             *rc = m_cancel_rc(m, c, err);
             return ST_DONE;
         }
-        for (int k = 0; k < 2; k++)
-            hs[k]->rq[hs[k]->nrq++] = (int16_t)ci;
+        hs[0]->rq[hs[0]->nrq++] = (int16_t)ci;
+        if (snd)
+            hs[1]->sq[hs[1]->nsq++] = (int16_t)ci;
+        else
+            hs[1]->rq[hs[1]->nrq++] = (int16_t)ci;
         c->chst = CW_WAITING;
+        c->chval = s; /* the SEND clause's element */
+        c->timer = -1;
+        if (nc == 3 && n->ticks != MP_INF) { /* ticks > 0 here */
+            c->timer = m_timer_add(m, n->ticks, false, ci);
+            m->timers[c->timer].sel = true;
+        }
         m_suspend(m, c, s, MW_SELECT, -1, true);
         return ST_SUSPENDED;
     }
@@ -1277,8 +1366,10 @@ static int m_stmt(m_model *m, int ci, int s, int *rc, int *err, int *val) {
         m_chan_cancel(m, &m->ch[n->ch]);
         return ST_DONE;
     case OP_WITH_LOCK:
-        if (!m->mx_held) { /* free: taken without a cancellation check */
-            m->mx_held = true;
+    case OP_WITH_PERMIT: {
+        m_sync *y = &m->sy[n->op == OP_WITH_LOCK ? M_MUTEX : M_SEM];
+        if (y->avail > 0) { /* free: taken without a cancellation check */
+            y->avail--;
             m_push_frame(c, s, c->cur);
             return ST_PUSHED;
         }
@@ -1288,10 +1379,12 @@ static int m_stmt(m_model *m, int ci, int s, int *rc, int *err, int *val) {
             *rc = m_cancel_rc(m, c, err);
             return ST_DONE;
         }
-        m->mq[m->nmq++] = (int16_t)ci;
+        y->q[y->nq++] = (int16_t)ci;
         c->mxg = false;
-        m_suspend(m, c, s, MW_LOCK, -1, true);
+        m_suspend(m, c, s, MW_LOCK, n->op == OP_WITH_LOCK ? M_MUTEX : M_SEM,
+                  true);
         return ST_SUSPENDED;
+    }
     default:
         fprintf(stderr, "model: bad op %d\n", n->op);
         abort();
@@ -1377,10 +1470,11 @@ static void m_exec(m_model *m, int ci) {
                 return;
             }
             int s = f->owner;
-            if (N(m, s)->op == OP_WITH_LOCK) { /* finally { unlock() } */
+            if (N(m, s)->op == OP_WITH_LOCK ||
+                N(m, s)->op == OP_WITH_PERMIT) { /* finally { unlock() } */
                 int ret = f->ret;
                 c->sp--;
-                m_unlock(m);
+                m_unlock(m, N(m, s)->op == OP_WITH_LOCK ? M_MUTEX : M_SEM);
                 m_result(m, ci, s, ret, c->err, -1);
                 continue;
             }
@@ -1531,19 +1625,35 @@ static void m_turn(m_model *m, int ci) {
     }
     case MW_SELECT: {
         const mp_node *sn = N(m, s);
+        bool snd = sn->hflags & SF_SEND;
+        m_chan *h2 = &m->ch[sn->ch2];
         m_q_remove(m->ch[sn->ch].rq, &m->ch[sn->ch].nrq, ci);
-        m_q_remove(m->ch[sn->ch2].rq, &m->ch[sn->ch2].nrq, ci);
+        if (snd)
+            m_q_remove(h2->sq, &h2->nsq, ci);
+        else
+            m_q_remove(h2->rq, &h2->nrq, ci);
+        if (c->timer >= 0)
+            m->timers[c->timer].live = false;
+        c->timer = -1;
+        bool canc = m_cancelling(m, c->cur);
+        bool recv = c->chwhich == 0 || (c->chwhich == 1 && !snd);
         if (c->chst == CW_WAITING) { /* cancelled: nothing taken */
             rc = m_cancel_rc(m, c, &err);
-        } else if (c->chst == CW_DONE) {
-            if (m_cancelling(m, c->cur)) { /* prompt cancellation */
+        } else if (c->chst == CW_DONE && recv) {
+            if (canc) { /* prompt cancellation */
                 m_emit(m, EV_UNDEL, c->chval, 0, -1, -1);
                 rc = m_cancel_rc(m, c, &err);
             } else {
                 rc = c->chwhich;
                 val = c->chval;
             }
-        } else if (m_cancelling(m, c->cur)) {
+        } else if (c->chst == CW_DONE) { /* sent (delivered), or timed out */
+            rc = canc ? m_cancel_rc(m, c, &err) : c->chwhich;
+        } else if (c->chst == CW_CANCELLED) { /* SEND: channel cancelled */
+            m_emit(m, EV_UNDEL, s, 0, -1, -1);
+            rc = canc ? m_cancel_rc(m, c, &err)
+                      : m_closed_rc(m, c->chcause, false, &err);
+        } else if (canc) {
             rc = m_cancel_rc(m, c, &err);
         } else {
             rc = m_closed_rc(m, c->chcause, false, &err);
@@ -1559,9 +1669,10 @@ static void m_turn(m_model *m, int ci) {
             return;
         }
         if (c->mxg)
-            m_unlock(m); /* prompt cancellation: passed on */
+            m_unlock(m, c->wait_target); /* prompt cancellation: passed on */
         else
-            m_q_remove(m->mq, &m->nmq, ci);
+            m_q_remove(m->sy[c->wait_target].q, &m->sy[c->wait_target].nq,
+                       ci);
         c->mxg = false;
         rc = m_cancel_rc(m, c, &err);
         break;
@@ -1583,7 +1694,14 @@ static void m_turn(m_model *m, int ci) {
 static void m_fire_timer(m_model *m, int t) {
     m_timer *tm = &m->timers[t];
     tm->live = false;
-    if (tm->is_timeout) {
+    if (tm->sel) { /* a select's TIMEOUT clause claims it if still free */
+        m_co *c = &m->cos[tm->who];
+        if (c->wait == MW_SELECT && c->chst == CW_WAITING) {
+            c->chst = CW_DONE;
+            c->chwhich = 2;
+            m_wake(m, tm->who);
+        }
+    } else if (tm->is_timeout) {
         /* rule 9: the block is cancelled with its own timeout */
         m_cancel_job(m, tm->who, J(m, tm->who)->timeout_err);
     } else {
@@ -1607,12 +1725,17 @@ MP_FN int m_run(m_model *m, const mp_prog *p, bool virtual_time,
     memset(m->slot, 0, sizeof m->slot);
     memset(m->ch, 0, sizeof m->ch);
     for (int i = 0; i < p->nch; i++) {
-        m->ch[i].conflated = p->chcap[i] == MP_CONFLATED;
-        m->ch[i].cap = m->ch[i].conflated ? 1 : p->chcap[i];
+        bool conflated = p->chcap[i] == MP_CONFLATED;
+        m->ch[i].pol = conflated ? MP_DROP_OLDEST : p->chpol[i];
+        m->ch[i].cap = conflated ? 1 : p->chcap[i];
+        if (m->ch[i].pol != MP_SUSPEND && m->ch[i].cap == 0)
+            m->ch[i].cap = 1; /* kin.h: a one-element buffer, as kotlinx */
         m->ch[i].cause = -1;
     }
-    m->mx_held = false;
-    m->nmq = 0;
+    memset(m->sy, 0, sizeof m->sy);
+    m->sy[M_MUTEX].avail = 1;
+    m->sy[M_SEM].avail = p->permits;
+    m->unpredictable = false;
     m->p = p;
     m->max_ticks = max_ticks;
     for (int i = 0; i < p->n; i++) {
@@ -1634,6 +1757,8 @@ MP_FN int m_run(m_model *m, const mp_prog *p, bool virtual_time,
             if (++m->steps > 10000000)
                 return m->status = M_STUCK;
             m_turn(m, ci);
+            if (m->unpredictable)
+                return m->status = M_AMBIGUOUS;
         }
         if (m_final(J(m, 0)->state))
             break;
@@ -1702,6 +1827,13 @@ MP_FN int m_repair(const m_model *m, mp_prog *p, unsigned salt) {
             (co->wait == MW_SEND || co->wait == MW_RECV ||
              co->wait == MW_SELECT) &&
             co->chst == CW_WAITING) { /* never suspends again */
+            if (co->wait == MW_SELECT && p->more) {
+                /* a TIMEOUT(0) clause: it never waits */
+                p->nodes[co->stmt].hflags |= SF_TMO;
+                p->nodes[co->stmt].ticks = 0;
+                changed++;
+                continue;
+            }
             p->nodes[co->stmt].op =
                 co->wait == MW_SEND ? OP_TRY_SEND : OP_TRY_RECEIVE;
             changed++;

@@ -305,6 +305,7 @@ int main(int argc, char **argv) {
     clock_gettime(CLOCK_MONOTONIC, &t0);
     long passed = 0, failed = 0, none = 0, timed = 0, ext = 0, hand = 0;
     long chan = 0, chops = 0, undel = 0, locks = 0;
+    long more = 0, permits = 0, selsend = 0, seltmo = 0;
     long max_failures = env_long("KIN_MODEL_MAX_FAILURES", 3);
     for (long i = 0; i < c.programs; i++) {
         uint64_t seed = c.base + (uint64_t)i;
@@ -329,7 +330,14 @@ int main(int argc, char **argv) {
                 undel += ev->kind == EV_UNDEL;
                 chops += ev->kind == EV_RET && op >= OP_SEND && op <= OP_SELECT;
                 locks += ev->kind == EV_END && op == OP_WITH_LOCK;
+                permits += ev->kind == EV_END && op == OP_WITH_PERMIT;
+                selsend += ev->kind == EV_RET && op == OP_SELECT &&
+                           ev->rc == 1 &&
+                           (g_prog.nodes[ev->node].hflags & SF_SEND);
+                seltmo += ev->kind == EV_RET && op == OP_SELECT &&
+                          ev->rc == 2;
             }
+            more += g_prog.more;
         }
         if (failed >= max_failures)
             break;
@@ -341,14 +349,17 @@ int main(int argc, char **argv) {
                                       "Default pool, invariants only"};
     printf("%s: %ld programs (%s, %ld timed, %ld extended, %ld suspending "
            "by hand, %ld with channels: %ld channel operations, %ld "
-           "undelivered elements, %ld with_lock bodies, tick %lld ms), "
+           "undelivered elements, %ld with_lock bodies; %ld with the "
+           "semaphore and more select clauses: %ld with_permit bodies, "
+           "%ld selects won by SEND, %ld by TIMEOUT; tick %lld ms), "
            "%ld passed, "
            "%ld failed, %ld without a deterministic variant; candidates "
            "rejected: %ld stuck, %ld simultaneous timers, %ld too long, "
            "%ld leaving jobs behind; "
            "%ld run again with longer ticks (%ld then matched); %.1f s\n",
            c.name, passed + failed, how[c.mode], timed, ext, hand, chan,
-           chops, undel, locks, (long long)c.tick_ms, passed, failed, none, g_rejected[M_STUCK],
+           chops, undel, locks, more, permits, selsend, seltmo,
+           (long long)c.tick_ms, passed, failed, none, g_rejected[M_STUCK],
            g_rejected[M_AMBIGUOUS], g_rejected[M_TOO_LONG],
            g_rejected[M_LEAKY], g_retried, g_retry_passed, secs);
     fflush(stdout); /* before the leak checker's report at exit */
