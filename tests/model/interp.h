@@ -75,7 +75,10 @@
 #define KIN_MODEL_INTERP_H
 
 #include <kin.h>
+#include <errno.h>
 #include <pthread.h>
+#include <signal.h>
+#include <unistd.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -138,6 +141,10 @@ typedef struct k_run {
     kin_mutex mx;
     int holders;                  /* coroutines in a with_lock body (I8) */
     kin_semaphore sem;            /* "more" programs */
+    int pfd[MP_MAX_PIPES][2];     /* pipes: read end, write end */
+    bool pclosed[MP_MAX_PIPES][2];/* closed through kin_close */
+    bool written[MP_MAX_NODES];   /* FD_WRITE: its message went in */
+    int nread[MP_MAX_NODES];      /* ... read (I9) */
     int sem_holders;              /* ... in a with_permit body (I8) */
     bool accepted[MP_MAX_NODES];  /* SEND/TRY_SEND: the channel took it */
     int nrecv[MP_MAX_NODES];      /* ... received */
@@ -574,9 +581,95 @@ static int ki_permit_body(void *arg) {
     return rc;
 }
 
+/* kin_close of one end of pipe i, once (a closed number may be reused:
+ * never closed again). Returns kin_close's result, or -EBADF if it was
+ * closed already (the model says the same). */
+static int ki_pipe_close(int i, int end) {
+    ki_lock();
+    bool was = KR->pclosed[i][end];
+    KR->pclosed[i][end] = true;
+    int rc = was ? -EBADF : kin_close(KR->pfd[i][end]);
+    ki_unlock();
+    return rc;
+}
+
 static void ki_close_all(void) {
     for (int i = 0; i < KR->p->nch; i++)
         kin_channel_close(KR->chans[i], NULL);
+    for (int i = 0; i < KR->p->npipe; i++) /* readers see end of file */
+        ki_pipe_close(i, 1);
+}
+
+/* An fd statement. The error is cleared first: -errno results make no
+ * error object (kin.h), and the model says "none" for them. A read or
+ * write on an end the program closed is not made (the number may name
+ * another file by then): its result is what kin gives for a closed fd,
+ * after kin's cancellation check (kin_ensure_active). */
+static int ki_fd_stmt(int s, int *val) {
+    const mp_node *n = ki_node(s);
+    int i = n->ch;
+    kin_clear_error();
+    switch (n->op) {
+    case OP_FD_READ: {
+        ki_lock();
+        bool closed = KR->pclosed[i][0];
+        ki_unlock();
+        if (closed) {
+            int rc = kin_ensure_active();
+            if (rc < 0)
+                return rc;
+            kin_clear_error();
+            return -EBADF;
+        }
+        if (n->hflags & FF_WAIT) {
+            int k = kin_wait_fd(KR->pfd[i][0], KIN_READABLE, -1);
+            if (k < 0)
+                return k;
+            if (k != KIN_READABLE) {
+                ki_lock();
+                ki_violation("kin_wait_fd of #%d returned %d", s, k);
+                ki_unlock();
+            }
+        }
+        int16_t b = -1;
+        long rc = kin_read(KR->pfd[i][0], &b, sizeof b);
+        if (rc == 2) {
+            *val = b;
+            ki_lock();
+            if (b >= 0 && b < KR->p->n)
+                KR->nread[b]++;
+            else
+                ki_violation("#%d read message %d", s, b);
+            ki_unlock();
+        } else if (rc > 0) {
+            ki_lock();
+            ki_violation("#%d read %ld bytes", s, rc);
+            ki_unlock();
+        }
+        return (int)rc;
+    }
+    case OP_FD_WRITE: {
+        int16_t b = (int16_t)s;
+        /* under the lock, so that no close comes between the check and
+         * the write (never suspends: the pipe has room) */
+        ki_lock();
+        long rc;
+        if (KR->pclosed[i][1]) {
+            ki_unlock();
+            rc = kin_ensure_active();
+            if (rc < 0)
+                return (int)rc;
+            kin_clear_error();
+            return -EBADF;
+        }
+        rc = kin_write(KR->pfd[i][1], &b, sizeof b);
+        KR->written[s] = rc == 2;
+        ki_unlock();
+        return (int)rc;
+    }
+    default:
+        return ki_pipe_close(i, n->hflags & FF_WREND ? 1 : 0);
+    }
 }
 
 /* A channel or mutex statement. */
@@ -771,6 +864,8 @@ static void *ki_watchdog(void *arg) {
             cancelled = true; /* every send and receive ends */
             for (int i = 0; i < KR->p->nch; i++)
                 kin_channel_cancel(KR->chans[i], NULL);
+            for (int i = 0; i < KR->p->npipe; i++) /* readers: EOF */
+                ki_pipe_close(i, 1);
         }
         for (int s = 0; s < KR->p->n; s++) {
             if (KR->p->nodes[s].op != OP_SUSPEND)
@@ -1005,6 +1100,11 @@ static int ki_stmt(int owner, int s) {
     case OP_WITH_PERMIT:
         rc = ki_chan_stmt(s, &val);
         break;
+    case OP_FD_READ:
+    case OP_FD_WRITE:
+    case OP_FD_CLOSE:
+        rc = ki_fd_stmt(s, &val);
+        break;
     default:
         fprintf(stderr, "bad statement #%d\n", s);
         abort();
@@ -1214,6 +1314,12 @@ static void ki_check_after(void) {
                          s, KR->sel_sent[s] ? "sent" : "not sent",
                          KR->nrecv[s], KR->nundel[s]);
     }
+    /* I9: a message is read at most once, and only if it was written */
+    for (int s = 0; s < p->n; s++)
+        if (KR->nread[s] > (KR->written[s] ? 1 : 0))
+            ki_violation("I9: the message of #%d (%s) was read %d times", s,
+                         KR->written[s] ? "written" : "not written",
+                         KR->nread[s]);
     /* A failure a body returned is its job's failure or suppressed in it. */
     for (int e = 0; e < KR->nev; e++) {
         const k_ev *ev = &KR->evs[e];
@@ -1231,6 +1337,36 @@ static void ki_check_after(void) {
                                "it would make a cycle)"
                              : "");
     }
+}
+
+/* kin polls the fds every 61 picks while fd waits are pending, besides
+ * when its run queue drains, and the count carries over from the programs
+ * before (the Main loop's poller lives on); model.h follows the drains
+ * only, and rejects a program that runs long enough for that count to
+ * matter, counting from 0. So before a program with pipes one read waits
+ * and is woken by a poll, which resets the count. */
+static int ki_warm_reader(void *arg) {
+    char b;
+    return kin_read(*(int *)arg, &b, 1) == 1 ? 0 : -1;
+}
+
+static int ki_warm(void *arg) {
+    (void)arg;
+    int fds[2];
+    if (pipe(fds) != 0)
+        return -1;
+    kin_set_nonblocking(fds[0]);
+    kin_job j;
+    int rc = kin_launch(&j, NULL, ki_warm_reader, &fds[0]);
+    if (rc == 0) {
+        kin_yield(); /* the reader waits */
+        rc = write(fds[1], "x", 1) == 1 ? 0 : -1;
+        if (rc == 0)
+            rc = kin_join(j);
+    }
+    close(fds[0]);
+    close(fds[1]);
+    return rc;
 }
 
 /* How a program runs: with virtual time on the Main loop (kin_run_test),
@@ -1266,9 +1402,23 @@ MP_FN void ki_run(k_run *r, const mp_prog *p, int mode, int64_t tick_ms,
         ki_violation("kin_mutex_new failed");
     if (p->more && kin_semaphore_new(&r->sem, p->permits, NULL) != 0)
         ki_violation("kin_semaphore_new failed");
+    if (p->npipe) {
+        /* a write to a pipe whose read end is closed: -EPIPE, no signal */
+        signal(SIGPIPE, SIG_IGN);
+        /* virtual time does not jump while an fd wait is pending: the loop
+         * sleeps for real (kin.h), so short ticks keep it quick */
+        if (mode == KI_VIRTUAL)
+            r->tick_ms = 1;
+    }
+    for (int i = 0; i < p->npipe; i++)
+        if (pipe(r->pfd[i]) != 0 || kin_set_nonblocking(r->pfd[i][0]) != 0 ||
+            kin_set_nonblocking(r->pfd[i][1]) != 0)
+            ki_violation("pipe failed");
+    if (p->npipe && !r->mt && kin_run_blocking(ki_warm, NULL) != 0)
+        ki_violation("the fd warm-up failed");
     r->start_ms = ki_now_ms();
     pthread_t wd;
-    bool wd_on = r->mt && (p->hand || p->chan) &&
+    bool wd_on = r->mt && (p->hand || p->chan || p->npipe) &&
                  pthread_create(&wd, NULL, ki_watchdog, NULL) == 0;
     if (mode == KI_VIRTUAL)
         r->rb_rc = kin_run_test(ki_root, NULL);
@@ -1320,6 +1470,10 @@ MP_FN void ki_run(k_run *r, const mp_prog *p, int mode, int64_t tick_ms,
         if (kin_mutex_destroy(r->mx) != 0)
             ki_violation("kin_mutex_destroy failed");
     }
+    for (int i = 0; i < p->npipe; i++)
+        for (int e = 0; e < 2; e++)
+            if (!r->pclosed[i][e])
+                close(r->pfd[i][e]);
     if (p->more) {
         int av = kin_semaphore_available_permits(r->sem);
         if (av != p->permits)

@@ -82,6 +82,7 @@
 #ifndef KIN_MODEL_MODEL_H
 #define KIN_MODEL_MODEL_H
 
+#include <errno.h>
 #include <kin.h> /* the result codes and state numbers only: no kin calls */
 #include <stdlib.h>
 
@@ -91,8 +92,9 @@
  * a cancellation code (the coroutine's, or a cancelled channel's cause):
  * a closed channel (KIN_ECLOSED) is carried on from, as receiveCatching. */
 static inline bool mp_chan_no_policy(int op, int rc) {
-    return op >= OP_SEND && op <= OP_SELECT && rc != KIN_ECANCELED &&
-           rc != KIN_ETIMEDOUT;
+    return ((op >= OP_SEND && op <= OP_SELECT) ||
+            (op >= OP_FD_READ && op <= OP_FD_CLOSE)) &&
+           rc != KIN_ECANCELED && rc != KIN_ETIMEDOUT;
 }
 
 
@@ -157,7 +159,7 @@ typedef struct m_job {
 /* ---- Coroutines --------------------------------------------------------------------- */
 
 enum { MW_NONE, MW_DELAY, MW_YIELD, MW_JOIN, MW_AWAIT, MW_SCOPE, MW_EPI,
-       MW_SUSPEND, MW_SEND, MW_RECV, MW_LOCK, MW_SELECT };
+       MW_SUSPEND, MW_SEND, MW_RECV, MW_LOCK, MW_SELECT, MW_FD };
 
 /* A channel waiter's state (m_co.chst), as kin's kin__chan_waiter. */
 enum { CW_NONE, CW_WAITING, CW_DONE, CW_CLOSED, CW_CANCELLED };
@@ -203,6 +205,23 @@ typedef struct m_chan {
     int16_t rq[MP_MAX_COROS];  /* suspended receivers (coroutines), FIFO */
     int16_t sq[MP_MAX_COROS];  /* suspended senders */
 } m_chan;
+
+/* A pipe (issue 10): messages in it, its ends, its reader. Readiness as
+ * kin's poller sees it (sched/poll.c): a reader whose read found the pipe
+ * empty arms it (EPOLLONESHOT); a write or the write end's close while it
+ * is armed puts it on the epoll ready list (once, in the order they became
+ * ready: the kernel's rdllist), and the loop polls when its run queue
+ * drains (m_poll), waking each armed reader whose pipe is readable then.
+ * kin also polls every 61 picks while waits are pending: the model does
+ * not follow that, so a program that runs 40 turns with a wait pending is
+ * rejected (M_AMBIGUOUS). */
+typedef struct m_pipe {
+    bool rd_closed, wr_closed;
+    bool listed; /* on the ready list */
+    int reader;  /* the coroutine armed on it, or -1 */
+    int nmsg;
+    int16_t msg[MP_MAX_NODES]; /* FD_WRITE nodes, FIFO */
+} m_pipe;
 
 /* The mutex and the semaphore (kin's kin__sync: one design for both). */
 enum { M_MUTEX, M_SEM };
@@ -263,6 +282,12 @@ typedef struct m_model {
     /* channels and the mutex (zeroed by m_run) */
     m_chan ch[MP_MAX_CHANS];
     m_sync sy[2]; /* M_MUTEX, M_SEM */
+    m_pipe pipes[MP_MAX_PIPES];
+    int nready;
+    int8_t readyq[MP_MAX_PIPES]; /* the epoll ready list */
+    int fd_pending; /* fd waits between arming and resuming (kin's
+                       poller->pending) */
+    int picks;      /* turns since the last poll with waits pending */
     bool unpredictable; /* kin's choice is random here: M_AMBIGUOUS */
 } m_model;
 
@@ -964,9 +989,108 @@ static void m_chan_cancel(m_model *m, m_chan *h) {
     h->nbuf = 0;
 }
 
+/* ---- Pipes --------------------------------------------------------------- */
+
+static void m_unlist(m_model *m, int i) {
+    for (int k = 0; k < m->nready; k++)
+        if (m->readyq[k] == i) {
+            memmove(&m->readyq[k], &m->readyq[k + 1],
+                    (size_t)(m->nready - k - 1) * sizeof m->readyq[0]);
+            m->nready--;
+            break;
+        }
+    m->pipes[i].listed = false;
+}
+
+/* Pipe i became readable: an armed reader's entry joins the ready list. */
+static void m_pipe_ready(m_model *m, int i) {
+    m_pipe *q = &m->pipes[i];
+    if (q->reader >= 0 && !q->listed) {
+        q->listed = true;
+        m->readyq[m->nready++] = (int8_t)i;
+    }
+}
+
+/* epoll_wait(0): each listed pipe that is readable wakes its reader
+ * (detached, as kin's dispatch does); returns how many. */
+static int m_poll(m_model *m) {
+    int woken = 0;
+    for (int k = 0; k < m->nready; k++) {
+        m_pipe *q = &m->pipes[m->readyq[k]];
+        q->listed = false;
+        if (q->reader < 0 || !(q->nmsg > 0 || q->wr_closed))
+            continue;
+        m_co *c = &m->cos[q->reader];
+        c->chst = CW_DONE;
+        m_wake(m, q->reader);
+        q->reader = -1;
+        woken++;
+    }
+    m->nready = 0;
+    m->picks = 0;
+    return woken;
+}
+
+/* A read (after the cancellation check): a message, EOF (0), KIN_EBUSY
+ * (another reader is armed), -EBADF (the read end was closed), or it arms
+ * the pipe and suspends. */
+static int m_fd_read(m_model *m, int ci, int s, int *rc, int *err, int *val) {
+    m_co *c = &m->cos[ci];
+    int i = N(m, s)->ch;
+    m_pipe *q = &m->pipes[i];
+    if (q->rd_closed) {
+        *rc = -EBADF; /* -errno: no error object */
+        *err = -1;
+        return ST_DONE;
+    }
+    if (q->nmsg > 0) {
+        *val = q->msg[0];
+        memmove(&q->msg[0], &q->msg[1], (size_t)--q->nmsg * sizeof q->msg[0]);
+        *rc = 2;
+        return ST_DONE;
+    }
+    if (q->wr_closed) {
+        *rc = 0; /* end of file */
+        return ST_DONE;
+    }
+    if (q->reader >= 0) {
+        *rc = KIN_EBUSY;
+        *err = m_err_new(m, ME_MISUSE, KIN_EBUSY, -1);
+        return ST_DONE;
+    }
+    q->reader = ci;
+    c->chst = CW_WAITING;
+    m->fd_pending++;
+    m_suspend(m, c, s, MW_FD, i, true);
+    return ST_SUSPENDED;
+}
+
+/* kin_close of one end: a reader armed on a closed read end wakes with
+ * -EBADF at once (queued); closing the write end makes the pipe readable
+ * (end of file). */
+static void m_fd_close(m_model *m, int i, bool wrend) {
+    m_pipe *q = &m->pipes[i];
+    if (wrend) {
+        q->wr_closed = true;
+        m_pipe_ready(m, i);
+        return;
+    }
+    q->rd_closed = true;
+    q->nmsg = 0;
+    if (q->reader >= 0) {
+        m->cos[q->reader].chst = CW_CLOSED;
+        m_wake(m, q->reader);
+        q->reader = -1;
+    }
+    m_unlist(m, i);
+}
+
 static void m_close_all(m_model *m) {
     for (int i = 0; i < m->p->nch; i++)
         m_close(m, &m->ch[i], -1);
+    for (int i = 0; i < m->p->npipe; i++) /* readers see end of file */
+        if (!m->pipes[i].wr_closed)
+            m_fd_close(m, i, true);
 }
 
 /* Unlock / release: the first waiter whose job is not cancelling gets the
@@ -1385,6 +1509,39 @@ static int m_stmt(m_model *m, int ci, int s, int *rc, int *err, int *val) {
                   true);
         return ST_SUSPENDED;
     }
+    case OP_FD_READ:
+        if (m_cancelling(m, c->cur)) { /* checked before reading */
+            *rc = m_cancel_rc(m, c, err);
+            return ST_DONE;
+        }
+        return m_fd_read(m, ci, s, rc, err, val);
+    case OP_FD_WRITE: {
+        m_pipe *q = &m->pipes[n->ch];
+        if (m_cancelling(m, c->cur)) {
+            *rc = m_cancel_rc(m, c, err);
+            return ST_DONE;
+        }
+        if (q->wr_closed || q->rd_closed) { /* -EBADF, -EPIPE */
+            *rc = q->wr_closed ? -EBADF : -EPIPE;
+            *err = -1;
+            return ST_DONE;
+        }
+        q->msg[q->nmsg++] = (int16_t)s;
+        m_pipe_ready(m, n->ch);
+        *rc = 2;
+        return ST_DONE;
+    }
+    case OP_FD_CLOSE: {
+        m_pipe *q = &m->pipes[n->ch];
+        bool wrend = n->hflags & FF_WREND;
+        if (wrend ? q->wr_closed : q->rd_closed) {
+            *rc = -EBADF;
+            *err = -1;
+            return ST_DONE;
+        }
+        m_fd_close(m, n->ch, wrend);
+        return ST_DONE;
+    }
     default:
         fprintf(stderr, "model: bad op %d\n", n->op);
         abort();
@@ -1676,6 +1833,24 @@ static void m_turn(m_model *m, int ci) {
         c->mxg = false;
         rc = m_cancel_rc(m, c, &err);
         break;
+    case MW_FD: {
+        m_pipe *q = &m->pipes[c->wait_target];
+        m->fd_pending--;
+        if (q->reader == ci) { /* still armed: disarmed (EPOLL_CTL_DEL) */
+            q->reader = -1;
+            m_unlist(m, c->wait_target);
+        }
+        int st = c->chst;
+        c->chst = CW_NONE;
+        if (m_cancelling(m, c->cur)) {
+            rc = m_cancel_rc(m, c, &err); /* nothing read */
+        } else if (st == CW_CLOSED) {
+            rc = -EBADF; /* kin_close while waiting */
+        } else if (m_fd_read(m, ci, s, &rc, &err, &val) == ST_SUSPENDED) {
+            return; /* another read took the message: waits again */
+        }
+        break;
+    }
     case MW_EPI:
         c->done = true;
         c->err = c->epi_err;
@@ -1736,6 +1911,10 @@ MP_FN int m_run(m_model *m, const mp_prog *p, bool virtual_time,
     m->sy[M_MUTEX].avail = 1;
     m->sy[M_SEM].avail = p->permits;
     m->unpredictable = false;
+    memset(m->pipes, 0, sizeof m->pipes);
+    for (int i = 0; i < MP_MAX_PIPES; i++)
+        m->pipes[i].reader = -1;
+    m->nready = m->fd_pending = m->picks = 0;
     m->p = p;
     m->max_ticks = max_ticks;
     for (int i = 0; i < p->n; i++) {
@@ -1756,9 +1935,13 @@ MP_FN int m_run(m_model *m, const mp_prog *p, bool virtual_time,
             m->qhead = (m->qhead + 1) % (MP_MAX_NODES + 1);
             if (++m->steps > 10000000)
                 return m->status = M_STUCK;
+            if (m->fd_pending > 0 && ++m->picks >= 40)
+                m->unpredictable = true; /* kin may poll meanwhile */
             m_turn(m, ci);
             if (m->unpredictable)
                 return m->status = M_AMBIGUOUS;
+            if (m->qhead == m->qtail && m->fd_pending > 0 && m_poll(m) > 0)
+                continue; /* the queue drained: kin looks at the fds */
         }
         if (m_final(J(m, 0)->state))
             break;
@@ -1836,6 +2019,11 @@ MP_FN int m_repair(const m_model *m, mp_prog *p, unsigned salt) {
             }
             p->nodes[co->stmt].op =
                 co->wait == MW_SEND ? OP_TRY_SEND : OP_TRY_RECEIVE;
+            changed++;
+            continue;
+        }
+        if (co->exists && co->started && !co->done && co->wait == MW_FD) {
+            p->nodes[co->stmt].op = OP_YIELD; /* nothing is ever written */
             changed++;
             continue;
         }

@@ -172,6 +172,11 @@ typedef enum mp_op {
     OP_WITH_LOCK,   /* kin_mutex_with_lock { its body } */
     /* the semaphore ("more" programs) */
     OP_WITH_PERMIT, /* kin_semaphore_with_permit { its body } */
+    /* pipes (issue 10, "more" programs); ch: the pipe */
+    OP_FD_READ,  /* kin_read of one 2-byte message (FF_WAIT: kin_wait_fd
+                    first): the value is the FD_WRITE node that wrote it */
+    OP_FD_WRITE, /* kin_write of the node's number (2 bytes) */
+    OP_FD_CLOSE, /* kin_close of the read end (FF_WREND: the write end) */
     OP_COUNT_
 } mp_op;
 
@@ -189,7 +194,12 @@ enum {
     SF_SEND = 32,      /* clause 1 sends the node itself to ch2 */
     SF_TMO = 64,       /* clause 2: a TIMEOUT of `ticks` ticks */
     SF_UNBIASED = 128, /* kin_select_unbiased */
+    /* FD_READ, FD_CLOSE */
+    FF_WAIT = 32,  /* FD_READ: kin_wait_fd(READABLE) before kin_read */
+    FF_WREND = 64, /* FD_CLOSE: the write end */
 };
+
+enum { MP_MAX_PIPES = 2 };
 
 /* mp_prog.chpol: a channel's overflow policy (kin_overflow's numbers) */
 enum { MP_SUSPEND = 0, MP_DROP_OLDEST = 1, MP_DROP_LATEST = 2 };
@@ -233,6 +243,7 @@ typedef struct mp_prog {
                   clauses, select_unbiased, drop policies */
     int8_t chpol[MP_MAX_CHANS]; /* MP_SUSPEND, MP_DROP_* (more) */
     int permits;                /* the semaphore's permits (more) */
+    int npipe;                  /* pipes (more) */
     mp_node nodes[MP_MAX_NODES];
 } mp_prog;
 
@@ -264,7 +275,7 @@ static const char *const mp_op_names[OP_COUNT_] = {
     "job_new", "deferred_new", "complete", "complete_exceptionally",
     "cancel_children", "suspend", "resume", "send", "receive", "try_send",
     "try_receive", "close", "cancel_channel", "select", "with_lock",
-    "with_permit"};
+    "with_permit", "fd_read", "fd_write", "fd_close"};
 
 /* ---- Random source ---------------------------------------------------------
  * Either a PRNG (splitmix64, deterministic per seed) or a byte string (the
@@ -1118,26 +1129,159 @@ static void mp_gen_guarded(mp_gen *g, int id, bool more) {
     p->nodes[id].policy = POL_PROPAGATE;
 }
 
-enum { M_PERMIT, M_SELECT, M_N };
+/* Inserts node id in owner's body at a random place before a trailing
+ * FAIL (the fifth stream's); its index, or -1 if full. */
+static int mp_minsert_kid(mp_gen *g, int owner, int id) {
+    mp_node *o = &g->p->nodes[owner];
+    if (o->nkids >= MP_MAX_STMTS)
+        return -1;
+    int end = o->nkids;
+    if (end > 0 && g->p->nodes[o->kids[end - 1]].op == OP_FAIL)
+        end--;
+    int at = (int)mp_mrand(g->r, (unsigned)(end + 1));
+    memmove(&o->kids[at + 1], &o->kids[at],
+            (size_t)(o->nkids - at) * sizeof o->kids[0]);
+    o->kids[at] = (int16_t)id;
+    o->nkids++;
+    return at;
+}
+
+static int mp_new_fdop(mp_gen *g, int op, int owner, int pipe) {
+    int id = mp_new_node(g, op, owner);
+    if (id < 0)
+        return -1;
+    mp_node *n = &g->p->nodes[id];
+    n->ch = (int8_t)(pipe >= 0 ? pipe : (int)mp_mrand(g->r,
+                                                       (unsigned)g->p->npipe));
+    if (op == OP_FD_READ && mp_mchance(g->r, 30))
+        n->hflags |= FF_WAIT;
+    if (op == OP_FD_CLOSE && mp_mchance(g->r, 60))
+        n->hflags |= FF_WREND;
+    return id;
+}
+
+enum { M_PERMIT, M_SELECT, M_FD_READ, M_FD_WRITE, M_FD_CLOSE, M_FD_PAIR,
+       M_FD_RACE, M_N };
+
+/* Cancellation racing readiness: R { read(p) }; K { read(q); cancel R;
+ * read(p) }; yield; write(q); write(p). Both pipes become ready before the
+ * loop polls, so one poll wakes K, then R; K cancels R, which was handed
+ * its readiness but has not run: its read returns the cancellation and
+ * consumes nothing (prompt cancellation), so K's second read gets the
+ * message. */
+static bool mp_gen_fd_race(mp_gen *g, int owner) {
+    mp_prog *p = g->p;
+    int pp = (int)mp_mrand(g->r, 2), q = 1 - pp;
+    int r = mp_new_node(g, OP_LAUNCH, owner);
+    if (r < 0)
+        return false;
+    mp_add_kid(p, owner, r);
+    p->ncoro++;
+    p->nodes[r].keep = 1;
+    int k = mp_new_node(g, OP_LAUNCH, owner);
+    if (k < 0)
+        return true;
+    mp_add_kid(p, owner, k);
+    p->ncoro++;
+    p->nodes[k].policy = POL_IGNORE;
+    int a = mp_new_fdop(g, OP_FD_READ, r, pp);
+    if (a >= 0)
+        mp_add_kid(p, r, a);
+    int b = mp_new_fdop(g, OP_FD_READ, k, q);
+    if (b >= 0)
+        mp_add_kid(p, k, b);
+    int c = mp_new_node(g, OP_CANCEL, k);
+    if (c >= 0) {
+        p->nodes[c].target = (int16_t)r;
+        mp_add_kid(p, k, c);
+    }
+    int d = mp_new_fdop(g, OP_FD_READ, k, pp);
+    if (d >= 0)
+        mp_add_kid(p, k, d);
+    int y = mp_new_node(g, OP_YIELD, owner);
+    if (y >= 0)
+        mp_add_kid(p, owner, y);
+    int w1 = mp_new_fdop(g, OP_FD_WRITE, owner, q);
+    if (w1 >= 0)
+        mp_add_kid(p, owner, w1);
+    int w2 = mp_new_fdop(g, OP_FD_WRITE, owner, pp);
+    if (w2 >= 0)
+        mp_add_kid(p, owner, w2);
+    return true;
+}
 
 /* Generates one "more" construct in owner's body; false if none fits. */
-static bool mp_gen_more(mp_gen *g, int owner, const mp_ext_body *xb) {
+static bool mp_gen_more(mp_gen *g, int owner, int depth, mp_vis *vis,
+                        const mp_ext_body *xb, bool can_nest) {
     mp_prog *p = g->p;
     mp_rng *r = g->r;
     mp_node *o = &p->nodes[owner];
     int room = MP_MAX_STMTS - 2 - o->nkids - xb->npend;
     if (room < 1)
         return false;
+    bool fd = p->npipe > 0;
     int w[M_N] = {
         [M_PERMIT] = o->op != OP_WITH_LOCK && o->op != OP_WITH_PERMIT ? 5 : 0,
         [M_SELECT] = p->nch >= 2 ? 5 : 0,
+        [M_FD_READ] = fd ? 3 : 0,
+        [M_FD_WRITE] = fd ? 3 : 0,
+        [M_FD_CLOSE] = fd ? 1 : 0,
+        [M_FD_PAIR] = fd && room >= 2 && can_nest &&
+                              p->ncoro + 1 < g->max_coro
+                          ? 6
+                          : 0,
+        [M_FD_RACE] = p->npipe == 2 && room >= 7 && can_nest &&
+                              p->ncoro + 2 < g->max_coro
+                          ? 8
+                          : 0,
     };
-    int total = w[0] + w[1];
+    int total = 0;
+    for (int k = 0; k < M_N; k++)
+        total += w[k];
     if (total == 0)
         return false;
     int pick = (int)mp_mrand(r, (unsigned)total), k = 0;
     while (pick >= w[k])
         pick -= w[k++];
+    if (k == M_FD_READ || k == M_FD_WRITE || k == M_FD_CLOSE) {
+        int id = mp_new_fdop(g,
+                             k == M_FD_READ    ? OP_FD_READ
+                             : k == M_FD_WRITE ? OP_FD_WRITE
+                                               : OP_FD_CLOSE,
+                             owner, -1);
+        if (id < 0)
+            return false;
+        mp_add_kid(p, owner, id);
+        return true;
+    }
+    if (k == M_FD_RACE)
+        return mp_gen_fd_race(g, owner);
+    if (k == M_FD_PAIR) {
+        /* launch L { ...; read(pipe) ... }; write(pipe) (or the other
+         * way round) */
+        bool read_in_child = mp_mchance(r, 65);
+        int id = mp_new_node(g, mp_mchance(r, 25) ? OP_ASYNC : OP_LAUNCH,
+                             owner);
+        if (id < 0)
+            return false;
+        mp_add_kid(p, owner, id);
+        p->ncoro++;
+        p->nodes[id].lazy = mp_mchance(r, 8);
+        p->nodes[id].handler = mp_mchance(r, 25);
+        mp_gen_body(g, id, depth + 1, vis, false);
+        mp_vis_add(vis, id);
+        int a = mp_new_fdop(g, read_in_child ? OP_FD_READ : OP_FD_WRITE, id,
+                            -1);
+        if (a < 0 || mp_minsert_kid(g, id, a) < 0)
+            return true;
+        if (p->nodes[owner].nkids + 2 + xb->npend >= MP_MAX_STMTS)
+            return true;
+        int b = mp_new_fdop(g, read_in_child ? OP_FD_WRITE : OP_FD_READ,
+                            owner, p->nodes[a].ch);
+        if (b >= 0)
+            mp_add_kid(p, owner, b);
+        return true;
+    }
     if (k == M_PERMIT) {
         int id = mp_new_node(g, OP_WITH_PERMIT, owner);
         if (id < 0)
@@ -1214,7 +1358,7 @@ static void mp_gen_body(mp_gen *g, int owner, int depth, const mp_vis *inherited
             p->nodes[owner].nkids + xb.npend + 2 >= MP_MAX_STMTS)
             break;
         if (g->more && !cleanup && mp_mchance(r, MP_MORE_STMT_PCT) &&
-            mp_gen_more(g, owner, &xb))
+            mp_gen_more(g, owner, depth, &vis, &xb, can_nest))
             continue;
         if (g->chan && !cleanup && mp_cchance(r, MP_CHAN_STMT_PCT) &&
             mp_gen_chan(g, owner, depth, &vis, &xb, can_nest))
@@ -1449,6 +1593,7 @@ MP_FN void mp_generate(mp_prog *p, mp_rng *r, bool timed) {
                                                : MP_DROP_LATEST);
         }
         p->permits = 1 + (int)mp_mrand(r, 3);
+        p->npipe = mp_mchance(r, 50) ? 1 + (int)mp_mrand(r, MP_MAX_PIPES) : 0;
     }
     p->timed = timed;
     int root = mp_new_node(&g, OP_ROOT, -1);
@@ -1503,6 +1648,11 @@ static void mp_dump_node(FILE *f, const mp_prog *p, int id, int indent) {
     }
     if (n->hflags & HF_TRY)
         fprintf(f, n->op == OP_WITH_PERMIT ? " try_acquire" : " try_lock");
+    if (n->op >= OP_FD_READ && n->op <= OP_FD_CLOSE)
+        fprintf(f, " pipe%d%s%s", n->ch, n->hflags & FF_WAIT ? " wait_fd" : "",
+                n->op == OP_FD_CLOSE
+                    ? (n->hflags & FF_WREND ? " write end" : " read end")
+                    : "");
     if (n->op == OP_LAUNCH || n->op == OP_ASYNC) {
         if (n->lazy)
             fprintf(f, " LAZY");
@@ -1547,7 +1697,8 @@ MP_FN void mp_dump(FILE *f, const mp_prog *p) {
                 p->chcap[i] == MP_CONFLATED ? 1 : p->chcap[i],
                 pols[p->chpol[i]]);
     if (p->more)
-        fprintf(f, "  semaphore: %d permits\n", p->permits);
+        fprintf(f, "  semaphore: %d permits, %d pipes\n", p->permits,
+                p->npipe);
     mp_dump_node(f, p, 0, 2);
 }
 
