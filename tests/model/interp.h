@@ -30,7 +30,21 @@
  *                once or given to on_undelivered exactly once; one it did
  *                not accept, never;
  *   I8 (kin.h, mutex) no two coroutines are ever inside with_lock bodies
- *                at once, and the mutex is unlocked at the end.
+ *                at once, and the mutex is unlocked at the end; no more
+ *                than the semaphore's permits are ever inside with_permit
+ *                bodies, and every permit is back at the end;
+ *   I9 (pipes)   a message is read at most once, and only if its write
+ *                returned 2 (a select's SEND clause: I7 in its form for
+ *                elements whose fate the result does not tell).
+ *
+ * Pipes: made (non-blocking) before the run, closed after it; an end the
+ * program closed with kin_close is never used again (its number may be
+ * reused): a read or write on it returns -EBADF after kin's cancellation
+ * check, as kin_read / kin_write would on a closed fd. SIGPIPE is ignored
+ * (a write to a pipe whose read end is closed returns -EPIPE). On Default
+ * the watchdog closes the write ends after 50 ms, as it cancels the
+ * channels. Under virtual time a pending fd wait makes the loop sleep for
+ * real (kin.h's rule), so pipe programs use 1 ms ticks there.
  *
  * Channels and the mutex: the program's channels and its mutex are made
  * before the run and destroyed after it (elements still buffered go to

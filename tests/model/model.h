@@ -75,6 +75,14 @@
  * node: the SUSPEND) and EV_DROP (on_drop; node: whose value: the RESUME,
  * or the SUSPEND for its own fast-path resume).
  *
+ * The "more" operations (prog.h): the semaphore is the mutex with k
+ * permits (m_sync: kin's kin__sync, FIFO hand-off, waiters whose job is
+ * cancelling passed over, prompt cancellation passing the permit on); a
+ * select's SEND clause waits in the channel's sender queue with its node
+ * as the element, a TIMEOUT clause is a timer that claims the select if
+ * nothing did (armed after the clauses are registered, as kin arms it);
+ * the drop policies in m_send_now; pipes and kin's poller at m_pipe.
+ *
  * Model decisions where DESIGN.md is silent or open to reading are marked
  * "DECISION": the order of completions found during one cancellation
  * (m_run_deferred), and what "a wait that ends in a failure" means (m_await_outcome).

@@ -107,6 +107,30 @@
  * closed; a send or receive that nothing else ends is M_STUCK, and
  * m_repair turns it into its try_ form (a lock wait into try_lock).
  *
+ * The "more" operations (issues 10, 11), drawn only in "more" programs
+ * (mp_prog.more: half of the chan programs, from a fifth random stream, so
+ * that the programs of the other seeds are exactly those from before; the
+ * fuzzer's when bits 3 and 4 of its first byte are set):
+ *   drop policies  each channel that is not conflated suspends (half), or
+ *                 drops the oldest or the latest element (mp_prog.chpol;
+ *                 a rendezvous one then has a one-element buffer)
+ *   WITH_PERMIT   kin_semaphore_with_permit (mp_prog.permits: 1-3) { 1-3
+ *                 leaves, maybe a with_lock }; HF_TRY (m_repair):
+ *                 kin_semaphore_try_acquire, the body skipped if none
+ *   SELECT flags  SF_SEND: clause 1 sends the node to ch2 instead of
+ *                 receiving; SF_TMO: clause 2 is a TIMEOUT of `ticks` (0:
+ *                 at once); SF_UNBIASED: kin_select_unbiased (the model
+ *                 rejects a program where it finds two clauses ready)
+ *   pipes         mp_prog.npipe (0-2) non-blocking pipes of 2-byte
+ *                 messages: FD_READ (kin_read; FF_WAIT: kin_wait_fd
+ *                 first), FD_WRITE (kin_write of the node's number),
+ *                 FD_CLOSE (kin_close of the read end; FF_WREND: the
+ *                 write end). The root's body closes every write end when
+ *                 it returns (readers see end of file), as it closes the
+ *                 channels; a read nothing ends is M_STUCK, and m_repair
+ *                 turns it into a yield. A construct races a cancellation
+ *                 with readiness (mp_gen_fd_race).
+ *
  * Programs are built from a random source: a seeded PRNG (the test) or the
  * fuzzer's bytes. Times are in ticks; untimed programs use only 0 and
  * "forever" (which never fires), so their order of events does not depend on

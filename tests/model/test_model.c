@@ -8,7 +8,10 @@
  * kin_resume / kin_resume_ex / kin_resume_error with on-cancel callbacks;
  * in "chan" programs channels (send, receive, their try_ forms, close,
  * cancel, select over two receives, undelivered elements) and a mutex
- * (with_lock): model/prog.h) run on kin's Main loop and
+ * (with_lock); in "more" programs (half of the chan ones) also a
+ * semaphore (with_permit, try_acquire), the drop policies, selects with a
+ * SEND clause, a TIMEOUT clause or unbiased, and pipes (kin_read,
+ * kin_wait_fd, kin_write, kin_close): model/prog.h) run on kin's Main loop and
  * compared with an independent model of DESIGN.md's rules (model/model.h),
  * plus invariants checked on kin's run alone (model/interp.h).
  *
@@ -359,7 +362,8 @@ int main(int argc, char **argv) {
            "messages read; tick %lld ms), "
            "%ld passed, "
            "%ld failed, %ld without a deterministic variant; candidates "
-           "rejected: %ld stuck, %ld simultaneous timers, %ld too long, "
+           "rejected: %ld stuck, %ld simultaneous timers (or a choice of "
+           "kin's: select_unbiased, a poll), %ld too long, "
            "%ld leaving jobs behind; "
            "%ld run again with longer ticks (%ld then matched); %.1f s\n",
            c.name, passed + failed, how[c.mode], timed, ext, hand, chan,
