@@ -1185,7 +1185,7 @@ static int mp_new_fdop(mp_gen *g, int op, int owner, int pipe) {
 }
 
 enum { M_PERMIT, M_SELECT, M_FD_READ, M_FD_WRITE, M_FD_CLOSE, M_FD_PAIR,
-       M_FD_RACE, M_N };
+       M_FD_RACE, M_FD_TMO, M_N };
 
 /* Cancellation racing readiness: R { read(p) }; K { read(q); cancel R;
  * read(p) }; yield; write(q); write(p). Both pipes become ready before the
@@ -1254,6 +1254,7 @@ static bool mp_gen_more(mp_gen *g, int owner, int depth, mp_vis *vis,
                               p->ncoro + 1 < g->max_coro
                           ? 6
                           : 0,
+        [M_FD_TMO] = fd && g->timed && can_nest ? 3 : 0,
         [M_FD_RACE] = p->npipe == 2 && room >= 7 && can_nest &&
                               p->ncoro + 2 < g->max_coro
                           ? 8
@@ -1280,6 +1281,21 @@ static bool mp_gen_more(mp_gen *g, int owner, int depth, mp_vis *vis,
     }
     if (k == M_FD_RACE)
         return mp_gen_fd_race(g, owner);
+    if (k == M_FD_TMO) {
+        /* with_timeout[_or_null](ticks) { read(pipe) } */
+        int t = mp_new_node(g, mp_mchance(r, 50) ? OP_TIMEOUT
+                                                 : OP_TIMEOUT_NULL,
+                            owner);
+        if (t < 0)
+            return false;
+        p->nodes[t].ticks = (int16_t)(1 + (int)mp_mrand(r, 8));
+        p->nodes[t].policy = POL_PROPAGATE;
+        mp_add_kid(p, owner, t);
+        int a = mp_new_fdop(g, OP_FD_READ, t, -1);
+        if (a >= 0)
+            mp_add_kid(p, t, a);
+        return true;
+    }
     if (k == M_FD_PAIR) {
         /* launch L { ...; read(pipe) ... }; write(pipe) (or the other
          * way round) */

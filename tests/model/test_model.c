@@ -309,7 +309,7 @@ int main(int argc, char **argv) {
     long passed = 0, failed = 0, none = 0, timed = 0, ext = 0, hand = 0;
     long chan = 0, chops = 0, undel = 0, locks = 0;
     long more = 0, permits = 0, selsend = 0, seltmo = 0;
-    long pipes = 0, fdreads = 0;
+    long pipes = 0, fdreads = 0, fdcanc = 0, fdbadf = 0;
     long max_failures = env_long("KIN_MODEL_MAX_FAILURES", 3);
     for (long i = 0; i < c.programs; i++) {
         uint64_t seed = c.base + (uint64_t)i;
@@ -342,6 +342,10 @@ int main(int argc, char **argv) {
                           ev->rc == 2;
                 fdreads += ev->kind == EV_RET && op == OP_FD_READ &&
                            ev->rc == 2;
+                fdcanc += ev->kind == EV_RET && op == OP_FD_READ &&
+                          (ev->rc == KIN_ECANCELED || ev->rc == KIN_ETIMEDOUT);
+                fdbadf += ev->kind == EV_RET && op == OP_FD_READ &&
+                          ev->rc == -EBADF;
             }
             more += g_prog.more;
             pipes += g_prog.npipe > 0;
@@ -359,7 +363,7 @@ int main(int argc, char **argv) {
            "undelivered elements, %ld with_lock bodies; %ld with the "
            "semaphore and more select clauses: %ld with_permit bodies, "
            "%ld selects won by SEND, %ld by TIMEOUT; %ld with pipes: %ld "
-           "messages read; tick %lld ms), "
+           "messages read, %ld reads cancelled, %ld -EBADF; tick %lld ms), "
            "%ld passed, "
            "%ld failed, %ld without a deterministic variant; candidates "
            "rejected: %ld stuck, %ld simultaneous timers (or a choice of "
@@ -368,7 +372,7 @@ int main(int argc, char **argv) {
            "%ld run again with longer ticks (%ld then matched); %.1f s\n",
            c.name, passed + failed, how[c.mode], timed, ext, hand, chan,
            chops, undel, locks, more, permits, selsend, seltmo,
-           pipes, fdreads,
+           pipes, fdreads, fdcanc, fdbadf,
            (long long)c.tick_ms, passed, failed, none, g_rejected[M_STUCK],
            g_rejected[M_AMBIGUOUS], g_rejected[M_TOO_LONG],
            g_rejected[M_LEAKY], g_retried, g_retry_passed, secs);
