@@ -31,8 +31,9 @@
  *                not accept, never;
  *   I8 (kin.h, mutex) no two coroutines are ever inside with_lock bodies
  *                at once, and the mutex is unlocked at the end; no more
- *                than the semaphore's permits are ever inside with_permit
- *                bodies, and every permit is back at the end;
+ *                than the semaphore's permits (plus the bare releases
+ *                that succeeded) are ever inside with_permit bodies, and
+ *                every permit is back at the end;
  *   I9 (pipes)   a message is read at most once, and only if its write
  *                returned 2 (a select's SEND clause: I7 in its form for
  *                elements whose fate the result does not tell).
@@ -160,6 +161,7 @@ typedef struct k_run {
     bool written[MP_MAX_NODES];   /* FD_WRITE: its message went in */
     int nread[MP_MAX_NODES];      /* ... read (I9) */
     int sem_holders;              /* ... in a with_permit body (I8) */
+    int sem_extra;                /* bare releases that returned 0 */
     bool accepted[MP_MAX_NODES];  /* SEND/TRY_SEND: the channel took it */
     int nrecv[MP_MAX_NODES];      /* ... received */
     bool sel_sent[MP_MAX_NODES];  /* SELECT's SEND clause won */
@@ -582,7 +584,7 @@ static int ki_lock_body(void *arg) {
 static int ki_permit_body(void *arg) {
     int s = (int)(intptr_t)arg;
     ki_lock();
-    if (++KR->sem_holders > KR->p->permits)
+    if (++KR->sem_holders > KR->p->permits + KR->sem_extra)
         ki_violation("I8: with_permit body #%d entered while %d permits "
                      "are out",
                      s, KR->p->permits);
@@ -782,6 +784,14 @@ static int ki_chan_stmt(int s, int *val) {
         }
         rc = kin_semaphore_with_permit(KR->sem, ki_permit_body,
                                        (void *)(intptr_t)s);
+        break;
+    case OP_SEM_RELEASE:
+        rc = kin_semaphore_release(KR->sem);
+        if (rc == 0) {
+            ki_lock();
+            KR->sem_extra++;
+            ki_unlock();
+        }
         break;
     default:
         fprintf(stderr, "bad channel statement #%d\n", s);
@@ -1112,6 +1122,7 @@ static int ki_stmt(int owner, int s) {
     case OP_SELECT:
     case OP_WITH_LOCK:
     case OP_WITH_PERMIT:
+    case OP_SEM_RELEASE:
         rc = ki_chan_stmt(s, &val);
         break;
     case OP_FD_READ:

@@ -101,7 +101,7 @@
  * a closed channel (KIN_ECLOSED) is carried on from, as receiveCatching. */
 static inline bool mp_chan_no_policy(int op, int rc) {
     return ((op >= OP_SEND && op <= OP_SELECT) ||
-            (op >= OP_FD_READ && op <= OP_FD_CLOSE)) &&
+            (op >= OP_FD_READ && op <= OP_SEM_RELEASE)) &&
            rc != KIN_ECANCELED && rc != KIN_ETIMEDOUT;
 }
 
@@ -1114,7 +1114,11 @@ static void m_unlock(m_model *m, int k) {
         m_wake(m, w);
         return;
     }
-    y->avail++;
+    /* never more than the permits: a cancelled waiter's pass-on after a
+     * release beyond the acquires has nothing to give back (kotlinx's
+     * release() clamps the count) */
+    if (y->avail < (k == M_MUTEX ? 1 : m->p->permits))
+        y->avail++;
 }
 
 /* The result of a completed scope job for its caller (rules 9, 14, 15). */
@@ -1539,6 +1543,14 @@ static int m_stmt(m_model *m, int ci, int s, int *rc, int *err, int *val) {
         *rc = 2;
         return ST_DONE;
     }
+    case OP_SEM_RELEASE:
+        if (m->sy[M_SEM].avail == m->p->permits) {
+            *rc = KIN_EPERM;
+            *err = m_err_new(m, ME_MISUSE, KIN_EPERM, -1);
+        } else {
+            m_unlock(m, M_SEM);
+        }
+        return ST_DONE;
     case OP_FD_CLOSE: {
         m_pipe *q = &m->pipes[n->ch];
         bool wrend = n->hflags & FF_WREND;
@@ -1637,10 +1649,18 @@ static void m_exec(m_model *m, int ci) {
             int s = f->owner;
             if (N(m, s)->op == OP_WITH_LOCK ||
                 N(m, s)->op == OP_WITH_PERMIT) { /* finally { unlock() } */
-                int ret = f->ret;
+                int ret = f->ret, err = c->err;
                 c->sp--;
-                m_unlock(m, N(m, s)->op == OP_WITH_LOCK ? M_MUTEX : M_SEM);
-                m_result(m, ci, s, ret, c->err, -1);
+                if (N(m, s)->op == OP_WITH_PERMIT &&
+                    m->sy[M_SEM].avail == m->p->permits) {
+                    /* a bare release gave it back already: the release's
+                     * error replaces the result */
+                    ret = KIN_EPERM;
+                    err = m_err_new(m, ME_MISUSE, KIN_EPERM, -1);
+                } else {
+                    m_unlock(m, N(m, s)->op == OP_WITH_LOCK ? M_MUTEX : M_SEM);
+                }
+                m_result(m, ci, s, ret, err, -1);
                 continue;
             }
             c->cur = f->prev_cur;

@@ -116,7 +116,11 @@
  *                 a rendezvous one then has a one-element buffer)
  *   WITH_PERMIT   kin_semaphore_with_permit (mp_prog.permits: 1-3) { 1-3
  *                 leaves, maybe a with_lock }; HF_TRY (m_repair):
- *                 kin_semaphore_try_acquire, the body skipped if none
+ *                 kin_semaphore_try_acquire, the body skipped if none;
+ *                 its release, after a bare one, may say KIN_EPERM, which
+ *                 replaces the body's result (kotlinx's withPermit)
+ *   SEM_RELEASE   a bare kin_semaphore_release (also in with_permit
+ *                 bodies): KIN_EPERM when every permit is available
  *   SELECT flags  SF_SEND: clause 1 sends the node to ch2 instead of
  *                 receiving; SF_TMO: clause 2 is a TIMEOUT of `ticks` (0:
  *                 at once); SF_UNBIASED: kin_select_unbiased (the model
@@ -201,6 +205,8 @@ typedef enum mp_op {
                     first): the value is the FD_WRITE node that wrote it */
     OP_FD_WRITE, /* kin_write of the node's number (2 bytes) */
     OP_FD_CLOSE, /* kin_close of the read end (FF_WREND: the write end) */
+    OP_SEM_RELEASE, /* a bare kin_semaphore_release: KIN_EPERM when every
+                       permit is available, else one more goes round */
     OP_COUNT_
 } mp_op;
 
@@ -299,7 +305,7 @@ static const char *const mp_op_names[OP_COUNT_] = {
     "job_new", "deferred_new", "complete", "complete_exceptionally",
     "cancel_children", "suspend", "resume", "send", "receive", "try_send",
     "try_receive", "close", "cancel_channel", "select", "with_lock",
-    "with_permit", "fd_read", "fd_write", "fd_close"};
+    "with_permit", "fd_read", "fd_write", "fd_close", "release"};
 
 /* ---- Random source ---------------------------------------------------------
  * Either a PRNG (splitmix64, deterministic per seed) or a byte string (the
@@ -1130,11 +1136,13 @@ static void mp_gen_guarded(mp_gen *g, int id, bool more) {
     mp_prog *p = g->p;
     mp_rng *r = g->r;
     static const int leaves[] = {OP_DELAY, OP_YIELD, OP_SEND, OP_RECEIVE,
-                                 OP_TRY_SEND, OP_TRY_RECEIVE, OP_WITH_LOCK};
+                                 OP_TRY_SEND, OP_TRY_RECEIVE, OP_WITH_LOCK,
+                                 OP_SEM_RELEASE};
     int nl = 1 + (int)(more ? mp_mrand(r, 3) : mp_crand(r, 3));
     for (int i = 0; i < nl; i++) {
-        int op = leaves[more ? mp_mrand(r, 7) : mp_crand(r, 6)];
-        int l = op == OP_DELAY || op == OP_YIELD || op == OP_WITH_LOCK
+        int op = leaves[more ? mp_mrand(r, 8) : mp_crand(r, 6)];
+        int l = op == OP_DELAY || op == OP_YIELD || op == OP_WITH_LOCK ||
+                        op == OP_SEM_RELEASE
                     ? mp_new_node(g, op, id)
                     : mp_new_chop(g, op, id);
         if (l < 0)
@@ -1185,7 +1193,7 @@ static int mp_new_fdop(mp_gen *g, int op, int owner, int pipe) {
 }
 
 enum { M_PERMIT, M_SELECT, M_FD_READ, M_FD_WRITE, M_FD_CLOSE, M_FD_PAIR,
-       M_FD_RACE, M_FD_TMO, M_N };
+       M_FD_RACE, M_FD_TMO, M_RELEASE, M_N };
 
 /* Cancellation racing readiness: R { read(p) }; K { read(q); cancel R;
  * read(p) }; yield; write(q); write(p). Both pipes become ready before the
@@ -1255,6 +1263,7 @@ static bool mp_gen_more(mp_gen *g, int owner, int depth, mp_vis *vis,
                           ? 6
                           : 0,
         [M_FD_TMO] = fd && g->timed && can_nest ? 3 : 0,
+        [M_RELEASE] = 1,
         [M_FD_RACE] = p->npipe == 2 && room >= 7 && can_nest &&
                               p->ncoro + 2 < g->max_coro
                           ? 8
@@ -1281,6 +1290,13 @@ static bool mp_gen_more(mp_gen *g, int owner, int depth, mp_vis *vis,
     }
     if (k == M_FD_RACE)
         return mp_gen_fd_race(g, owner);
+    if (k == M_RELEASE) {
+        int id = mp_new_node(g, OP_SEM_RELEASE, owner);
+        if (id < 0)
+            return false;
+        mp_add_kid(p, owner, id);
+        return true;
+    }
     if (k == M_FD_TMO) {
         /* with_timeout[_or_null](ticks) { read(pipe) } */
         int t = mp_new_node(g, mp_mchance(r, 50) ? OP_TIMEOUT
