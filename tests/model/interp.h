@@ -705,8 +705,11 @@ static int ki_chan_stmt(int s, int *val) {
     case OP_RECEIVE:
     case OP_TRY_RECEIVE:
         v = -1;
-        rc = n->op == OP_RECEIVE ? kin_channel_receive(ch, &v, sizeof v)
-                                 : kin_channel_try_receive(ch, &v, sizeof v);
+        rc = n->op == OP_TRY_RECEIVE
+                 ? kin_channel_try_receive(ch, &v, sizeof v)
+             : n->hflags & RF_CATCH
+                 ? kin_channel_receive_catching(ch, &v, sizeof v)
+                 : kin_channel_receive(ch, &v, sizeof v);
         if (rc == 0) {
             *val = v;
             ki_lock();

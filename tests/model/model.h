@@ -1420,7 +1420,8 @@ static int m_stmt(m_model *m, int ci, int s, int *rc, int *err, int *val) {
         if (m_recv_now(m, h, val))
             return ST_DONE;
         if (h->closed) {
-            *rc = m_closed_rc(m, h->cause, tr, err);
+            *rc = m_closed_rc(m, h->cause, tr || (n->hflags & RF_CATCH),
+                              err);
             return ST_DONE;
         }
         if (tr) {
@@ -1803,7 +1804,8 @@ static void m_turn(m_model *m, int ci) {
             if (m_cancelling(m, c->cur))
                 rc = m_cancel_rc(m, c, &err);
             else
-                rc = m_closed_rc(m, c->chcause, false, &err);
+                rc = m_closed_rc(m, c->chcause,
+                                 N(m, s)->hflags & RF_CATCH, &err);
         }
         c->chst = CW_NONE;
         break;

@@ -121,6 +121,8 @@
  *                 replaces the body's result (kotlinx's withPermit)
  *   SEM_RELEASE   a bare kin_semaphore_release (also in with_permit
  *                 bodies): KIN_EPERM when every permit is available
+ *   RF_CATCH      a RECEIVE with kin_channel_receive_catching (closed
+ *                 without a cause: KIN_CLOSED, positive)
  *   SELECT flags  SF_SEND: clause 1 sends the node to ch2 instead of
  *                 receiving; SF_TMO: clause 2 is a TIMEOUT of `ticks` (0:
  *                 at once); SF_UNBIASED: kin_select_unbiased (the model
@@ -227,6 +229,7 @@ enum {
     /* FD_READ, FD_CLOSE */
     FF_WAIT = 32,  /* FD_READ: kin_wait_fd(READABLE) before kin_read */
     FF_WREND = 64, /* FD_CLOSE: the write end */
+    RF_CATCH = 32, /* RECEIVE: kin_channel_receive_catching */
 };
 
 enum { MP_MAX_PIPES = 2 };
@@ -1193,7 +1196,7 @@ static int mp_new_fdop(mp_gen *g, int op, int owner, int pipe) {
 }
 
 enum { M_PERMIT, M_SELECT, M_FD_READ, M_FD_WRITE, M_FD_CLOSE, M_FD_PAIR,
-       M_FD_RACE, M_FD_TMO, M_RELEASE, M_N };
+       M_FD_RACE, M_FD_TMO, M_RELEASE, M_CATCH, M_N };
 
 /* Cancellation racing readiness: R { read(p) }; K { read(q); cancel R;
  * read(p) }; yield; write(q); write(p). Both pipes become ready before the
@@ -1264,6 +1267,7 @@ static bool mp_gen_more(mp_gen *g, int owner, int depth, mp_vis *vis,
                           : 0,
         [M_FD_TMO] = fd && g->timed && can_nest ? 3 : 0,
         [M_RELEASE] = 1,
+        [M_CATCH] = 3,
         [M_FD_RACE] = p->npipe == 2 && room >= 7 && can_nest &&
                               p->ncoro + 2 < g->max_coro
                           ? 8
@@ -1290,6 +1294,15 @@ static bool mp_gen_more(mp_gen *g, int owner, int depth, mp_vis *vis,
     }
     if (k == M_FD_RACE)
         return mp_gen_fd_race(g, owner);
+    if (k == M_CATCH) { /* receive_catching: KIN_CLOSED, not KIN_ECLOSED */
+        int id = mp_new_node(g, OP_RECEIVE, owner);
+        if (id < 0)
+            return false;
+        p->nodes[id].ch = (int8_t)mp_mrand(r, (unsigned)p->nch);
+        p->nodes[id].hflags |= RF_CATCH;
+        mp_add_kid(p, owner, id);
+        return true;
+    }
     if (k == M_RELEASE) {
         int id = mp_new_node(g, OP_SEM_RELEASE, owner);
         if (id < 0)
@@ -1704,6 +1717,8 @@ static void mp_dump_node(FILE *f, const mp_prog *p, int id, int indent) {
     }
     if (n->hflags & HF_TRY)
         fprintf(f, n->op == OP_WITH_PERMIT ? " try_acquire" : " try_lock");
+    if (n->op == OP_RECEIVE && (n->hflags & RF_CATCH))
+        fprintf(f, " catching");
     if (n->op >= OP_FD_READ && n->op <= OP_FD_CLOSE)
         fprintf(f, " pipe%d%s%s", n->ch, n->hflags & FF_WAIT ? " wait_fd" : "",
                 n->op == OP_FD_CLOSE
