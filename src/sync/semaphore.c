@@ -134,8 +134,16 @@ void kin__sync_release_locked(kin__sync *s) {
         w = s->head;
     }
     if (!w) {
-        KIN__ASSERT(s->avail < s->permits);
-        s->avail++;
+        /* At most permits: a cancelled waiter that was handed a permit
+         * passes it on here (prompt cancellation), and after a release
+         * beyond the acquires (which the release's own check could not
+         * see: that permit was in transit to the waiter) nobody has one
+         * to give back. kotlinx's release() clamps the count the same way
+         * (coerceAvailablePermitsAtMaximum); without the clamp a
+         * one-permit semaphore (or a mutex) let two holders in (found by
+         * the model test, seed 16128; tests/sync/test_sync_overrelease). */
+        if (s->avail < s->permits)
+            s->avail++;
         s->owner = NULL;
         return;
     }

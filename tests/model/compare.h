@@ -79,11 +79,18 @@ static void mc_event_str(const mp_prog *p, int kind, int node, int rc, int val,
             snprintf(what, sizeof what, "(ch%d, ch%d)", n->ch, n->ch2);
         else if (n->op >= OP_SEND && n->op <= OP_SELECT)
             snprintf(what, sizeof what, "(ch%d)", n->ch);
-        if ((n->op == OP_AWAIT || n->op == OP_SUSPEND ||
+        if (n->op >= OP_FD_READ && n->op <= OP_FD_CLOSE)
+            snprintf(what, sizeof what, "(pipe%d%s)", n->ch,
+                     n->op == OP_FD_CLOSE
+                         ? (n->hflags & FF_WREND ? " write end" : " read end")
+                         : "");
+        if (n->op == OP_FD_READ && rc == 2)
+            snprintf(v, sizeof v, " (message of #%d)", val);
+        else if ((n->op == OP_AWAIT || n->op == OP_SUSPEND ||
              n->op == OP_RECEIVE || n->op == OP_TRY_RECEIVE) &&
             rc == 0)
             snprintf(v, sizeof v, " (value of #%d)", val);
-        else if (n->op == OP_SELECT && rc >= 0)
+        else if (n->op == OP_SELECT && rc >= 0 && val >= 0)
             snprintf(v, sizeof v, " (value of #%d)", val);
         if (n->op == OP_RESUME && val == 1)
             snprintf(v, sizeof v, " (was active)");

@@ -30,7 +30,22 @@
  *                once or given to on_undelivered exactly once; one it did
  *                not accept, never;
  *   I8 (kin.h, mutex) no two coroutines are ever inside with_lock bodies
- *                at once, and the mutex is unlocked at the end.
+ *                at once, and the mutex is unlocked at the end; no more
+ *                than the semaphore's permits (plus the bare releases
+ *                that succeeded) are ever inside with_permit bodies, and
+ *                every permit is back at the end;
+ *   I9 (pipes)   a message is read at most once, and only if its write
+ *                returned 2 (a select's SEND clause: I7 in its form for
+ *                elements whose fate the result does not tell).
+ *
+ * Pipes: made (non-blocking) before the run, closed after it; an end the
+ * program closed with kin_close is never used again (its number may be
+ * reused): a read or write on it returns -EBADF after kin's cancellation
+ * check, as kin_read / kin_write would on a closed fd. SIGPIPE is ignored
+ * (a write to a pipe whose read end is closed returns -EPIPE). On Default
+ * the watchdog closes the write ends after 50 ms, as it cancels the
+ * channels. Under virtual time a pending fd wait makes the loop sleep for
+ * real (kin.h's rule), so pipe programs use 1 ms ticks there.
  *
  * Channels and the mutex: the program's channels and its mutex are made
  * before the run and destroyed after it (elements still buffered go to
@@ -75,7 +90,10 @@
 #define KIN_MODEL_INTERP_H
 
 #include <kin.h>
+#include <errno.h>
 #include <pthread.h>
+#include <signal.h>
+#include <unistd.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -137,8 +155,16 @@ typedef struct k_run {
     kin_channel chans[MP_MAX_CHANS];
     kin_mutex mx;
     int holders;                  /* coroutines in a with_lock body (I8) */
+    kin_semaphore sem;            /* "more" programs */
+    int pfd[MP_MAX_PIPES][2];     /* pipes: read end, write end */
+    bool pclosed[MP_MAX_PIPES][2];/* closed through kin_close */
+    bool written[MP_MAX_NODES];   /* FD_WRITE: its message went in */
+    int nread[MP_MAX_NODES];      /* ... read (I9) */
+    int sem_holders;              /* ... in a with_permit body (I8) */
+    int sem_extra;                /* bare releases that returned 0 */
     bool accepted[MP_MAX_NODES];  /* SEND/TRY_SEND: the channel took it */
     int nrecv[MP_MAX_NODES];      /* ... received */
+    bool sel_sent[MP_MAX_NODES];  /* SELECT's SEND clause won */
     int nundel[MP_MAX_NODES];     /* ... given to on_undelivered */
     bool after;                   /* the run is over: events not recorded */
     int64_t start_ms;             /* Default: when the run began */
@@ -555,9 +581,111 @@ static int ki_lock_body(void *arg) {
     return rc;
 }
 
+static int ki_permit_body(void *arg) {
+    int s = (int)(intptr_t)arg;
+    ki_lock();
+    if (++KR->sem_holders > KR->p->permits + KR->sem_extra)
+        ki_violation("I8: with_permit body #%d entered while %d permits "
+                     "are out",
+                     s, KR->p->permits);
+    ki_unlock();
+    int rc = ki_run_body(s);
+    ki_lock();
+    KR->sem_holders--;
+    ki_unlock();
+    ki_ev(EV_END, s, s, rc, -1, kin_last_error());
+    return rc;
+}
+
+/* kin_close of one end of pipe i, once (a closed number may be reused:
+ * never closed again). Returns kin_close's result, or -EBADF if it was
+ * closed already (the model says the same). */
+static int ki_pipe_close(int i, int end) {
+    ki_lock();
+    bool was = KR->pclosed[i][end];
+    KR->pclosed[i][end] = true;
+    int rc = was ? -EBADF : kin_close(KR->pfd[i][end]);
+    ki_unlock();
+    return rc;
+}
+
 static void ki_close_all(void) {
     for (int i = 0; i < KR->p->nch; i++)
         kin_channel_close(KR->chans[i], NULL);
+    for (int i = 0; i < KR->p->npipe; i++) /* readers see end of file */
+        ki_pipe_close(i, 1);
+}
+
+/* An fd statement. The error is cleared first: -errno results make no
+ * error object (kin.h), and the model says "none" for them. A read or
+ * write on an end the program closed is not made (the number may name
+ * another file by then): its result is what kin gives for a closed fd,
+ * after kin's cancellation check (kin_ensure_active). */
+static int ki_fd_stmt(int s, int *val) {
+    const mp_node *n = ki_node(s);
+    int i = n->ch;
+    kin_clear_error();
+    switch (n->op) {
+    case OP_FD_READ: {
+        ki_lock();
+        bool closed = KR->pclosed[i][0];
+        ki_unlock();
+        if (closed) {
+            int rc = kin_ensure_active();
+            if (rc < 0)
+                return rc;
+            kin_clear_error();
+            return -EBADF;
+        }
+        if (n->hflags & FF_WAIT) {
+            int k = kin_wait_fd(KR->pfd[i][0], KIN_READABLE, -1);
+            if (k < 0)
+                return k;
+            if (k != KIN_READABLE) {
+                ki_lock();
+                ki_violation("kin_wait_fd of #%d returned %d", s, k);
+                ki_unlock();
+            }
+        }
+        int16_t b = -1;
+        long rc = kin_read(KR->pfd[i][0], &b, sizeof b);
+        if (rc == 2) {
+            *val = b;
+            ki_lock();
+            if (b >= 0 && b < KR->p->n)
+                KR->nread[b]++;
+            else
+                ki_violation("#%d read message %d", s, b);
+            ki_unlock();
+        } else if (rc > 0) {
+            ki_lock();
+            ki_violation("#%d read %ld bytes", s, rc);
+            ki_unlock();
+        }
+        return (int)rc;
+    }
+    case OP_FD_WRITE: {
+        int16_t b = (int16_t)s;
+        /* under the lock, so that no close comes between the check and
+         * the write (never suspends: the pipe has room) */
+        ki_lock();
+        long rc;
+        if (KR->pclosed[i][1]) {
+            ki_unlock();
+            rc = kin_ensure_active();
+            if (rc < 0)
+                return (int)rc;
+            kin_clear_error();
+            return -EBADF;
+        }
+        rc = kin_write(KR->pfd[i][1], &b, sizeof b);
+        KR->written[s] = rc == 2;
+        ki_unlock();
+        return (int)rc;
+    }
+    default:
+        return ki_pipe_close(i, n->hflags & FF_WREND ? 1 : 0);
+    }
 }
 
 /* A channel or mutex statement. */
@@ -577,8 +705,11 @@ static int ki_chan_stmt(int s, int *val) {
     case OP_RECEIVE:
     case OP_TRY_RECEIVE:
         v = -1;
-        rc = n->op == OP_RECEIVE ? kin_channel_receive(ch, &v, sizeof v)
-                                 : kin_channel_try_receive(ch, &v, sizeof v);
+        rc = n->op == OP_TRY_RECEIVE
+                 ? kin_channel_try_receive(ch, &v, sizeof v)
+             : n->hflags & RF_CATCH
+                 ? kin_channel_receive_catching(ch, &v, sizeof v)
+                 : kin_channel_receive(ch, &v, sizeof v);
         if (rc == 0) {
             *val = v;
             ki_lock();
@@ -590,14 +721,23 @@ static int ki_chan_stmt(int s, int *val) {
         }
         break;
     case OP_SELECT: {
+        /* receive from ch; receive from or send (SF_SEND) to ch2; a
+         * TIMEOUT (SF_TMO) */
         int v2[2] = {-1, -1};
-        kin_select_clause cl[2] = {
+        bool snd = n->hflags & SF_SEND;
+        if (snd)
+            v2[1] = s;
+        kin_select_clause cl[3] = {
             {.kind = KIN_SELECT_RECEIVE, .channel = ch, .elem = &v2[0],
              .size = sizeof(int)},
-            {.kind = KIN_SELECT_RECEIVE, .channel = KR->chans[n->ch2],
-             .elem = &v2[1], .size = sizeof(int)}};
-        rc = kin_select(cl, 2);
-        if (rc == 0 || rc == 1) {
+            {.kind = snd ? KIN_SELECT_SEND : KIN_SELECT_RECEIVE,
+             .channel = KR->chans[n->ch2], .elem = &v2[1],
+             .size = sizeof(int)},
+            {.kind = KIN_SELECT_TIMEOUT, .timeout_ms = ki_ms(n->ticks)}};
+        size_t nc = n->hflags & SF_TMO ? 3 : 2;
+        rc = n->hflags & SF_UNBIASED ? kin_select_unbiased(cl, nc)
+                                     : kin_select(cl, nc);
+        if (rc == 0 || (rc == 1 && !snd)) {
             v = v2[rc];
             *val = v;
             ki_lock();
@@ -605,6 +745,11 @@ static int ki_chan_stmt(int s, int *val) {
                 KR->nrecv[v]++;
             else
                 ki_violation("#%d selected element %d", s, v);
+            ki_unlock();
+        }
+        if (snd) {
+            ki_lock();
+            KR->sel_sent[s] = rc == 1;
             ki_unlock();
         }
         break;
@@ -628,6 +773,28 @@ static int ki_chan_stmt(int s, int *val) {
         }
         rc = kin_mutex_with_lock(KR->mx, NULL, ki_lock_body,
                                  (void *)(intptr_t)s);
+        break;
+    case OP_WITH_PERMIT:
+        if (n->hflags & HF_TRY) {
+            int t = kin_semaphore_try_acquire(KR->sem);
+            if (t != 1)
+                break;
+            rc = ki_permit_body((void *)(intptr_t)s);
+            int u = kin_semaphore_release(KR->sem);
+            if (u != 0)
+                rc = u;
+            break;
+        }
+        rc = kin_semaphore_with_permit(KR->sem, ki_permit_body,
+                                       (void *)(intptr_t)s);
+        break;
+    case OP_SEM_RELEASE:
+        rc = kin_semaphore_release(KR->sem);
+        if (rc == 0) {
+            ki_lock();
+            KR->sem_extra++;
+            ki_unlock();
+        }
         break;
     default:
         fprintf(stderr, "bad channel statement #%d\n", s);
@@ -724,6 +891,8 @@ static void *ki_watchdog(void *arg) {
             cancelled = true; /* every send and receive ends */
             for (int i = 0; i < KR->p->nch; i++)
                 kin_channel_cancel(KR->chans[i], NULL);
+            for (int i = 0; i < KR->p->npipe; i++) /* readers: EOF */
+                ki_pipe_close(i, 1);
         }
         for (int s = 0; s < KR->p->n; s++) {
             if (KR->p->nodes[s].op != OP_SUSPEND)
@@ -955,7 +1124,14 @@ static int ki_stmt(int owner, int s) {
     case OP_CANCEL_CH:
     case OP_SELECT:
     case OP_WITH_LOCK:
+    case OP_WITH_PERMIT:
+    case OP_SEM_RELEASE:
         rc = ki_chan_stmt(s, &val);
+        break;
+    case OP_FD_READ:
+    case OP_FD_WRITE:
+    case OP_FD_CLOSE:
+        rc = ki_fd_stmt(s, &val);
         break;
     default:
         fprintf(stderr, "bad statement #%d\n", s);
@@ -1151,6 +1327,27 @@ static void ki_check_after(void) {
                          s, KR->accepted[s] ? "accepted" : "not accepted",
                          KR->nrecv[s], KR->nundel[s]);
     }
+    /* I7 for a select's SEND clause: its element is delivered (once) if
+     * the clause won; else it went to on_undelivered (the channel was
+     * closed or cancelled), was received after all (prompt cancellation:
+     * the select returned the cancellation), or stayed with the caller */
+    for (int s = 0; s < p->n; s++) {
+        const mp_node *n = ki_node(s);
+        if (n->op != OP_SELECT || !(n->hflags & SF_SEND))
+            continue;
+        int got = KR->nrecv[s] + KR->nundel[s];
+        if (KR->sel_sent[s] ? got != 1 : got > 1)
+            ki_violation("I7: the element of select #%d (%s) was received "
+                         "%d times and undelivered %d times",
+                         s, KR->sel_sent[s] ? "sent" : "not sent",
+                         KR->nrecv[s], KR->nundel[s]);
+    }
+    /* I9: a message is read at most once, and only if it was written */
+    for (int s = 0; s < p->n; s++)
+        if (KR->nread[s] > (KR->written[s] ? 1 : 0))
+            ki_violation("I9: the message of #%d (%s) was read %d times", s,
+                         KR->written[s] ? "written" : "not written",
+                         KR->nread[s]);
     /* A failure a body returned is its job's failure or suppressed in it. */
     for (int e = 0; e < KR->nev; e++) {
         const k_ev *ev = &KR->evs[e];
@@ -1168,6 +1365,36 @@ static void ki_check_after(void) {
                                "it would make a cycle)"
                              : "");
     }
+}
+
+/* kin polls the fds every 61 picks while fd waits are pending, besides
+ * when its run queue drains, and the count carries over from the programs
+ * before (the Main loop's poller lives on); model.h follows the drains
+ * only, and rejects a program that runs long enough for that count to
+ * matter, counting from 0. So before a program with pipes one read waits
+ * and is woken by a poll, which resets the count. */
+static int ki_warm_reader(void *arg) {
+    char b;
+    return kin_read(*(int *)arg, &b, 1) == 1 ? 0 : -1;
+}
+
+static int ki_warm(void *arg) {
+    (void)arg;
+    int fds[2];
+    if (pipe(fds) != 0)
+        return -1;
+    kin_set_nonblocking(fds[0]);
+    kin_job j;
+    int rc = kin_launch(&j, NULL, ki_warm_reader, &fds[0]);
+    if (rc == 0) {
+        kin_yield(); /* the reader waits */
+        rc = write(fds[1], "x", 1) == 1 ? 0 : -1;
+        if (rc == 0)
+            rc = kin_join(j);
+    }
+    close(fds[0]);
+    close(fds[1]);
+    return rc;
 }
 
 /* How a program runs: with virtual time on the Main loop (kin_run_test),
@@ -1194,15 +1421,32 @@ MP_FN void ki_run(k_run *r, const mp_prog *p, int mode, int64_t tick_ms,
         kin_channel_opts co = {
             .capacity = p->chcap[i] == MP_CONFLATED ? KIN_CHANNEL_CONFLATED
                                                     : p->chcap[i],
+            .overflow = (kin_overflow)p->chpol[i],
             .on_undelivered = ki_undel};
         if (kin_channel_new(&r->chans[i], sizeof(int), &co) != 0)
             ki_violation("kin_channel_new failed");
     }
     if (p->chan && kin_mutex_new(&r->mx, NULL) != 0)
         ki_violation("kin_mutex_new failed");
+    if (p->more && kin_semaphore_new(&r->sem, p->permits, NULL) != 0)
+        ki_violation("kin_semaphore_new failed");
+    if (p->npipe) {
+        /* a write to a pipe whose read end is closed: -EPIPE, no signal */
+        signal(SIGPIPE, SIG_IGN);
+        /* virtual time does not jump while an fd wait is pending: the loop
+         * sleeps for real (kin.h), so short ticks keep it quick */
+        if (mode == KI_VIRTUAL)
+            r->tick_ms = 1;
+    }
+    for (int i = 0; i < p->npipe; i++)
+        if (pipe(r->pfd[i]) != 0 || kin_set_nonblocking(r->pfd[i][0]) != 0 ||
+            kin_set_nonblocking(r->pfd[i][1]) != 0)
+            ki_violation("pipe failed");
+    if (p->npipe && !r->mt && kin_run_blocking(ki_warm, NULL) != 0)
+        ki_violation("the fd warm-up failed");
     r->start_ms = ki_now_ms();
     pthread_t wd;
-    bool wd_on = r->mt && (p->hand || p->chan) &&
+    bool wd_on = r->mt && (p->hand || p->chan || p->npipe) &&
                  pthread_create(&wd, NULL, ki_watchdog, NULL) == 0;
     if (mode == KI_VIRTUAL)
         r->rb_rc = kin_run_test(ki_root, NULL);
@@ -1253,6 +1497,19 @@ MP_FN void ki_run(k_run *r, const mp_prog *p, int mode, int64_t tick_ms,
             ki_violation("I8: the mutex is locked at the end");
         if (kin_mutex_destroy(r->mx) != 0)
             ki_violation("kin_mutex_destroy failed");
+    }
+    for (int i = 0; i < p->npipe; i++)
+        for (int e = 0; e < 2; e++)
+            if (!r->pclosed[i][e])
+                close(r->pfd[i][e]);
+    if (p->more) {
+        int av = kin_semaphore_available_permits(r->sem);
+        if (av != p->permits)
+            ki_violation("I8: %d of the semaphore's %d permits are "
+                         "available at the end",
+                         av, p->permits);
+        if (kin_semaphore_destroy(r->sem) != 0)
+            ki_violation("kin_semaphore_destroy failed");
     }
     kin_clear_error();
     ki_check_after();

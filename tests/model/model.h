@@ -75,6 +75,14 @@
  * node: the SUSPEND) and EV_DROP (on_drop; node: whose value: the RESUME,
  * or the SUSPEND for its own fast-path resume).
  *
+ * The "more" operations (prog.h): the semaphore is the mutex with k
+ * permits (m_sync: kin's kin__sync, FIFO hand-off, waiters whose job is
+ * cancelling passed over, prompt cancellation passing the permit on); a
+ * select's SEND clause waits in the channel's sender queue with its node
+ * as the element, a TIMEOUT clause is a timer that claims the select if
+ * nothing did (armed after the clauses are registered, as kin arms it);
+ * the drop policies in m_send_now; pipes and kin's poller at m_pipe.
+ *
  * Model decisions where DESIGN.md is silent or open to reading are marked
  * "DECISION": the order of completions found during one cancellation
  * (m_run_deferred), and what "a wait that ends in a failure" means (m_await_outcome).
@@ -82,6 +90,7 @@
 #ifndef KIN_MODEL_MODEL_H
 #define KIN_MODEL_MODEL_H
 
+#include <errno.h>
 #include <kin.h> /* the result codes and state numbers only: no kin calls */
 #include <stdlib.h>
 
@@ -91,8 +100,9 @@
  * a cancellation code (the coroutine's, or a cancelled channel's cause):
  * a closed channel (KIN_ECLOSED) is carried on from, as receiveCatching. */
 static inline bool mp_chan_no_policy(int op, int rc) {
-    return op >= OP_SEND && op <= OP_SELECT && rc != KIN_ECANCELED &&
-           rc != KIN_ETIMEDOUT;
+    return ((op >= OP_SEND && op <= OP_SELECT) ||
+            (op >= OP_FD_READ && op <= OP_SEM_RELEASE)) &&
+           rc != KIN_ECANCELED && rc != KIN_ETIMEDOUT;
 }
 
 
@@ -157,7 +167,7 @@ typedef struct m_job {
 /* ---- Coroutines --------------------------------------------------------------------- */
 
 enum { MW_NONE, MW_DELAY, MW_YIELD, MW_JOIN, MW_AWAIT, MW_SCOPE, MW_EPI,
-       MW_SUSPEND, MW_SEND, MW_RECV, MW_LOCK, MW_SELECT };
+       MW_SUSPEND, MW_SEND, MW_RECV, MW_LOCK, MW_SELECT, MW_FD };
 
 /* A channel waiter's state (m_co.chst), as kin's kin__chan_waiter. */
 enum { CW_NONE, CW_WAITING, CW_DONE, CW_CLOSED, CW_CANCELLED };
@@ -187,14 +197,15 @@ typedef struct m_co {
     int chst;   /* MW_SEND / MW_RECV: CW_* */
     int chval;  /* the element: its SEND node */
     int chcause;/* CW_CLOSED, CW_CANCELLED: the channel's cause, or -1 */
-    bool mxg;   /* MW_LOCK: the lock was handed to it */
+    bool mxg;   /* MW_LOCK: the lock (a permit) was handed to it */
     int chwhich;/* MW_SELECT: the clause (0, 1) that claimed it */
 } m_co;
 
 /* A channel of the program's table (kin's BufferedChannel). */
 typedef struct m_chan {
     int cap;        /* 0 rendezvous, 1..3; conflated: 1, dropping */
-    bool conflated;
+    int pol;        /* MP_SUSPEND, MP_DROP_OLDEST (conflated too),
+                       MP_DROP_LATEST */
     int closed;     /* 0, 1 closed, 2 cancelled */
     int cause;      /* the close / cancel cause (m_err), or -1 */
     int nbuf, nrq, nsq;
@@ -203,10 +214,36 @@ typedef struct m_chan {
     int16_t sq[MP_MAX_COROS];  /* suspended senders */
 } m_chan;
 
+/* A pipe (issue 10): messages in it, its ends, its reader. Readiness as
+ * kin's poller sees it (sched/poll.c): a reader whose read found the pipe
+ * empty arms it (EPOLLONESHOT); a write or the write end's close while it
+ * is armed puts it on the epoll ready list (once, in the order they became
+ * ready: the kernel's rdllist), and the loop polls when its run queue
+ * drains (m_poll), waking each armed reader whose pipe is readable then.
+ * kin also polls every 61 picks while waits are pending: the model does
+ * not follow that, so a program that runs 40 turns with a wait pending is
+ * rejected (M_AMBIGUOUS). */
+typedef struct m_pipe {
+    bool rd_closed, wr_closed;
+    bool listed; /* on the ready list */
+    int reader;  /* the coroutine armed on it, or -1 */
+    int nmsg;
+    int16_t msg[MP_MAX_NODES]; /* FD_WRITE nodes, FIFO */
+} m_pipe;
+
+/* The mutex and the semaphore (kin's kin__sync: one design for both). */
+enum { M_MUTEX, M_SEM };
+typedef struct m_sync {
+    int avail; /* free permits (the mutex: 1 unlocked, 0 locked) */
+    int nq;
+    int16_t q[MP_MAX_COROS]; /* waiters, FIFO */
+} m_sync;
+
 typedef struct m_timer {
     int64_t deadline;
     bool live;
     bool is_timeout; /* else a delay */
+    bool sel;        /* a select's TIMEOUT clause (who: the coroutine) */
     int who;         /* delay: coroutine node; timeout: scope node */
 } m_timer;
 
@@ -252,9 +289,14 @@ typedef struct m_model {
     int16_t cbq[MP_MAX_NODES];
     /* channels and the mutex (zeroed by m_run) */
     m_chan ch[MP_MAX_CHANS];
-    bool mx_held;
-    int nmq;
-    int16_t mq[MP_MAX_COROS]; /* lock waiters, FIFO */
+    m_sync sy[2]; /* M_MUTEX, M_SEM */
+    m_pipe pipes[MP_MAX_PIPES];
+    int nready;
+    int8_t readyq[MP_MAX_PIPES]; /* the epoll ready list */
+    int fd_pending; /* fd waits between arming and resuming (kin's
+                       poller->pending) */
+    int picks;      /* turns since the last poll with waits pending */
+    bool unpredictable; /* kin's choice is random here: M_AMBIGUOUS */
 } m_model;
 
 /* ---- Helpers ---------------------------------------------------------------------------- */
@@ -317,7 +359,7 @@ static void m_wake(m_model *m, int co) {
 
 static int m_timer_add(m_model *m, int ticks, bool is_timeout, int who) {
     int t = m->ntimers++;
-    m->timers[t] = (m_timer){m->now + ticks, true, is_timeout, who};
+    m->timers[t] = (m_timer){m->now + ticks, true, is_timeout, false, who};
     return t;
 }
 
@@ -826,6 +868,16 @@ static int m_claim(m_model *m, int16_t *q, int *n) {
     return m_claim_q(m, q, n, true);
 }
 
+/* The clause of select waiter co that waits on channel h (send: its SEND
+ * clause), or 0 for a plain send or receive. */
+static int m_clause(m_model *m, int co, const m_chan *h, bool send) {
+    if (m->cos[co].wait != MW_SELECT)
+        return 0;
+    if (send)
+        return 1;
+    return &m->ch[N(m, m->cos[co].stmt)->ch] == h ? 0 : 1;
+}
+
 /* A receive that need not wait: from the buffer (the first suspended
  * sender's element takes the freed place) or from a suspended sender. */
 static bool m_recv_now(m_model *m, m_chan *h, int *val) {
@@ -835,6 +887,7 @@ static bool m_recv_now(m_model *m, m_chan *h, int *val) {
         int w = m_claim(m, h->sq, &h->nsq);
         if (w >= 0) {
             h->buf[h->nbuf++] = (int16_t)m->cos[w].chval;
+            m->cos[w].chwhich = m_clause(m, w, h, true);
             m->cos[w].chst = CW_DONE;
             m_wake(m, w);
         }
@@ -844,9 +897,57 @@ static bool m_recv_now(m_model *m, m_chan *h, int *val) {
     if (w < 0)
         return false;
     *val = m->cos[w].chval;
+    m->cos[w].chwhich = m_clause(m, w, h, true);
     m->cos[w].chst = CW_DONE;
     m_wake(m, w);
     return true;
+}
+
+/* A send that need not wait (kin's send_locked) on an open channel: to a
+ * suspended receiver (queued, rule 11), into the buffer, or dropped by the
+ * overflow policy (the dropped element to the callback); false if it
+ * would suspend. */
+static bool m_send_now(m_model *m, m_chan *h, int s) {
+    int w = m_claim(m, h->rq, &h->nrq);
+    if (w >= 0) {
+        m->cos[w].chwhich = m_clause(m, w, h, false);
+        m->cos[w].chst = CW_DONE;
+        m->cos[w].chval = s;
+        m_wake(m, w);
+        return true;
+    }
+    if (h->nbuf < h->cap) {
+        h->buf[h->nbuf++] = (int16_t)s;
+        return true;
+    }
+    if (h->pol == MP_DROP_OLDEST) { /* conflated too */
+        int d = h->buf[0];
+        memmove(&h->buf[0], &h->buf[1], (size_t)(h->nbuf - 1) * sizeof h->buf[0]);
+        h->buf[h->nbuf - 1] = (int16_t)s;
+        m_emit(m, EV_UNDEL, d, 0, -1, -1);
+        return true;
+    }
+    if (h->pol == MP_DROP_LATEST) {
+        m_emit(m, EV_UNDEL, s, 0, -1, -1);
+        return true;
+    }
+    return false;
+}
+
+static bool m_any_waiting(const m_model *m, const int16_t *q, int n) {
+    for (int i = 0; i < n; i++)
+        if (m->cos[q[i]].chst == CW_WAITING)
+            return true;
+    return false;
+}
+
+/* Whether a select's receive (send) clause on h can complete now. */
+static bool m_recv_ready(const m_model *m, const m_chan *h) {
+    return h->nbuf || m_any_waiting(m, h->sq, h->nsq) || h->closed;
+}
+static bool m_send_ready(const m_model *m, const m_chan *h) {
+    return h->closed || m_any_waiting(m, h->rq, h->nrq) || h->nbuf < h->cap ||
+           h->pol != MP_SUSPEND;
 }
 
 /* A closed channel's result: its cause's code (the cause current), else
@@ -870,8 +971,7 @@ static bool m_close(m_model *m, m_chan *h, int cause) {
     h->cause = cause;
     int w;
     while ((w = m_claim(m, h->rq, &h->nrq)) >= 0) {
-        m->cos[w].chwhich = m->cos[w].wait == MW_SELECT &&
-                            &m->ch[N(m, m->cos[w].stmt)->ch2] == h;
+        m->cos[w].chwhich = m_clause(m, w, h, false);
         m->cos[w].chst = CW_CLOSED;
         m->cos[w].chcause = cause;
         m_wake(m, w);
@@ -887,6 +987,7 @@ static void m_chan_cancel(m_model *m, m_chan *h) {
     h->closed = 2;
     int w;
     while ((w = m_claim(m, h->sq, &h->nsq)) >= 0) {
+        m->cos[w].chwhich = m_clause(m, w, h, true);
         m->cos[w].chst = CW_CANCELLED;
         m->cos[w].chcause = h->cause;
         m_wake(m, w);
@@ -896,22 +997,128 @@ static void m_chan_cancel(m_model *m, m_chan *h) {
     h->nbuf = 0;
 }
 
+/* ---- Pipes --------------------------------------------------------------- */
+
+static void m_unlist(m_model *m, int i) {
+    for (int k = 0; k < m->nready; k++)
+        if (m->readyq[k] == i) {
+            memmove(&m->readyq[k], &m->readyq[k + 1],
+                    (size_t)(m->nready - k - 1) * sizeof m->readyq[0]);
+            m->nready--;
+            break;
+        }
+    m->pipes[i].listed = false;
+}
+
+/* Pipe i became readable: an armed reader's entry joins the ready list. */
+static void m_pipe_ready(m_model *m, int i) {
+    m_pipe *q = &m->pipes[i];
+    if (q->reader >= 0 && !q->listed) {
+        q->listed = true;
+        m->readyq[m->nready++] = (int8_t)i;
+    }
+}
+
+/* epoll_wait(0): each listed pipe that is readable wakes its reader
+ * (detached, as kin's dispatch does); returns how many. */
+static int m_poll(m_model *m) {
+    int woken = 0;
+    for (int k = 0; k < m->nready; k++) {
+        m_pipe *q = &m->pipes[m->readyq[k]];
+        q->listed = false;
+        if (q->reader < 0 || !(q->nmsg > 0 || q->wr_closed))
+            continue;
+        m_co *c = &m->cos[q->reader];
+        c->chst = CW_DONE;
+        m_wake(m, q->reader);
+        q->reader = -1;
+        woken++;
+    }
+    m->nready = 0;
+    m->picks = 0;
+    return woken;
+}
+
+/* A read (after the cancellation check): a message, EOF (0), KIN_EBUSY
+ * (another reader is armed), -EBADF (the read end was closed), or it arms
+ * the pipe and suspends. */
+static int m_fd_read(m_model *m, int ci, int s, int *rc, int *err, int *val) {
+    m_co *c = &m->cos[ci];
+    int i = N(m, s)->ch;
+    m_pipe *q = &m->pipes[i];
+    if (q->rd_closed) {
+        *rc = -EBADF; /* -errno: no error object */
+        *err = -1;
+        return ST_DONE;
+    }
+    if (q->nmsg > 0) {
+        *val = q->msg[0];
+        memmove(&q->msg[0], &q->msg[1], (size_t)--q->nmsg * sizeof q->msg[0]);
+        *rc = 2;
+        return ST_DONE;
+    }
+    if (q->wr_closed) {
+        *rc = 0; /* end of file */
+        return ST_DONE;
+    }
+    if (q->reader >= 0) {
+        *rc = KIN_EBUSY;
+        *err = m_err_new(m, ME_MISUSE, KIN_EBUSY, -1);
+        return ST_DONE;
+    }
+    q->reader = ci;
+    c->chst = CW_WAITING;
+    m->fd_pending++;
+    m_suspend(m, c, s, MW_FD, i, true);
+    return ST_SUSPENDED;
+}
+
+/* kin_close of one end: a reader armed on a closed read end wakes with
+ * -EBADF at once (queued); closing the write end makes the pipe readable
+ * (end of file). */
+static void m_fd_close(m_model *m, int i, bool wrend) {
+    m_pipe *q = &m->pipes[i];
+    if (wrend) {
+        q->wr_closed = true;
+        m_pipe_ready(m, i);
+        return;
+    }
+    q->rd_closed = true;
+    q->nmsg = 0;
+    if (q->reader >= 0) {
+        m->cos[q->reader].chst = CW_CLOSED;
+        m_wake(m, q->reader);
+        q->reader = -1;
+    }
+    m_unlist(m, i);
+}
+
 static void m_close_all(m_model *m) {
     for (int i = 0; i < m->p->nch; i++)
         m_close(m, &m->ch[i], -1);
+    for (int i = 0; i < m->p->npipe; i++) /* readers see end of file */
+        if (!m->pipes[i].wr_closed)
+            m_fd_close(m, i, true);
 }
 
-/* Unlock: the first waiter whose job is not cancelling gets the lock. */
-static void m_unlock(m_model *m) {
-    while (m->nmq > 0) {
-        int w = m_claim_q(m, m->mq, &m->nmq, false);
+/* Unlock / release: the first waiter whose job is not cancelling gets the
+ * lock (the permit); passed-over waiters are unlinked (kin's
+ * kin__sync_release_locked). */
+static void m_unlock(m_model *m, int k) {
+    m_sync *y = &m->sy[k];
+    while (y->nq > 0) {
+        int w = m_claim_q(m, y->q, &y->nq, false);
         if (m_cancelling(m, m->cos[w].cur))
             continue;
         m->cos[w].mxg = true;
         m_wake(m, w);
         return;
     }
-    m->mx_held = false;
+    /* never more than the permits: a cancelled waiter's pass-on after a
+     * release beyond the acquires has nothing to give back (kotlinx's
+     * release() clamps the count) */
+    if (y->avail < (k == M_MUTEX ? 1 : m->p->permits))
+        y->avail++;
 }
 
 /* The result of a completed scope job for its caller (rules 9, 14, 15). */
@@ -1189,25 +1396,8 @@ static int m_stmt(m_model *m, int ci, int s, int *rc, int *err, int *val) {
             *rc = m_closed_rc(m, h->cause, false, err);
             return ST_DONE;
         }
-        int w = m_claim(m, h->rq, &h->nrq);
-        if (w >= 0) { /* to a suspended receiver, queued (rule 11) */
-            m->cos[w].chwhich = m->cos[w].wait == MW_SELECT &&
-                                N(m, m->cos[w].stmt)->ch2 == n->ch;
-            m->cos[w].chst = CW_DONE;
-            m->cos[w].chval = s;
-            m_wake(m, w);
+        if (m_send_now(m, h, s))
             return ST_DONE;
-        }
-        if (h->nbuf < h->cap) {
-            h->buf[h->nbuf++] = (int16_t)s;
-            return ST_DONE;
-        }
-        if (h->conflated) { /* the oldest goes to the callback */
-            int d = h->buf[0];
-            h->buf[0] = (int16_t)s;
-            m_emit(m, EV_UNDEL, d, 0, -1, -1);
-            return ST_DONE;
-        }
         if (tr) {
             *rc = KIN_FULL;
             return ST_DONE;
@@ -1230,7 +1420,8 @@ static int m_stmt(m_model *m, int ci, int s, int *rc, int *err, int *val) {
         if (m_recv_now(m, h, val))
             return ST_DONE;
         if (h->closed) {
-            *rc = m_closed_rc(m, h->cause, tr, err);
+            *rc = m_closed_rc(m, h->cause, tr || (n->hflags & RF_CATCH),
+                              err);
             return ST_DONE;
         }
         if (tr) {
@@ -1247,26 +1438,61 @@ static int m_stmt(m_model *m, int ci, int s, int *rc, int *err, int *val) {
         return ST_SUSPENDED;
     }
     case OP_SELECT: {
-        /* biased: the first clause that can complete now wins; a closed
-         * channel completes it with its error */
+        /* the first clause that can complete now wins (biased: in order;
+         * unbiased: kin draws the order, so two ready clauses make the
+         * program unpredictable); a closed channel completes it with its
+         * error */
         m_chan *hs[2] = {&m->ch[n->ch], &m->ch[n->ch2]};
-        for (int k = 0; k < 2; k++) {
-            if (m_recv_now(m, hs[k], val)) {
-                *rc = k;
-                return ST_DONE;
+        bool snd = n->hflags & SF_SEND;
+        int nc = n->hflags & SF_TMO ? 3 : 2, win = -1, ready = 0;
+        for (int k = 0; k < nc; k++) {
+            bool r = k == 0   ? m_recv_ready(m, hs[0])
+                     : k == 1 ? (snd ? m_send_ready(m, hs[1])
+                                     : m_recv_ready(m, hs[1]))
+                              : n->ticks == 0;
+            ready += r;
+            if (r && win < 0)
+                win = k;
+        }
+        if (ready > 1 && (n->hflags & SF_UNBIASED))
+            m->unpredictable = true;
+        if (win == 2) {
+            *rc = 2;
+            return ST_DONE;
+        }
+        if (win == 1 && snd) {
+            if (hs[1]->closed) { /* the element goes to the callback */
+                m_emit(m, EV_UNDEL, s, 0, -1, -1);
+                *rc = m_closed_rc(m, hs[1]->cause, false, err);
+            } else {
+                m_send_now(m, hs[1], s);
+                *rc = 1;
             }
-            if (hs[k]->closed) {
-                *rc = m_closed_rc(m, hs[k]->cause, false, err);
-                return ST_DONE;
-            }
+            return ST_DONE;
+        }
+        if (win >= 0) {
+            if (m_recv_now(m, hs[win], val))
+                *rc = win;
+            else
+                *rc = m_closed_rc(m, hs[win]->cause, false, err);
+            return ST_DONE;
         }
         if (m_cancelling(m, c->cur)) {
             *rc = m_cancel_rc(m, c, err);
             return ST_DONE;
         }
-        for (int k = 0; k < 2; k++)
-            hs[k]->rq[hs[k]->nrq++] = (int16_t)ci;
+        hs[0]->rq[hs[0]->nrq++] = (int16_t)ci;
+        if (snd)
+            hs[1]->sq[hs[1]->nsq++] = (int16_t)ci;
+        else
+            hs[1]->rq[hs[1]->nrq++] = (int16_t)ci;
         c->chst = CW_WAITING;
+        c->chval = s; /* the SEND clause's element */
+        c->timer = -1;
+        if (nc == 3 && n->ticks != MP_INF) { /* ticks > 0 here */
+            c->timer = m_timer_add(m, n->ticks, false, ci);
+            m->timers[c->timer].sel = true;
+        }
         m_suspend(m, c, s, MW_SELECT, -1, true);
         return ST_SUSPENDED;
     }
@@ -1277,8 +1503,10 @@ static int m_stmt(m_model *m, int ci, int s, int *rc, int *err, int *val) {
         m_chan_cancel(m, &m->ch[n->ch]);
         return ST_DONE;
     case OP_WITH_LOCK:
-        if (!m->mx_held) { /* free: taken without a cancellation check */
-            m->mx_held = true;
+    case OP_WITH_PERMIT: {
+        m_sync *y = &m->sy[n->op == OP_WITH_LOCK ? M_MUTEX : M_SEM];
+        if (y->avail > 0) { /* free: taken without a cancellation check */
+            y->avail--;
             m_push_frame(c, s, c->cur);
             return ST_PUSHED;
         }
@@ -1288,10 +1516,53 @@ static int m_stmt(m_model *m, int ci, int s, int *rc, int *err, int *val) {
             *rc = m_cancel_rc(m, c, err);
             return ST_DONE;
         }
-        m->mq[m->nmq++] = (int16_t)ci;
+        y->q[y->nq++] = (int16_t)ci;
         c->mxg = false;
-        m_suspend(m, c, s, MW_LOCK, -1, true);
+        m_suspend(m, c, s, MW_LOCK, n->op == OP_WITH_LOCK ? M_MUTEX : M_SEM,
+                  true);
         return ST_SUSPENDED;
+    }
+    case OP_FD_READ:
+        if (m_cancelling(m, c->cur)) { /* checked before reading */
+            *rc = m_cancel_rc(m, c, err);
+            return ST_DONE;
+        }
+        return m_fd_read(m, ci, s, rc, err, val);
+    case OP_FD_WRITE: {
+        m_pipe *q = &m->pipes[n->ch];
+        if (m_cancelling(m, c->cur)) {
+            *rc = m_cancel_rc(m, c, err);
+            return ST_DONE;
+        }
+        if (q->wr_closed || q->rd_closed) { /* -EBADF, -EPIPE */
+            *rc = q->wr_closed ? -EBADF : -EPIPE;
+            *err = -1;
+            return ST_DONE;
+        }
+        q->msg[q->nmsg++] = (int16_t)s;
+        m_pipe_ready(m, n->ch);
+        *rc = 2;
+        return ST_DONE;
+    }
+    case OP_SEM_RELEASE:
+        if (m->sy[M_SEM].avail == m->p->permits) {
+            *rc = KIN_EPERM;
+            *err = m_err_new(m, ME_MISUSE, KIN_EPERM, -1);
+        } else {
+            m_unlock(m, M_SEM);
+        }
+        return ST_DONE;
+    case OP_FD_CLOSE: {
+        m_pipe *q = &m->pipes[n->ch];
+        bool wrend = n->hflags & FF_WREND;
+        if (wrend ? q->wr_closed : q->rd_closed) {
+            *rc = -EBADF;
+            *err = -1;
+            return ST_DONE;
+        }
+        m_fd_close(m, n->ch, wrend);
+        return ST_DONE;
+    }
     default:
         fprintf(stderr, "model: bad op %d\n", n->op);
         abort();
@@ -1377,11 +1648,20 @@ static void m_exec(m_model *m, int ci) {
                 return;
             }
             int s = f->owner;
-            if (N(m, s)->op == OP_WITH_LOCK) { /* finally { unlock() } */
-                int ret = f->ret;
+            if (N(m, s)->op == OP_WITH_LOCK ||
+                N(m, s)->op == OP_WITH_PERMIT) { /* finally { unlock() } */
+                int ret = f->ret, err = c->err;
                 c->sp--;
-                m_unlock(m);
-                m_result(m, ci, s, ret, c->err, -1);
+                if (N(m, s)->op == OP_WITH_PERMIT &&
+                    m->sy[M_SEM].avail == m->p->permits) {
+                    /* a bare release gave it back already: the release's
+                     * error replaces the result */
+                    ret = KIN_EPERM;
+                    err = m_err_new(m, ME_MISUSE, KIN_EPERM, -1);
+                } else {
+                    m_unlock(m, N(m, s)->op == OP_WITH_LOCK ? M_MUTEX : M_SEM);
+                }
+                m_result(m, ci, s, ret, err, -1);
                 continue;
             }
             c->cur = f->prev_cur;
@@ -1524,26 +1804,43 @@ static void m_turn(m_model *m, int ci) {
             if (m_cancelling(m, c->cur))
                 rc = m_cancel_rc(m, c, &err);
             else
-                rc = m_closed_rc(m, c->chcause, false, &err);
+                rc = m_closed_rc(m, c->chcause,
+                                 N(m, s)->hflags & RF_CATCH, &err);
         }
         c->chst = CW_NONE;
         break;
     }
     case MW_SELECT: {
         const mp_node *sn = N(m, s);
+        bool snd = sn->hflags & SF_SEND;
+        m_chan *h2 = &m->ch[sn->ch2];
         m_q_remove(m->ch[sn->ch].rq, &m->ch[sn->ch].nrq, ci);
-        m_q_remove(m->ch[sn->ch2].rq, &m->ch[sn->ch2].nrq, ci);
+        if (snd)
+            m_q_remove(h2->sq, &h2->nsq, ci);
+        else
+            m_q_remove(h2->rq, &h2->nrq, ci);
+        if (c->timer >= 0)
+            m->timers[c->timer].live = false;
+        c->timer = -1;
+        bool canc = m_cancelling(m, c->cur);
+        bool recv = c->chwhich == 0 || (c->chwhich == 1 && !snd);
         if (c->chst == CW_WAITING) { /* cancelled: nothing taken */
             rc = m_cancel_rc(m, c, &err);
-        } else if (c->chst == CW_DONE) {
-            if (m_cancelling(m, c->cur)) { /* prompt cancellation */
+        } else if (c->chst == CW_DONE && recv) {
+            if (canc) { /* prompt cancellation */
                 m_emit(m, EV_UNDEL, c->chval, 0, -1, -1);
                 rc = m_cancel_rc(m, c, &err);
             } else {
                 rc = c->chwhich;
                 val = c->chval;
             }
-        } else if (m_cancelling(m, c->cur)) {
+        } else if (c->chst == CW_DONE) { /* sent (delivered), or timed out */
+            rc = canc ? m_cancel_rc(m, c, &err) : c->chwhich;
+        } else if (c->chst == CW_CANCELLED) { /* SEND: channel cancelled */
+            m_emit(m, EV_UNDEL, s, 0, -1, -1);
+            rc = canc ? m_cancel_rc(m, c, &err)
+                      : m_closed_rc(m, c->chcause, false, &err);
+        } else if (canc) {
             rc = m_cancel_rc(m, c, &err);
         } else {
             rc = m_closed_rc(m, c->chcause, false, &err);
@@ -1559,12 +1856,31 @@ static void m_turn(m_model *m, int ci) {
             return;
         }
         if (c->mxg)
-            m_unlock(m); /* prompt cancellation: passed on */
+            m_unlock(m, c->wait_target); /* prompt cancellation: passed on */
         else
-            m_q_remove(m->mq, &m->nmq, ci);
+            m_q_remove(m->sy[c->wait_target].q, &m->sy[c->wait_target].nq,
+                       ci);
         c->mxg = false;
         rc = m_cancel_rc(m, c, &err);
         break;
+    case MW_FD: {
+        m_pipe *q = &m->pipes[c->wait_target];
+        m->fd_pending--;
+        if (q->reader == ci) { /* still armed: disarmed (EPOLL_CTL_DEL) */
+            q->reader = -1;
+            m_unlist(m, c->wait_target);
+        }
+        int st = c->chst;
+        c->chst = CW_NONE;
+        if (m_cancelling(m, c->cur)) {
+            rc = m_cancel_rc(m, c, &err); /* nothing read */
+        } else if (st == CW_CLOSED) {
+            rc = -EBADF; /* kin_close while waiting */
+        } else if (m_fd_read(m, ci, s, &rc, &err, &val) == ST_SUSPENDED) {
+            return; /* another read took the message: waits again */
+        }
+        break;
+    }
     case MW_EPI:
         c->done = true;
         c->err = c->epi_err;
@@ -1583,7 +1899,14 @@ static void m_turn(m_model *m, int ci) {
 static void m_fire_timer(m_model *m, int t) {
     m_timer *tm = &m->timers[t];
     tm->live = false;
-    if (tm->is_timeout) {
+    if (tm->sel) { /* a select's TIMEOUT clause claims it if still free */
+        m_co *c = &m->cos[tm->who];
+        if (c->wait == MW_SELECT && c->chst == CW_WAITING) {
+            c->chst = CW_DONE;
+            c->chwhich = 2;
+            m_wake(m, tm->who);
+        }
+    } else if (tm->is_timeout) {
         /* rule 9: the block is cancelled with its own timeout */
         m_cancel_job(m, tm->who, J(m, tm->who)->timeout_err);
     } else {
@@ -1607,12 +1930,21 @@ MP_FN int m_run(m_model *m, const mp_prog *p, bool virtual_time,
     memset(m->slot, 0, sizeof m->slot);
     memset(m->ch, 0, sizeof m->ch);
     for (int i = 0; i < p->nch; i++) {
-        m->ch[i].conflated = p->chcap[i] == MP_CONFLATED;
-        m->ch[i].cap = m->ch[i].conflated ? 1 : p->chcap[i];
+        bool conflated = p->chcap[i] == MP_CONFLATED;
+        m->ch[i].pol = conflated ? MP_DROP_OLDEST : p->chpol[i];
+        m->ch[i].cap = conflated ? 1 : p->chcap[i];
+        if (m->ch[i].pol != MP_SUSPEND && m->ch[i].cap == 0)
+            m->ch[i].cap = 1; /* kin.h: a one-element buffer, as kotlinx */
         m->ch[i].cause = -1;
     }
-    m->mx_held = false;
-    m->nmq = 0;
+    memset(m->sy, 0, sizeof m->sy);
+    m->sy[M_MUTEX].avail = 1;
+    m->sy[M_SEM].avail = p->permits;
+    m->unpredictable = false;
+    memset(m->pipes, 0, sizeof m->pipes);
+    for (int i = 0; i < MP_MAX_PIPES; i++)
+        m->pipes[i].reader = -1;
+    m->nready = m->fd_pending = m->picks = 0;
     m->p = p;
     m->max_ticks = max_ticks;
     for (int i = 0; i < p->n; i++) {
@@ -1633,7 +1965,13 @@ MP_FN int m_run(m_model *m, const mp_prog *p, bool virtual_time,
             m->qhead = (m->qhead + 1) % (MP_MAX_NODES + 1);
             if (++m->steps > 10000000)
                 return m->status = M_STUCK;
+            if (m->fd_pending > 0 && ++m->picks >= 40)
+                m->unpredictable = true; /* kin may poll meanwhile */
             m_turn(m, ci);
+            if (m->unpredictable)
+                return m->status = M_AMBIGUOUS;
+            if (m->qhead == m->qtail && m->fd_pending > 0 && m_poll(m) > 0)
+                continue; /* the queue drained: kin looks at the fds */
         }
         if (m_final(J(m, 0)->state))
             break;
@@ -1702,8 +2040,20 @@ MP_FN int m_repair(const m_model *m, mp_prog *p, unsigned salt) {
             (co->wait == MW_SEND || co->wait == MW_RECV ||
              co->wait == MW_SELECT) &&
             co->chst == CW_WAITING) { /* never suspends again */
+            if (co->wait == MW_SELECT && p->more) {
+                /* a TIMEOUT(0) clause: it never waits */
+                p->nodes[co->stmt].hflags |= SF_TMO;
+                p->nodes[co->stmt].ticks = 0;
+                changed++;
+                continue;
+            }
             p->nodes[co->stmt].op =
                 co->wait == MW_SEND ? OP_TRY_SEND : OP_TRY_RECEIVE;
+            changed++;
+            continue;
+        }
+        if (co->exists && co->started && !co->done && co->wait == MW_FD) {
+            p->nodes[co->stmt].op = OP_YIELD; /* nothing is ever written */
             changed++;
             continue;
         }

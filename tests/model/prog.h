@@ -107,6 +107,36 @@
  * closed; a send or receive that nothing else ends is M_STUCK, and
  * m_repair turns it into its try_ form (a lock wait into try_lock).
  *
+ * The "more" operations (issues 10, 11), drawn only in "more" programs
+ * (mp_prog.more: half of the chan programs, from a fifth random stream, so
+ * that the programs of the other seeds are exactly those from before; the
+ * fuzzer's when bits 3 and 4 of its first byte are set):
+ *   drop policies  each channel that is not conflated suspends (half), or
+ *                 drops the oldest or the latest element (mp_prog.chpol;
+ *                 a rendezvous one then has a one-element buffer)
+ *   WITH_PERMIT   kin_semaphore_with_permit (mp_prog.permits: 1-3) { 1-3
+ *                 leaves, maybe a with_lock }; HF_TRY (m_repair):
+ *                 kin_semaphore_try_acquire, the body skipped if none;
+ *                 its release, after a bare one, may say KIN_EPERM, which
+ *                 replaces the body's result (kotlinx's withPermit)
+ *   SEM_RELEASE   a bare kin_semaphore_release (also in with_permit
+ *                 bodies): KIN_EPERM when every permit is available
+ *   RF_CATCH      a RECEIVE with kin_channel_receive_catching (closed
+ *                 without a cause: KIN_CLOSED, positive)
+ *   SELECT flags  SF_SEND: clause 1 sends the node to ch2 instead of
+ *                 receiving; SF_TMO: clause 2 is a TIMEOUT of `ticks` (0:
+ *                 at once); SF_UNBIASED: kin_select_unbiased (the model
+ *                 rejects a program where it finds two clauses ready)
+ *   pipes         mp_prog.npipe (0-2) non-blocking pipes of 2-byte
+ *                 messages: FD_READ (kin_read; FF_WAIT: kin_wait_fd
+ *                 first), FD_WRITE (kin_write of the node's number),
+ *                 FD_CLOSE (kin_close of the read end; FF_WREND: the
+ *                 write end). The root's body closes every write end when
+ *                 it returns (readers see end of file), as it closes the
+ *                 channels; a read nothing ends is M_STUCK, and m_repair
+ *                 turns it into a yield. A construct races a cancellation
+ *                 with readiness (mp_gen_fd_race).
+ *
  * Programs are built from a random source: a seeded PRNG (the test) or the
  * fuzzer's bytes. Times are in ticks; untimed programs use only 0 and
  * "forever" (which never fires), so their order of events does not depend on
@@ -170,6 +200,15 @@ typedef enum mp_op {
     OP_CANCEL_CH,   /* kin_channel_cancel(ch, NULL) */
     OP_SELECT,      /* kin_select: receive from ch or ch2 (biased) */
     OP_WITH_LOCK,   /* kin_mutex_with_lock { its body } */
+    /* the semaphore ("more" programs) */
+    OP_WITH_PERMIT, /* kin_semaphore_with_permit { its body } */
+    /* pipes (issue 10, "more" programs); ch: the pipe */
+    OP_FD_READ,  /* kin_read of one 2-byte message (FF_WAIT: kin_wait_fd
+                    first): the value is the FD_WRITE node that wrote it */
+    OP_FD_WRITE, /* kin_write of the node's number (2 bytes) */
+    OP_FD_CLOSE, /* kin_close of the read end (FF_WREND: the write end) */
+    OP_SEM_RELEASE, /* a bare kin_semaphore_release: KIN_EPERM when every
+                       permit is available, else one more goes round */
     OP_COUNT_
 } mp_op;
 
@@ -181,8 +220,22 @@ enum {
     HF_FAST = 2, /* SUSPEND: start resumes it at once */
     HF_ERR = 4,  /* RESUME: kin_resume_error */
     HF_EX = 8,   /* RESUME: kin_resume_ex with an on_drop */
-    HF_TRY = 16, /* WITH_LOCK: kin_mutex_try_lock (m_repair) */
+    HF_TRY = 16, /* WITH_LOCK, WITH_PERMIT: try_lock / try_acquire
+                    (m_repair) */
+    /* SELECT ("more" programs) */
+    SF_SEND = 32,      /* clause 1 sends the node itself to ch2 */
+    SF_TMO = 64,       /* clause 2: a TIMEOUT of `ticks` ticks */
+    SF_UNBIASED = 128, /* kin_select_unbiased */
+    /* FD_READ, FD_CLOSE */
+    FF_WAIT = 32,  /* FD_READ: kin_wait_fd(READABLE) before kin_read */
+    FF_WREND = 64, /* FD_CLOSE: the write end */
+    RF_CATCH = 32, /* RECEIVE: kin_channel_receive_catching */
 };
+
+enum { MP_MAX_PIPES = 2 };
+
+/* mp_prog.chpol: a channel's overflow policy (kin_overflow's numbers) */
+enum { MP_SUSPEND = 0, MP_DROP_OLDEST = 1, MP_DROP_LATEST = 2 };
 
 enum { MP_MAX_CHANS = 4, MP_CONFLATED = -1 };
 
@@ -219,6 +272,11 @@ typedef struct mp_prog {
     int chan;  /* may use channels and the mutex */
     int nch;   /* channels */
     int8_t chcap[MP_MAX_CHANS]; /* 0 rendezvous, 1..3, MP_CONFLATED */
+    int more;  /* may use the semaphore, select's SEND and TIMEOUT
+                  clauses, select_unbiased, drop policies */
+    int8_t chpol[MP_MAX_CHANS]; /* MP_SUSPEND, MP_DROP_* (more) */
+    int permits;                /* the semaphore's permits (more) */
+    int npipe;                  /* pipes (more) */
     mp_node nodes[MP_MAX_NODES];
 } mp_prog;
 
@@ -249,7 +307,8 @@ static const char *const mp_op_names[OP_COUNT_] = {
     "ensure_active", "await", "join", "cancel", "cancel_self", "start", "fail",
     "job_new", "deferred_new", "complete", "complete_exceptionally",
     "cancel_children", "suspend", "resume", "send", "receive", "try_send",
-    "try_receive", "close", "cancel_channel", "select", "with_lock"};
+    "try_receive", "close", "cancel_channel", "select", "with_lock",
+    "with_permit", "fd_read", "fd_write", "fd_close", "release"};
 
 /* ---- Random source ---------------------------------------------------------
  * Either a PRNG (splitmix64, deterministic per seed) or a byte string (the
@@ -260,12 +319,14 @@ typedef struct mp_rng {
     uint64_t s2; /* the second stream: the extended operations' choices */
     uint64_t s3; /* the third: suspending by hand */
     uint64_t s4; /* the fourth: channels and the mutex */
+    uint64_t s5; /* the fifth: "more" (semaphore, select clauses, ...) */
     const uint8_t *data;
     size_t len, pos;
     bool bytes;
     bool ext_ok; /* the extended operations may be used */
     bool hand_ok; /* SUSPEND / RESUME may be used */
     bool chan_ok; /* channels and the mutex may be used */
+    bool more_ok; /* the "more" operations may be used */
 } mp_rng;
 
 MP_FN void mp_rng_seed(mp_rng *r, uint64_t seed) {
@@ -274,9 +335,11 @@ MP_FN void mp_rng_seed(mp_rng *r, uint64_t seed) {
     r->s2 = seed ^ 0x5851f42d4c957f2dull;
     r->s3 = seed ^ 0x2545f4914f6cdd1dull;
     r->s4 = seed ^ 0x9fb21c651e98df25ull;
+    r->s5 = seed ^ 0xd6e8feb86659fd93ull;
     r->ext_ok = true;
     r->hand_ok = true;
     r->chan_ok = true;
+    r->more_ok = true;
 }
 
 MP_FN void mp_rng_bytes(mp_rng *r, const uint8_t *data, size_t len) {
@@ -370,6 +433,24 @@ static inline bool mp_cchance(mp_rng *r, unsigned pct) {
     return mp_crand(r, 100) < pct;
 }
 
+/* The "more" operations draw from a fifth stream (the fuzzer: its one). */
+static inline unsigned mp_mrand(mp_rng *r, unsigned n) {
+    if (r->bytes)
+        return mp_rand(r, n);
+    if (n <= 1)
+        return 0;
+    uint64_t z = (r->s5 += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return (unsigned)((z ^ (z >> 31)) % n);
+}
+
+static inline bool mp_mchance(mp_rng *r, unsigned pct) {
+    if (r->bytes && r->pos >= r->len)
+        return false;
+    return mp_mrand(r, 100) < pct;
+}
+
 /* ---- Generator ------------------------------------------------------------- */
 
 typedef struct mp_gen {
@@ -387,6 +468,7 @@ typedef struct mp_gen {
     int nslots;
     int16_t slots[64];              /* SUSPEND nodes made so far */
     bool chan;                      /* channels and the mutex */
+    bool more;                      /* the "more" operations */
 } mp_gen;
 
 /* Extended programs: per statement, the chance (%) of an extended
@@ -397,6 +479,8 @@ enum { MP_EXT_STMT_PCT = 22, MP_EXT_PROG_PCT = 50 };
 enum { MP_HAND_STMT_PCT = 16, MP_HAND_PROG_PCT = 40 };
 /* ... and for channels and the mutex (the fourth stream). */
 enum { MP_CHAN_STMT_PCT = 20, MP_CHAN_PROG_PCT = 40 };
+/* ... and for the "more" operations (the fifth stream), in chan programs. */
+enum { MP_MORE_STMT_PCT = 14, MP_MORE_PROG_PCT = 50 };
 
 /* Handles visible to a body: launched earlier by it or by an enclosing body
  * before the point where this body started (L2: the launching job outlives
@@ -972,6 +1056,8 @@ static int mp_cinsert_kid(mp_gen *g, int owner, int id) {
     return at;
 }
 
+static void mp_gen_guarded(mp_gen *g, int id, bool more);
+
 enum { C_SEND, C_RECV, C_TRY_SEND, C_TRY_RECV, C_CLOSE, C_CANCEL, C_SELECT,
        C_LOCK, C_PAIR, C_N };
 
@@ -1035,26 +1121,264 @@ static bool mp_gen_chan(mp_gen *g, int owner, int depth, mp_vis *vis,
     if (id < 0)
         return false;
     mp_add_kid(p, owner, id);
-    if (k == C_LOCK) {
-        /* with_lock { 1-3 leaves }: no nesting, so it is never re-entered */
-        static const int leaves[] = {OP_DELAY, OP_YIELD, OP_SEND, OP_RECEIVE,
-                                     OP_TRY_SEND, OP_TRY_RECEIVE};
-        int nl = 1 + (int)mp_crand(r, 3);
-        for (int i = 0; i < nl; i++) {
-            int op = leaves[mp_crand(r, 6)];
-            int l = op == OP_DELAY || op == OP_YIELD ? mp_new_node(g, op, id)
-                                                     : mp_new_chop(g, op, id);
-            if (l < 0)
-                break;
-            if (op == OP_DELAY)
-                p->nodes[l].ticks =
-                    (int16_t)(g->timed && mp_cchance(r, 60)
-                                  ? 1 + (int)mp_crand(r, 4)
-                                  : 0);
-            mp_add_kid(p, id, l);
-        }
-        p->nodes[id].policy = POL_PROPAGATE;
+    if (k == C_LOCK) /* with_lock { 1-3 leaves }: never re-entered */
+        mp_gen_guarded(g, id, false);
+    return true;
+}
+
+/* ---- The "more" operations ------------------------------------------------
+ * Drawn from the fifth stream (mp_mrand) in "more" programs only (a part
+ * of the chan programs): the semaphore (with_permit, whose body may take
+ * the mutex), and selects with a SEND clause, a TIMEOUT clause, or
+ * unbiased. The channels' drop policies are drawn in mp_generate. */
+
+/* The body of a with_lock (mutex) or with_permit: 1-3 leaves; a permit's
+ * may hold a with_lock (never the other way round, so no lock-order
+ * cycle). */
+static void mp_gen_guarded(mp_gen *g, int id, bool more) {
+    mp_prog *p = g->p;
+    mp_rng *r = g->r;
+    static const int leaves[] = {OP_DELAY, OP_YIELD, OP_SEND, OP_RECEIVE,
+                                 OP_TRY_SEND, OP_TRY_RECEIVE, OP_WITH_LOCK,
+                                 OP_SEM_RELEASE};
+    int nl = 1 + (int)(more ? mp_mrand(r, 3) : mp_crand(r, 3));
+    for (int i = 0; i < nl; i++) {
+        int op = leaves[more ? mp_mrand(r, 8) : mp_crand(r, 6)];
+        int l = op == OP_DELAY || op == OP_YIELD || op == OP_WITH_LOCK ||
+                        op == OP_SEM_RELEASE
+                    ? mp_new_node(g, op, id)
+                    : mp_new_chop(g, op, id);
+        if (l < 0)
+            break;
+        if (op == OP_DELAY)
+            p->nodes[l].ticks =
+                (int16_t)(g->timed && (more ? mp_mchance(r, 60)
+                                            : mp_cchance(r, 60))
+                              ? 1 + (int)(more ? mp_mrand(r, 4)
+                                               : mp_crand(r, 4))
+                              : 0);
+        mp_add_kid(p, id, l);
+        if (op == OP_WITH_LOCK)
+            mp_gen_guarded(g, l, false);
     }
+    p->nodes[id].policy = POL_PROPAGATE;
+}
+
+/* Inserts node id in owner's body at a random place before a trailing
+ * FAIL (the fifth stream's); its index, or -1 if full. */
+static int mp_minsert_kid(mp_gen *g, int owner, int id) {
+    mp_node *o = &g->p->nodes[owner];
+    if (o->nkids >= MP_MAX_STMTS)
+        return -1;
+    int end = o->nkids;
+    if (end > 0 && g->p->nodes[o->kids[end - 1]].op == OP_FAIL)
+        end--;
+    int at = (int)mp_mrand(g->r, (unsigned)(end + 1));
+    memmove(&o->kids[at + 1], &o->kids[at],
+            (size_t)(o->nkids - at) * sizeof o->kids[0]);
+    o->kids[at] = (int16_t)id;
+    o->nkids++;
+    return at;
+}
+
+static int mp_new_fdop(mp_gen *g, int op, int owner, int pipe) {
+    int id = mp_new_node(g, op, owner);
+    if (id < 0)
+        return -1;
+    mp_node *n = &g->p->nodes[id];
+    n->ch = (int8_t)(pipe >= 0 ? pipe : (int)mp_mrand(g->r,
+                                                       (unsigned)g->p->npipe));
+    if (op == OP_FD_READ && mp_mchance(g->r, 30))
+        n->hflags |= FF_WAIT;
+    if (op == OP_FD_CLOSE && mp_mchance(g->r, 60))
+        n->hflags |= FF_WREND;
+    return id;
+}
+
+enum { M_PERMIT, M_SELECT, M_FD_READ, M_FD_WRITE, M_FD_CLOSE, M_FD_PAIR,
+       M_FD_RACE, M_FD_TMO, M_RELEASE, M_CATCH, M_N };
+
+/* Cancellation racing readiness: R { read(p) }; K { read(q); cancel R;
+ * read(p) }; yield; write(q); write(p). Both pipes become ready before the
+ * loop polls, so one poll wakes K, then R; K cancels R, which was handed
+ * its readiness but has not run: its read returns the cancellation and
+ * consumes nothing (prompt cancellation), so K's second read gets the
+ * message. */
+static bool mp_gen_fd_race(mp_gen *g, int owner) {
+    mp_prog *p = g->p;
+    int pp = (int)mp_mrand(g->r, 2), q = 1 - pp;
+    int r = mp_new_node(g, OP_LAUNCH, owner);
+    if (r < 0)
+        return false;
+    mp_add_kid(p, owner, r);
+    p->ncoro++;
+    p->nodes[r].keep = 1;
+    int k = mp_new_node(g, OP_LAUNCH, owner);
+    if (k < 0)
+        return true;
+    mp_add_kid(p, owner, k);
+    p->ncoro++;
+    p->nodes[k].policy = POL_IGNORE;
+    int a = mp_new_fdop(g, OP_FD_READ, r, pp);
+    if (a >= 0)
+        mp_add_kid(p, r, a);
+    int b = mp_new_fdop(g, OP_FD_READ, k, q);
+    if (b >= 0)
+        mp_add_kid(p, k, b);
+    int c = mp_new_node(g, OP_CANCEL, k);
+    if (c >= 0) {
+        p->nodes[c].target = (int16_t)r;
+        mp_add_kid(p, k, c);
+    }
+    int d = mp_new_fdop(g, OP_FD_READ, k, pp);
+    if (d >= 0)
+        mp_add_kid(p, k, d);
+    int y = mp_new_node(g, OP_YIELD, owner);
+    if (y >= 0)
+        mp_add_kid(p, owner, y);
+    int w1 = mp_new_fdop(g, OP_FD_WRITE, owner, q);
+    if (w1 >= 0)
+        mp_add_kid(p, owner, w1);
+    int w2 = mp_new_fdop(g, OP_FD_WRITE, owner, pp);
+    if (w2 >= 0)
+        mp_add_kid(p, owner, w2);
+    return true;
+}
+
+/* Generates one "more" construct in owner's body; false if none fits. */
+static bool mp_gen_more(mp_gen *g, int owner, int depth, mp_vis *vis,
+                        const mp_ext_body *xb, bool can_nest) {
+    mp_prog *p = g->p;
+    mp_rng *r = g->r;
+    mp_node *o = &p->nodes[owner];
+    int room = MP_MAX_STMTS - 2 - o->nkids - xb->npend;
+    if (room < 1)
+        return false;
+    bool fd = p->npipe > 0;
+    int w[M_N] = {
+        [M_PERMIT] = o->op != OP_WITH_LOCK && o->op != OP_WITH_PERMIT ? 5 : 0,
+        [M_SELECT] = p->nch >= 2 ? 5 : 0,
+        [M_FD_READ] = fd ? 3 : 0,
+        [M_FD_WRITE] = fd ? 3 : 0,
+        [M_FD_CLOSE] = fd ? 1 : 0,
+        [M_FD_PAIR] = fd && room >= 2 && can_nest &&
+                              p->ncoro + 1 < g->max_coro
+                          ? 6
+                          : 0,
+        [M_FD_TMO] = fd && g->timed && can_nest ? 3 : 0,
+        [M_RELEASE] = 1,
+        [M_CATCH] = 3,
+        [M_FD_RACE] = p->npipe == 2 && room >= 7 && can_nest &&
+                              p->ncoro + 2 < g->max_coro
+                          ? 8
+                          : 0,
+    };
+    int total = 0;
+    for (int k = 0; k < M_N; k++)
+        total += w[k];
+    if (total == 0)
+        return false;
+    int pick = (int)mp_mrand(r, (unsigned)total), k = 0;
+    while (pick >= w[k])
+        pick -= w[k++];
+    if (k == M_FD_READ || k == M_FD_WRITE || k == M_FD_CLOSE) {
+        int id = mp_new_fdop(g,
+                             k == M_FD_READ    ? OP_FD_READ
+                             : k == M_FD_WRITE ? OP_FD_WRITE
+                                               : OP_FD_CLOSE,
+                             owner, -1);
+        if (id < 0)
+            return false;
+        mp_add_kid(p, owner, id);
+        return true;
+    }
+    if (k == M_FD_RACE)
+        return mp_gen_fd_race(g, owner);
+    if (k == M_CATCH) { /* receive_catching: KIN_CLOSED, not KIN_ECLOSED */
+        int id = mp_new_node(g, OP_RECEIVE, owner);
+        if (id < 0)
+            return false;
+        p->nodes[id].ch = (int8_t)mp_mrand(r, (unsigned)p->nch);
+        p->nodes[id].hflags |= RF_CATCH;
+        mp_add_kid(p, owner, id);
+        return true;
+    }
+    if (k == M_RELEASE) {
+        int id = mp_new_node(g, OP_SEM_RELEASE, owner);
+        if (id < 0)
+            return false;
+        mp_add_kid(p, owner, id);
+        return true;
+    }
+    if (k == M_FD_TMO) {
+        /* with_timeout[_or_null](ticks) { read(pipe) } */
+        int t = mp_new_node(g, mp_mchance(r, 50) ? OP_TIMEOUT
+                                                 : OP_TIMEOUT_NULL,
+                            owner);
+        if (t < 0)
+            return false;
+        p->nodes[t].ticks = (int16_t)(1 + (int)mp_mrand(r, 8));
+        p->nodes[t].policy = POL_PROPAGATE;
+        mp_add_kid(p, owner, t);
+        int a = mp_new_fdop(g, OP_FD_READ, t, -1);
+        if (a >= 0)
+            mp_add_kid(p, t, a);
+        return true;
+    }
+    if (k == M_FD_PAIR) {
+        /* launch L { ...; read(pipe) ... }; write(pipe) (or the other
+         * way round) */
+        bool read_in_child = mp_mchance(r, 65);
+        int id = mp_new_node(g, mp_mchance(r, 25) ? OP_ASYNC : OP_LAUNCH,
+                             owner);
+        if (id < 0)
+            return false;
+        mp_add_kid(p, owner, id);
+        p->ncoro++;
+        p->nodes[id].lazy = mp_mchance(r, 8);
+        p->nodes[id].handler = mp_mchance(r, 25);
+        mp_gen_body(g, id, depth + 1, vis, false);
+        mp_vis_add(vis, id);
+        int a = mp_new_fdop(g, read_in_child ? OP_FD_READ : OP_FD_WRITE, id,
+                            -1);
+        if (a < 0 || mp_minsert_kid(g, id, a) < 0)
+            return true;
+        if (p->nodes[owner].nkids + 2 + xb->npend >= MP_MAX_STMTS)
+            return true;
+        int b = mp_new_fdop(g, read_in_child ? OP_FD_WRITE : OP_FD_READ,
+                            owner, p->nodes[a].ch);
+        if (b >= 0)
+            mp_add_kid(p, owner, b);
+        return true;
+    }
+    if (k == M_PERMIT) {
+        int id = mp_new_node(g, OP_WITH_PERMIT, owner);
+        if (id < 0)
+            return false;
+        mp_add_kid(p, owner, id);
+        mp_gen_guarded(g, id, true);
+        return true;
+    }
+    /* a select: receive from ch, then receive from or send to ch2, maybe
+     * a timeout; biased or not */
+    int id = mp_new_node(g, OP_SELECT, owner);
+    if (id < 0)
+        return false;
+    mp_node *n = &p->nodes[id];
+    n->ch = (int8_t)mp_mrand(r, (unsigned)p->nch);
+    n->ch2 = (int8_t)((n->ch + 1 + (int)mp_mrand(r, (unsigned)p->nch - 1)) %
+                      p->nch);
+    if (mp_mchance(r, 60))
+        n->hflags |= SF_SEND;
+    if (mp_mchance(r, 40)) {
+        n->hflags |= SF_TMO;
+        n->ticks = (int16_t)(g->timed && mp_mchance(r, 70)
+                                 ? 1 + (int)mp_mrand(r, 8)
+                                 : 0);
+    }
+    if (mp_mchance(r, 30))
+        n->hflags |= SF_UNBIASED;
+    mp_add_kid(p, owner, id);
     return true;
 }
 
@@ -1102,6 +1426,9 @@ static void mp_gen_body(mp_gen *g, int owner, int depth, const mp_vis *inherited
         if ((g->hand || g->chan) &&
             p->nodes[owner].nkids + xb.npend + 2 >= MP_MAX_STMTS)
             break;
+        if (g->more && !cleanup && mp_mchance(r, MP_MORE_STMT_PCT) &&
+            mp_gen_more(g, owner, depth, &vis, &xb, can_nest))
+            continue;
         if (g->chan && !cleanup && mp_cchance(r, MP_CHAN_STMT_PCT) &&
             mp_gen_chan(g, owner, depth, &vis, &xb, can_nest))
             continue;
@@ -1322,6 +1649,21 @@ MP_FN void mp_generate(mp_prog *p, mp_rng *r, bool timed) {
             p->chcap[i] = (int8_t)(c == 4 ? MP_CONFLATED : (int)c);
         }
     }
+    /* from the fifth stream: the first four draw as they did before */
+    g.more = g.chan && r->more_ok &&
+             (r->bytes || mp_mchance(r, MP_MORE_PROG_PCT));
+    p->more = g.more;
+    if (g.more) {
+        for (int i = 0; i < p->nch; i++) {
+            unsigned c = mp_mrand(r, 10); /* 50% suspend, 25% each drop */
+            if (p->chcap[i] != MP_CONFLATED)
+                p->chpol[i] = (int8_t)(c < 5 ? MP_SUSPEND
+                                       : c < 8 ? MP_DROP_OLDEST
+                                               : MP_DROP_LATEST);
+        }
+        p->permits = 1 + (int)mp_mrand(r, 3);
+        p->npipe = mp_mchance(r, 50) ? 1 + (int)mp_mrand(r, MP_MAX_PIPES) : 0;
+    }
     p->timed = timed;
     int root = mp_new_node(&g, OP_ROOT, -1);
     p->ncoro = 1;
@@ -1366,10 +1708,22 @@ static void mp_dump_node(FILE *f, const mp_prog *p, int id, int indent) {
         fprintf(f, " +on_drop");
     if (n->op >= OP_SEND && n->op <= OP_SELECT)
         fprintf(f, " ch%d", n->ch);
-    if (n->op == OP_SELECT)
-        fprintf(f, " ch%d", n->ch2);
+    if (n->op == OP_SELECT) {
+        fprintf(f, " %sch%d", n->hflags & SF_SEND ? "send " : "", n->ch2);
+        if (n->hflags & SF_TMO)
+            fprintf(f, " timeout(%d ticks)", n->ticks);
+        if (n->hflags & SF_UNBIASED)
+            fprintf(f, " unbiased");
+    }
     if (n->hflags & HF_TRY)
-        fprintf(f, " try_lock");
+        fprintf(f, n->op == OP_WITH_PERMIT ? " try_acquire" : " try_lock");
+    if (n->op == OP_RECEIVE && (n->hflags & RF_CATCH))
+        fprintf(f, " catching");
+    if (n->op >= OP_FD_READ && n->op <= OP_FD_CLOSE)
+        fprintf(f, " pipe%d%s%s", n->ch, n->hflags & FF_WAIT ? " wait_fd" : "",
+                n->op == OP_FD_CLOSE
+                    ? (n->hflags & FF_WREND ? " write end" : " read end")
+                    : "");
     if (n->op == OP_LAUNCH || n->op == OP_ASYNC) {
         if (n->lazy)
             fprintf(f, " LAZY");
@@ -1378,7 +1732,8 @@ static void mp_dump_node(FILE *f, const mp_prog *p, int id, int indent) {
         if (n->keep)
             fprintf(f, " (handle kept)");
     }
-    if (mp_owns_body(n->op) || n->op == OP_WITH_LOCK) {
+    if (mp_owns_body(n->op) || n->op == OP_WITH_LOCK ||
+        n->op == OP_WITH_PERMIT) {
         fprintf(f, " [on error: %s]", mp_policy_name(n->policy));
         fprintf(f, " {\n");
         for (int i = 0; i < n->nkids; i++)
@@ -1399,16 +1754,22 @@ static void mp_dump_node(FILE *f, const mp_prog *p, int id, int indent) {
 }
 
 MP_FN void mp_dump(FILE *f, const mp_prog *p) {
-    fprintf(f, "program (seed %llu, %s%s%s%s, %d nodes, %d coroutines):\n",
+    fprintf(f, "program (seed %llu, %s%s%s%s%s, %d nodes, %d coroutines):\n",
             (unsigned long long)p->seed, p->timed ? "timed" : "untimed",
             p->ext ? ", extended" : "", p->hand ? ", hand" : "",
-            p->chan ? ", channels" : "", p->n, p->ncoro);
+            p->chan ? ", channels" : "", p->more ? ", more" : "", p->n,
+            p->ncoro);
+    static const char *const pols[] = {"", " drop_oldest", " drop_latest"};
     for (int i = 0; i < p->nch; i++)
-        fprintf(f, "  ch%d: %s %d\n", i,
+        fprintf(f, "  ch%d: %s %d%s\n", i,
                 p->chcap[i] == MP_CONFLATED ? "conflated"
                 : p->chcap[i] ? "buffered"
                               : "rendezvous",
-                p->chcap[i] == MP_CONFLATED ? 1 : p->chcap[i]);
+                p->chcap[i] == MP_CONFLATED ? 1 : p->chcap[i],
+                pols[p->chpol[i]]);
+    if (p->more)
+        fprintf(f, "  semaphore: %d permits, %d pipes\n", p->permits,
+                p->npipe);
     mp_dump_node(f, p, 0, 2);
 }
 

@@ -8,7 +8,10 @@
  * kin_resume / kin_resume_ex / kin_resume_error with on-cancel callbacks;
  * in "chan" programs channels (send, receive, their try_ forms, close,
  * cancel, select over two receives, undelivered elements) and a mutex
- * (with_lock): model/prog.h) run on kin's Main loop and
+ * (with_lock); in "more" programs (half of the chan ones) also a
+ * semaphore (with_permit, try_acquire), the drop policies, selects with a
+ * SEND clause, a TIMEOUT clause or unbiased, and pipes (kin_read,
+ * kin_wait_fd, kin_write, kin_close): model/prog.h) run on kin's Main loop and
  * compared with an independent model of DESIGN.md's rules (model/model.h),
  * plus invariants checked on kin's run alone (model/interp.h).
  *
@@ -305,6 +308,8 @@ int main(int argc, char **argv) {
     clock_gettime(CLOCK_MONOTONIC, &t0);
     long passed = 0, failed = 0, none = 0, timed = 0, ext = 0, hand = 0;
     long chan = 0, chops = 0, undel = 0, locks = 0;
+    long more = 0, permits = 0, selsend = 0, seltmo = 0;
+    long pipes = 0, fdreads = 0, fdcanc = 0, fdbadf = 0;
     long max_failures = env_long("KIN_MODEL_MAX_FAILURES", 3);
     for (long i = 0; i < c.programs; i++) {
         uint64_t seed = c.base + (uint64_t)i;
@@ -329,7 +334,21 @@ int main(int argc, char **argv) {
                 undel += ev->kind == EV_UNDEL;
                 chops += ev->kind == EV_RET && op >= OP_SEND && op <= OP_SELECT;
                 locks += ev->kind == EV_END && op == OP_WITH_LOCK;
+                permits += ev->kind == EV_END && op == OP_WITH_PERMIT;
+                selsend += ev->kind == EV_RET && op == OP_SELECT &&
+                           ev->rc == 1 &&
+                           (g_prog.nodes[ev->node].hflags & SF_SEND);
+                seltmo += ev->kind == EV_RET && op == OP_SELECT &&
+                          ev->rc == 2;
+                fdreads += ev->kind == EV_RET && op == OP_FD_READ &&
+                           ev->rc == 2;
+                fdcanc += ev->kind == EV_RET && op == OP_FD_READ &&
+                          (ev->rc == KIN_ECANCELED || ev->rc == KIN_ETIMEDOUT);
+                fdbadf += ev->kind == EV_RET && op == OP_FD_READ &&
+                          ev->rc == -EBADF;
             }
+            more += g_prog.more;
+            pipes += g_prog.npipe > 0;
         }
         if (failed >= max_failures)
             break;
@@ -341,14 +360,20 @@ int main(int argc, char **argv) {
                                       "Default pool, invariants only"};
     printf("%s: %ld programs (%s, %ld timed, %ld extended, %ld suspending "
            "by hand, %ld with channels: %ld channel operations, %ld "
-           "undelivered elements, %ld with_lock bodies, tick %lld ms), "
+           "undelivered elements, %ld with_lock bodies; %ld with the "
+           "semaphore and more select clauses: %ld with_permit bodies, "
+           "%ld selects won by SEND, %ld by TIMEOUT; %ld with pipes: %ld "
+           "messages read, %ld reads cancelled, %ld -EBADF; tick %lld ms), "
            "%ld passed, "
            "%ld failed, %ld without a deterministic variant; candidates "
-           "rejected: %ld stuck, %ld simultaneous timers, %ld too long, "
+           "rejected: %ld stuck, %ld simultaneous timers (or a choice of "
+           "kin's: select_unbiased, a poll), %ld too long, "
            "%ld leaving jobs behind; "
            "%ld run again with longer ticks (%ld then matched); %.1f s\n",
            c.name, passed + failed, how[c.mode], timed, ext, hand, chan,
-           chops, undel, locks, (long long)c.tick_ms, passed, failed, none, g_rejected[M_STUCK],
+           chops, undel, locks, more, permits, selsend, seltmo,
+           pipes, fdreads, fdcanc, fdbadf,
+           (long long)c.tick_ms, passed, failed, none, g_rejected[M_STUCK],
            g_rejected[M_AMBIGUOUS], g_rejected[M_TOO_LONG],
            g_rejected[M_LEAKY], g_retried, g_retry_passed, secs);
     fflush(stdout); /* before the leak checker's report at exit */
