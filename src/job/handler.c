@@ -185,8 +185,9 @@ void kin__report_completion_failure(kin__job *j, kin_error *gathered) {
 
 uint32_t kin__job_watch(kin__job *j, kin_job h, kin__node *n) {
     kin_error *cause;
-    if (kin__job_add_handler(j, n, &cause))
-        return n->id;
+    uint32_t id = kin__job_add_handler(j, n, &cause);
+    if (id)
+        return id;
     kin_error *failed = NULL;
     kin__call_completion(j, h, n, cause, &failed);
     kin__free(n);

@@ -546,7 +546,7 @@ bool kin__job_add_node(kin__job *j, kin__node *n) {
     return true;
 }
 
-int kin__job_add_handler(kin__job *j, kin__node *n, kin_error **cause) {
+uint32_t kin__job_add_handler(kin__job *j, kin__node *n, kin_error **cause) {
     *cause = NULL;
     kin__lock_acquire(&j->lock);
     int s = atomic_load_explicit(&j->state, memory_order_relaxed);
@@ -559,7 +559,7 @@ int kin__job_add_handler(kin__job *j, kin__node *n, kin_error **cause) {
     }
     if (++j->node_ids == 0)
         j->node_ids = 1;
-    n->id = j->node_ids;
+    uint32_t id = n->id = j->node_ids;
     if (n->on_cancelling)
         j->n_cancelling++;
     n->next = NULL;
@@ -571,7 +571,9 @@ int kin__job_add_handler(kin__job *j, kin__node *n, kin_error **cause) {
     j->nodes_tail = n;
     n->linked = true;
     kin__lock_release(&j->lock);
-    return 1;
+    /* n belongs to j from here: another thread may complete j, run n and
+     * free it at once, so its id is returned, never read back from n */
+    return id;
 }
 
 bool kin__job_dispose_node(kin__job *j, uint32_t id) {

@@ -395,10 +395,12 @@ void kin__job_display_name(kin__job *j, char *buf, size_t len);
 bool kin__job_is_self_or_ancestor(kin__job *cur, kin__job *target);
 
 /* Adds a user completion handler n (malloc'd; fn, arg, on_cancelling set)
- * and gives it an id for kin__job_dispose_node. Returns 1 if added; 0 if it
- * must be called now instead, with *cause (a new reference, NULL for
- * success): j has completed, or n is on_cancelling and j is cancelling. */
-int kin__job_add_handler(kin__job *j, kin__node *n, kin_error **cause);
+ * and gives it an id for kin__job_dispose_node. Returns that id (> 0) if
+ * added, after which n may be run and freed by another thread at any
+ * moment; 0 if it must be called now instead, with *cause (a new
+ * reference, NULL for success): j has completed, or n is on_cancelling and
+ * j is cancelling. */
+uint32_t kin__job_add_handler(kin__job *j, kin__node *n, kin_error **cause);
 
 /* Removes and frees the user handler with this id if it has not run yet.
  * True if it was removed. */
