@@ -7,10 +7,9 @@
  * AddressSanitizer build this runs in, LeakSanitizer finds no leak at the
  * child's exit. The sweep ends at the first N the workload never reaches. */
 #include <signal.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include "../check.h"
+#include "sweep.h"
 #include "base/alloc.h"
 #include "job/registry.h"
 
@@ -416,31 +415,5 @@ static int child(long n) {
 }
 
 int main(int argc, char **argv) {
-    if (argc == 3 && strcmp(argv[1], "child") == 0)
-        return child(atol(argv[2]));
-    long n;
-    for (n = 1; n < 100000; n++) {
-        pid_t pid = fork();
-        CHECK(pid >= 0);
-        if (pid == 0) {
-            char buf[32];
-            snprintf(buf, sizeof buf, "%ld", n);
-            execl(argv[0], argv[0], "child", buf, (char *)NULL);
-            _exit(99);
-        }
-        int status;
-        CHECK_EQ(waitpid(pid, &status, 0), pid);
-        if (WIFEXITED(status) && WEXITSTATUS(status) == 3)
-            break;
-        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-            fprintf(stderr, "fault at allocation %ld: %s %d\n", n,
-                    WIFSIGNALED(status) ? "killed by signal" : "exit",
-                    WIFSIGNALED(status) ? WTERMSIG(status)
-                                        : WEXITSTATUS(status));
-            return 1;
-        }
-    }
-    fprintf(stderr, "%ld allocation failures injected, each reported\n", n - 1);
-    CHECK(n > 20);
-    return 0;
+    return fault_sweep_main(argc, argv, child, 20);
 }

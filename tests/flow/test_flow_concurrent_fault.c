@@ -5,10 +5,8 @@
  * at the end (kin_shutdown finishes, no job is left). Runs only in a
  * build with -DKIN_FAULT_INJECTION=ON (elsewhere: skipped); in the ASan
  * build LeakSanitizer also checks that nothing leaks. */
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include "check.h"
+#include "fault/sweep.h"
 
 /* fault.c's controls, present only in fault-injection builds */
 extern void kin__fault_arm(long nth) __attribute__((weak));
@@ -111,32 +109,5 @@ static int child(long n) {
 int main(int argc, char **argv) {
     if (!kin__fault_arm)
         return 77; /* not a fault-injection build */
-    if (argc == 3 && strcmp(argv[1], "child") == 0)
-        return child(atol(argv[2]));
-    long n;
-    for (n = 1; n < 100000; n++) {
-        pid_t pid = fork();
-        CHECK(pid >= 0);
-        if (pid == 0) {
-            char buf[32];
-            snprintf(buf, sizeof buf, "%ld", n);
-            execl(argv[0], argv[0], "child", buf, (char *)NULL);
-            _exit(99);
-        }
-        int status;
-        CHECK_EQ(waitpid(pid, &status, 0), pid);
-        if (WIFEXITED(status) && WEXITSTATUS(status) == 3)
-            break;
-        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-            fprintf(stderr, "fault at allocation %ld: %s %d\n", n,
-                    WIFSIGNALED(status) ? "killed by signal" : "exit",
-                    WIFSIGNALED(status) ? WTERMSIG(status)
-                                        : WEXITSTATUS(status));
-            return 1;
-        }
-    }
-    fprintf(stderr, "%ld allocation failures injected, each reported\n",
-            n - 1);
-    CHECK(n > 20);
-    return 0;
+    return fault_sweep_main(argc, argv, child, 20);
 }
