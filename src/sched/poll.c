@@ -55,9 +55,12 @@
  * the same for both; only arming, disarming and polling differ (the
  * `kind` branches below). If the ring cannot be made (io_uring_setup
  * fails: ENOSYS, EPERM in containers or with kernel.io_uring_disabled,
- * an old kernel) or KIN_POLLER=epoll is in the environment, the poller is
- * an epoll: the first failure is remembered, so every later worker goes
- * straight to epoll.
+ * an old kernel), KIN_POLLER=epoll is in the environment or the process
+ * runs under Valgrind (see uring_wanted), the poller is
+ * an epoll: a refusal is remembered, so every later worker goes straight
+ * to epoll (running out of fds or memory is not: the next worker tries
+ * again, and a process may then have pollers of both kinds, which
+ * kin_close handles per waiter).
  *
  * Rejected: one global epoll and a poller thread (a cross-thread hand-off
  * per readiness, and a pinned coroutine must still be woken on its home);
@@ -77,6 +80,7 @@
 #include "base/alloc.h"
 #include "base/kin_assert.h"
 #include "base/lock.h"
+#include "base/sanitizer.h"
 #include "sched/poll.h"
 #include "sched/scheduler.h"
 #if KIN_POLL_URING
@@ -120,15 +124,18 @@ static fd_rec *rec_of(int fd, bool make) {
 }
 
 #if KIN_POLL_URING
-/* 1: try io_uring; 0: epoll (KIN_POLLER=epoll, or a ring failed once);
- * -1: not decided yet. */
+/* 1: try io_uring; 0: epoll (KIN_POLLER=epoll, Valgrind, or the kernel
+ * refused a ring); -1: not decided yet. */
 static atomic_int g_try_uring = -1;
 
+/* Valgrind (3.19) runs io_uring_enter holding its lock on all threads:
+ * a worker asleep in its ring would stop every other thread, the wakers
+ * included. Under Valgrind the pollers are epolls. */
 static bool uring_wanted(void) {
     int v = atomic_load_explicit(&g_try_uring, memory_order_relaxed);
     if (v < 0) {
         const char *e = getenv("KIN_POLLER");
-        v = !(e && strcmp(e, "epoll") == 0);
+        v = !(e && strcmp(e, "epoll") == 0) && !KIN__RUNNING_ON_VALGRIND();
         atomic_store(&g_try_uring, v);
     }
     return v;
@@ -138,8 +145,12 @@ static bool uring_wanted(void) {
 static bool uring_make(kin__poller *p) {
     if (!uring_wanted())
         return false;
-    if (kin__uring_poller_init(p) < 0) {
-        atomic_store(&g_try_uring, 0); /* the kernel will say no again */
+    int rc = kin__uring_poller_init(p);
+    if (rc < 0) {
+        /* A refusal is for good: later workers go straight to epoll. Out
+         * of fds or memory is not: the next worker tries again. */
+        if (rc != -EMFILE && rc != -ENFILE && rc != -ENOMEM && rc != -EAGAIN)
+            atomic_store(&g_try_uring, 0);
         return false;
     }
     p->kind = KIN__POLL_URING;

@@ -6,7 +6,8 @@
  * everything works the same. The default build always uses epoll.
  *
  * The backend is chosen once per process, so each case runs in a child
- * forked before kin starts: the real kernel; KIN_POLLER=epoll; a seccomp
+ * forked before kin starts: the real kernel (epoll under Valgrind);
+ * KIN_POLLER=epoll; a seccomp
  * filter that makes io_uring_setup fail with EPERM, then with ENOSYS (what
  * Docker's default profile and a kernel without io_uring answer). Each
  * runs the same workload and checks which backend the loop used:
@@ -29,6 +30,13 @@
 
 #include "io_util.h"
 #include "sched/scheduler.h"
+
+#if __has_include(<valgrind/valgrind.h>)
+#include <valgrind/valgrind.h>
+#define UNDER_VALGRIND() (RUNNING_ON_VALGRIND != 0)
+#else
+#define UNDER_VALGRIND() 0
+#endif
 
 /* ---- The workload ---------------------------------------------------------*/
 
@@ -177,9 +185,12 @@ static bool refuse_io_uring(int err) {
 }
 
 /* What a build with io_uring should pick on this kernel: io_uring_setup
- * works and has what kin needs (EXT_ARG, NODROP), or epoll. */
+ * works and has what kin needs (EXT_ARG, NODROP), or epoll. Under
+ * Valgrind, epoll (its io_uring_enter would stop every thread). */
 static const char *kernel_choice(void) {
 #if KIN_POLL_URING
+    if (UNDER_VALGRIND())
+        return "epoll";
     struct io_uring_params p = {0};
     int fd = (int)syscall(__NR_io_uring_setup, 4, &p);
     if (fd < 0)
