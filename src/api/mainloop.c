@@ -84,7 +84,13 @@ int kin_main_attach(void) {
                            "%s: Main belongs to another thread (the first "
                            "one that ran kin_run_blocking)",
                            who);
-    if (kin__host_set(w, true) < 0)
+    int hrc = kin__host_set(w, true);
+    if (hrc == KIN_EBUSY)
+        return kin__misuse(KIN_EBUSY,
+                           "%s: this thread's loop already polls with "
+                           "io_uring, which has no fd to wait on",
+                           who);
+    if (hrc < 0)
         return kin__misuse(KIN_ENOMEM,
                            "%s: could not make the epoll and eventfd", who);
     kin__worker *none = NULL;

@@ -67,6 +67,21 @@
  * since its system call: -EBADF instead of waiting on someone else's
  * file, or forever.
  *
+ * TWO BACKENDS. Built with -DKIN_POLLER=io_uring, a worker's poller is an
+ * io_uring ring instead (poll_uring.c: a oneshot POLL_ADD per wait,
+ * submitted with the sleep). The fd records, the waiters' attach/detach
+ * under the record's lock, the generations and kin_close's detaching are
+ * the same for both; only arming, disarming and polling differ (the
+ * `kind` branches below). If the ring cannot be made (io_uring_setup
+ * fails: ENOSYS, EPERM in containers or with kernel.io_uring_disabled,
+ * an old kernel), KIN_POLLER=epoll is in the environment or the process
+ * runs under Valgrind (see uring_wanted), the poller is
+ * an epoll: a refusal is remembered, so every later worker goes straight
+ * to epoll (running out of fds or memory is not: the next worker tries
+ * again, and a process may then have pollers of both kinds, which
+ * kin_close handles per waiter). A loop hosted in a program's own event
+ * loop (kin_main_attach) always gets an epoll: the host waits on its fd.
+ *
  * Rejected: one global epoll and a poller thread (a cross-thread hand-off
  * per readiness, and a pinned coroutine must still be woken on its home);
  * edge-triggered permanent registrations as Go does (fewer epoll_ctl calls,
@@ -85,8 +100,15 @@
 #include "base/alloc.h"
 #include "base/kin_assert.h"
 #include "base/lock.h"
+#include "base/sanitizer.h"
 #include "sched/poll.h"
 #include "sched/scheduler.h"
+#if KIN_POLL_URING
+#include <stdlib.h>
+#include <string.h>
+
+#include "sched/poll_uring.h"
+#endif
 
 #define WAKE_TAG UINT64_MAX /* the eventfd's epoll data */
 #define CHUNK 1024
@@ -124,21 +146,71 @@ static fd_rec *rec_of(int fd, bool make) {
     return &chunk[(size_t)fd % CHUNK];
 }
 
+#if KIN_POLL_URING
+/* 1: try io_uring; 0: epoll (KIN_POLLER=epoll, Valgrind, or the kernel
+ * refused a ring); -1: not decided yet. */
+static atomic_int g_try_uring = -1;
+
+/* Valgrind (3.19) runs io_uring_enter holding its lock on all threads:
+ * a worker asleep in its ring would stop every other thread, the wakers
+ * included. Under Valgrind the pollers are epolls. */
+static bool uring_wanted(void) {
+    int v = atomic_load_explicit(&g_try_uring, memory_order_relaxed);
+    if (v < 0) {
+        const char *e = getenv("KIN_POLLER");
+        v = !(e && strcmp(e, "epoll") == 0) && !KIN__RUNNING_ON_VALGRIND();
+        atomic_store(&g_try_uring, v);
+    }
+    return v;
+}
+
+/* An io_uring poller for p, or false (then p is an epoll). */
+static bool uring_make(kin__poller *p) {
+    if (!uring_wanted())
+        return false;
+    int rc = kin__uring_poller_init(p);
+    if (rc < 0) {
+        /* A refusal is for good: later workers go straight to epoll. Out
+         * of fds or memory is not: the next worker tries again. */
+        if (rc != -EMFILE && rc != -ENFILE && rc != -ENOMEM && rc != -EAGAIN)
+            atomic_store(&g_try_uring, 0);
+        return false;
+    }
+    p->kind = KIN__POLL_URING;
+    return true;
+}
+#endif
+
+/* An epoll and an eventfd for p; false if they could not be made. */
+static bool epoll_make(kin__poller *p) {
+    p->epfd = epoll_create1(EPOLL_CLOEXEC);
+    p->evfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    struct epoll_event ev = {.events = EPOLLIN, .data.u64 = WAKE_TAG};
+    if (p->epfd >= 0 && p->evfd >= 0 &&
+        epoll_ctl(p->epfd, EPOLL_CTL_ADD, p->evfd, &ev) == 0)
+        return true;
+    if (p->epfd >= 0)
+        close(p->epfd);
+    if (p->evfd >= 0)
+        close(p->evfd);
+    return false;
+}
+
 kin__poller *kin__poller_of(kin__worker *w) {
     if (w->poller)
         return w->poller;
     kin__poller *p = kin__calloc(1, sizeof *p);
     if (!p)
         return NULL;
-    p->epfd = epoll_create1(EPOLL_CLOEXEC);
-    p->evfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-    struct epoll_event ev = {.events = EPOLLIN, .data.u64 = WAKE_TAG};
-    if (p->epfd < 0 || p->evfd < 0 ||
-        epoll_ctl(p->epfd, EPOLL_CTL_ADD, p->evfd, &ev) < 0) {
-        if (p->epfd >= 0)
-            close(p->epfd);
-        if (p->evfd >= 0)
-            close(p->evfd);
+    p->kind = KIN__POLL_EPOLL;
+    p->epfd = -1;
+#if KIN_POLL_URING
+    /* a hosted loop's host waits on the poller's fd: an epoll */
+    bool made = (!w->hosted && uring_make(p)) || epoll_make(p);
+#else
+    bool made = epoll_make(p);
+#endif
+    if (!made) {
         kin__free(p);
         return NULL;
     }
@@ -152,9 +224,20 @@ kin__poller *kin__poller_of(kin__worker *w) {
 void kin__poller_free(kin__poller *p) {
     if (!p)
         return;
-    close(p->epfd);
+#if KIN_POLL_URING
+    if (p->kind == KIN__POLL_URING)
+        kin__uring_poller_fini(p);
+#endif
+    if (p->epfd >= 0)
+        close(p->epfd);
     close(p->evfd);
     kin__free(p);
+}
+
+const char *kin__poller_kind(const kin__worker *w) {
+    if (!w->poller)
+        return NULL;
+    return w->poller->kind == KIN__POLL_URING ? "io_uring" : "epoll";
 }
 
 /* The directions wanted by rec's waiters that live on w. */
@@ -230,7 +313,14 @@ int kin__fd_wait_begin(kin__fd_waiter *wt, kin__coro *co, int fd,
         r->wr = wt;
     wt->gen = r->gen;
     wt->attached = true;
-    int rc = arm(r, w, fd, interest_on(r, w));
+    wt->req = 0;
+    int rc;
+#if KIN_POLL_URING
+    if (p->kind == KIN__POLL_URING)
+        rc = kin__uring_arm(p, wt);
+    else
+#endif
+        rc = arm(r, w, fd, interest_on(r, w));
     if (rc < 0) {
         if (r->rd == wt)
             r->rd = NULL;
@@ -259,10 +349,15 @@ void kin__fd_wait_end(kin__fd_waiter *wt) {
         if (r->wr == wt)
             r->wr = NULL;
         wt->attached = false;
-        if (r->gen == wt->gen) /* else kin__fd_close removed it already */
+        /* else kin__fd_close removed it already */
+        if (w->poller->kind == KIN__POLL_EPOLL && r->gen == wt->gen)
             arm(r, w, wt->fd, interest_on(r, w));
     }
     kin__lock_release(&r->lock);
+#if KIN_POLL_URING
+    if (w->poller->kind == KIN__POLL_URING)
+        kin__uring_disarm(w->poller, wt); /* also after kin__fd_close */
+#endif
     w->poller->pending--;
 }
 
@@ -312,8 +407,41 @@ static int dispatch(kin__worker *w, uint64_t data, uint32_t ev) {
     return n;
 }
 
+#if KIN_POLL_URING
+int kin__poll_fire(kin__fd_waiter *wt, int res) {
+    fd_rec *r = rec_of(wt->fd, false);
+    KIN__ASSERT(r);
+    kin__coro *co = NULL;
+    kin__lock_acquire(&r->lock);
+    if (wt->attached && r->gen == wt->gen) {
+        if (r->rd == wt)
+            r->rd = NULL;
+        if (r->wr == wt)
+            r->wr = NULL;
+        wt->attached = false;
+        if (res < 0) {
+            wt->result = res; /* -EBADF: not open when the poll was armed */
+        } else {
+            int k = wt->events & ready_of((uint32_t)res);
+            wt->revents = k ? k : wt->events;
+        }
+        co = wt->co; /* read before fired: wt may then go */
+        atomic_store_explicit(&wt->fired, true, memory_order_release);
+    }
+    kin__lock_release(&r->lock);
+    if (!co)
+        return 0;
+    kin__wake(co);
+    return 1;
+}
+#endif
+
 int kin__poll(kin__worker *w, int timeout_ms) {
     kin__poller *p = w->poller;
+#if KIN_POLL_URING
+    if (p->kind == KIN__POLL_URING)
+        return kin__uring_poll(w, timeout_ms);
+#endif
     struct epoll_event evs[32]; /* may run on a coroutine's stack */
     int woken = 0;
     int n = epoll_wait(p->epfd, evs, 32, timeout_ms);
@@ -439,7 +567,11 @@ int kin__fd_close(int fd) {
         kin__fd_waiter *wt = ws[i];
         if (!wt)
             continue;
-        epoll_ctl(wt->home->poller->epfd, EPOLL_CTL_DEL, fd, NULL);
+        /* an io_uring request is removed by the waiter's home when its
+         * wait ends (rings belong to their thread); until then it holds
+         * the file open, so the close below may not be the last one */
+        if (wt->home->poller->kind == KIN__POLL_EPOLL)
+            epoll_ctl(wt->home->poller->epfd, EPOLL_CTL_DEL, fd, NULL);
         wt->attached = false;
         wt->result = -EBADF;
         wake[n++] = wt->co;

@@ -1,10 +1,11 @@
 /*
  * poll.h — the fd poller inside the scheduler: each worker gets, on its
- * first fd wait, an epoll instance and an eventfd; it then sleeps in
- * epoll_wait (fds, timers and cross-thread wake-ups in one call) instead of
- * its condition variable. See poll.c for the design. Layer: sched; knows
- * kin__coro, never jobs: the io layer (io/fd.c) builds the cancellable
- * waits and the public calls on top.
+ * first fd wait, a poller (an epoll instance, or an io_uring ring with
+ * -DKIN_POLLER=io_uring, and an eventfd); it then sleeps in the poller
+ * (fds, timers and cross-thread wake-ups in one call) instead of its
+ * condition variable. See poll.c for the design, poll_uring.c for the
+ * io_uring backend. Layer: sched; knows kin__coro, never jobs: the io
+ * layer (io/fd.c) builds the cancellable waits and the public calls on top.
  */
 #ifndef KIN_SCHED_POLL_H
 #define KIN_SCHED_POLL_H
@@ -16,13 +17,19 @@
 #include "base/lock.h"
 #include "sched/coro.h"
 
+/* Which system interface a poller waits in (chosen when it is made). */
+enum { KIN__POLL_EPOLL, KIN__POLL_URING };
+
 /* The per-worker poller. Owner thread only, except wake_fd in the worker
- * (kin__worker.poll_wake), which wakers read. */
+ * (kin__worker.poll_wake), which wakers read, and `kind`, which kin_close
+ * reads on any thread (set before the poller is published). */
 typedef struct kin__poller {
-    int epfd;         /* epoll instance */
+    int kind;         /* KIN__POLL_EPOLL or KIN__POLL_URING */
+    int epfd;         /* epoll instance (epoll kind; else -1) */
     int evfd;         /* eventfd: kin__worker_unpark writes it */
     int pending;      /* fd waits begun on this worker and not ended */
     unsigned picks;   /* picks since the last poll while busy */
+    struct kin__uring_poller *uring; /* ring and requests (io_uring kind) */
 } kin__poller;
 
 /* One coroutine waiting for one fd in one or both directions. Lives on
@@ -39,11 +46,16 @@ typedef struct kin__fd_waiter {
     atomic_bool fired;  /* set when detached (or by the io layer's timer) */
     bool attached;      /* [fd lock] still in the fd record */
     int revents;        /* [fd lock] what was ready (KIN_READABLE...) */
-    int result;         /* [fd lock] 0, or -EBADF: closed through kin */
+    int result;         /* [fd lock] 0, or -EBADF: closed through kin (or,
+                           io_uring, closed before the poll was armed) */
+    uint64_t req;       /* [home] the io_uring request in flight, or 0 */
 } kin__fd_waiter;
 
 /* Starts waiting: records wt in fd's record and arms fd in the home
- * worker's epoll (made on first use). On the waiting coroutine's thread.
+ * worker's poller (made on first use; an io_uring poll request is only
+ * queued: submitted by the worker's next poll or sleep, and an fd that is
+ * not open then wakes the waiter with -EBADF instead of failing here). On
+ * the waiting coroutine's thread.
  * Returns 0 (then kin__fd_wait_end must follow), 1 if the fd cannot be
  * polled (a regular file or directory: always ready; nothing to end),
  * KIN_EBUSY (another coroutine waits on fd in one of these directions),
@@ -52,8 +64,10 @@ typedef struct kin__fd_waiter {
 int kin__fd_wait_begin(kin__fd_waiter *wt, kin__coro *co, int fd, int events);
 
 /* Ends a wait begun with 0, on the same thread: if wt is still attached
- * (timeout, cancellation) detaches it and disarms fd in the epoll. After
- * it returns nobody touches wt. */
+ * (timeout, cancellation) detaches it and disarms fd in the poller (an
+ * io_uring request still in flight is removed now, also after kin_close).
+ * After it returns nobody touches wt, and no poll request references
+ * the file. */
 void kin__fd_wait_end(kin__fd_waiter *wt);
 
 /* Closes fd: every coroutine waiting on it (any worker) is detached, its
@@ -77,7 +91,7 @@ void kin__fd_use_end(void *token, int fd);
  * kin__fd_use_begin gave changes once kin__fd_close has closed it. */
 unsigned kin__fd_epoch(int fd);
 
-/* Polls w's epoll (the calling thread's worker) and wakes the coroutines
+/* Polls w's poller (the calling thread's worker) and wakes the coroutines
  * whose fds are ready. timeout_ms: 0 do not block, -1 forever. Returns the
  * number of coroutines woken. */
 int kin__poll(kin__worker *w, int timeout_ms);
@@ -94,6 +108,10 @@ kin__poller *kin__poller_of(kin__worker *w);
 
 /* Frees w's poller (the worker is being freed). */
 void kin__poller_free(kin__poller *p);
+
+/* "epoll" or "io_uring": what w's poller waits in; NULL if w has none
+ * yet. For tests and benchmarks. */
+const char *kin__poller_kind(const kin__worker *w);
 
 /* The largest fd number kin can wait on, plus one. */
 #define KIN__FD_MAX (1 << 22)

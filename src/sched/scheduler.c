@@ -832,9 +832,13 @@ int kin__host_set(kin__worker *w, bool on) {
         atomic_store(&w->sleeping, 0);
         return 0;
     }
-    if (!kin__poller_of(w))
+    if (w->poller && w->poller->kind != KIN__POLL_EPOLL)
+        return KIN_EBUSY; /* an io_uring poller already: no fd to wait on */
+    w->hosted = true; /* before the poller is made: an epoll then */
+    if (!kin__poller_of(w)) {
+        w->hosted = false;
         return KIN_ENOMEM;
-    w->hosted = true;
+    }
     atomic_store(&w->sleeping, 1);
     return 0;
 }
