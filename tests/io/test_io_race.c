@@ -8,6 +8,7 @@
  * close is left to the call in flight), and never a wait on the number
  * after it was closed (another file may have it by then). Many rounds
  * (fewer under sanitizers: CHECK_TOOL_DIVISOR). */
+#include <signal.h>
 #include <stdatomic.h>
 
 #include "io_util.h"
@@ -106,6 +107,7 @@ static int body(void *arg) {
 }
 
 int main(void) {
+    kin_dump_on_signal(SIGUSR1, 2); /* a hang: kill -USR1 shows who waits */
     CHECK_EQ(kin_run_blocking(body, NULL), 0);
     puts("test_io_race: ok");
     return 0;
