@@ -65,14 +65,9 @@ static void timeout_fire(kin__timer *t) {
 static int wait_fd(kin__job *co, int fd, int events, int64_t timeout_ms,
                    unsigned epoch) {
     kin__fd_waiter wt;
-    int rc = kin__fd_wait_begin(&wt, &co->sched, fd, events);
-    if (kin__fd_epoch(fd) != epoch) {
-        /* closed through kin since that call: whatever the number names
-         * now (nothing, or another file) is not what we were reading */
-        if (rc == 0)
-            kin__fd_wait_end(&wt);
-        return -EBADF;
-    }
+    /* -EBADF if closed through kin since that call: whatever the number
+     * names now (nothing, or another file) is not what we were reading */
+    int rc = kin__fd_wait_begin(&wt, &co->sched, fd, events, epoch);
     if (rc == 1)
         return events; /* not pollable: always ready */
     if (rc == KIN_EBUSY)

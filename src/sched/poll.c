@@ -62,10 +62,12 @@
  * closed); calls that begin while close(2) itself runs (USE_CLOSE_RUNNING)
  * wait for it, because the number may name a new file right after. The
  * word also counts the closes (its epoch): a call that got EAGAIN and
- * then waits checks, once registered, that the epoch it began in still
- * holds, so a wait never starts on a number closed (and perhaps reused)
- * since its system call: -EBADF instead of waiting on someone else's
- * file, or forever.
+ * then waits passes the epoch it began in to kin__fd_wait_begin, which
+ * checks it under the record's lock before it arms anything, so a wait
+ * never starts on a number closed (and perhaps reused) since its system
+ * call: -EBADF instead of waiting on someone else's file, or forever, or
+ * arming (and later removing) the number in an epoll where it now names
+ * one of kin's own eventfds: that lost every wake-up of a worker.
  *
  * TWO BACKENDS. Built with -DKIN_POLLER=io_uring, a worker's poller is an
  * io_uring ring instead (poll_uring.c: a oneshot POLL_ADD per wait,
@@ -127,6 +129,20 @@ typedef struct fd_rec {
 } fd_rec;
 
 static _Atomic(fd_rec *) g_chunks[NCHUNKS];
+
+/* The use word: two flags, the epoch (closes of this number through kin,
+ * mod 2^14) and the calls in flight. */
+#define USE_CLOSING 0x80000000u
+#define USE_CLOSE_RUNNING 0x40000000u
+#define USE_FLAGS (USE_CLOSING | USE_CLOSE_RUNNING)
+#define USE_EPOCH_SHIFT 16
+#define USE_EPOCH_MASK 0x3fffu
+#define USE_CALLS 0xffffu
+
+static inline unsigned epoch_of(unsigned s) {
+    return (s >> USE_EPOCH_SHIFT) & USE_EPOCH_MASK;
+}
+
 
 /* The record of fd, made on first use; NULL if out of memory. */
 static fd_rec *rec_of(int fd, bool make) {
@@ -275,7 +291,7 @@ static int arm(fd_rec *r, kin__worker *w, int fd, uint32_t interest) {
 }
 
 int kin__fd_wait_begin(kin__fd_waiter *wt, kin__coro *co, int fd,
-                       int events) {
+                       int events, unsigned epoch) {
     if (fd >= KIN__FD_MAX)
         return KIN_EINVAL;
     kin__worker *w = co->home;
@@ -301,6 +317,15 @@ int kin__fd_wait_begin(kin__fd_waiter *wt, kin__coro *co, int fd,
         kin__lock_release(&r->lock);
         sched_yield();
         kin__lock_acquire(&r->lock);
+    }
+    if (epoch_of(atomic_load(&r->use)) != epoch) {
+        /* kin_close closed this number since the call that found it not
+         * ready: the number may name another file now (even one of kin's
+         * own: an eventfd, an epoll), which must never be armed or
+         * disarmed in our epoll. close_now moves the epoch before it
+         * clears `closing`, under this lock. */
+        kin__lock_release(&r->lock);
+        return -EBADF;
     }
     if (((events & KIN_READABLE) && r->rd) ||
         ((events & KIN_WRITABLE) && r->wr)) {
@@ -460,19 +485,6 @@ int kin__poll(kin__worker *w, int timeout_ms) {
 
 /* ---- Close while in use ------------------------------------------------------*/
 
-/* The use word: two flags, the epoch (closes of this number through kin,
- * mod 2^14) and the calls in flight. */
-#define USE_CLOSING 0x80000000u
-#define USE_CLOSE_RUNNING 0x40000000u
-#define USE_FLAGS (USE_CLOSING | USE_CLOSE_RUNNING)
-#define USE_EPOCH_SHIFT 16
-#define USE_EPOCH_MASK 0x3fffu
-#define USE_CALLS 0xffffu
-
-static inline unsigned epoch_of(unsigned s) {
-    return (s >> USE_EPOCH_SHIFT) & USE_EPOCH_MASK;
-}
-
 /* fds the table cannot hold (beyond KIN__FD_MAX, or out of memory for a
  * chunk) are not counted: their calls share this record, never closing. */
 static fd_rec g_uncounted;
@@ -491,11 +503,6 @@ static int close_now(fd_rec *r, int fd) {
     r->closing = false;
     kin__lock_release(&r->lock);
     return rc;
-}
-
-unsigned kin__fd_epoch(int fd) {
-    fd_rec *r = fd >= 0 && fd < KIN__FD_MAX ? rec_of(fd, false) : NULL;
-    return r ? epoch_of(atomic_load(&r->use)) : 0;
 }
 
 static __attribute__((noinline)) void *use_begin_slow(int fd,

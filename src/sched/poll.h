@@ -59,9 +59,13 @@ typedef struct kin__fd_waiter {
  * Returns 0 (then kin__fd_wait_end must follow), 1 if the fd cannot be
  * polled (a regular file or directory: always ready; nothing to end),
  * KIN_EBUSY (another coroutine waits on fd in one of these directions),
- * -EBADF (fd closed, or being closed through kin_close), KIN_ENOMEM,
- * KIN_EINVAL (fd beyond the table: KIN__FD_MAX), or -errno of epoll. */
-int kin__fd_wait_begin(kin__fd_waiter *wt, kin__coro *co, int fd, int events);
+ * -EBADF (fd closed, or being closed through kin_close, or closed through
+ * kin since epoch: the value kin__fd_use_begin gave the call that found
+ * fd not ready; checked under the record's lock before anything is
+ * armed), KIN_ENOMEM, KIN_EINVAL (fd beyond the table: KIN__FD_MAX), or
+ * -errno of epoll. */
+int kin__fd_wait_begin(kin__fd_waiter *wt, kin__coro *co, int fd, int events,
+                       unsigned epoch);
 
 /* Ends a wait begun with 0, on the same thread: if wt is still attached
  * (timeout, cancellation) detaches it and disarms fd in the poller (an
@@ -78,18 +82,15 @@ int kin__fd_close(int fd);
 
 /* Brackets one system call of the io layer on fd (read, write, accept4,
  * connect, poll...) so that kin__fd_close never closes fd under it (see
- * poll.c, CLOSE WHILE IN USE); *epoch gets the number's epoch (see
- * kin__fd_epoch). Returns a token for kin__fd_use_end, or
+ * poll.c, CLOSE WHILE IN USE); *epoch gets the number's epoch (how many
+ * times kin closed it, mod 2^14; kin__fd_wait_begin checks it). Returns a
+ * token for kin__fd_use_end, or
  * NULL if fd is being closed through kin (the call must not be made:
  * -EBADF). Any thread; never suspends (yields the thread for the few
  * microseconds of a close(2) of the same number). kin__fd_use_end may
  * change errno: read it before. */
 void *kin__fd_use_begin(int fd, unsigned *epoch);
 void kin__fd_use_end(void *token, int fd);
-
-/* How many times fd's number was closed through kin (mod 2^14): the value
- * kin__fd_use_begin gave changes once kin__fd_close has closed it. */
-unsigned kin__fd_epoch(int fd);
 
 /* Polls w's poller (the calling thread's worker) and wakes the coroutines
  * whose fds are ready. timeout_ms: 0 do not block, -1 forever. Returns the
