@@ -51,12 +51,16 @@ if ! "$cc" -fsanitize=fuzzer,address "$build/obj/probe.c" \
     exit 2
 fi
 
-# The library's sources: the list in CMakeLists.txt (set(KIN_SOURCES ...)),
-# with the assembly context switch of this machine.
-srcs=$(sed -n '/^set(KIN_SOURCES/,/)/p' "$top/CMakeLists.txt" |
-    grep -o 'src/[A-Za-z0-9_/]*\.c' || true)
+# The library's sources: the list in CMakeLists.txt (set(KIN_SOURCES ...),
+# up to its closing parenthesis alone on a line; the epoll poller: not the
+# io_uring files of KIN_POLLER_SOURCES; no fault injection: fault.c), with
+# the assembly context switch of this machine.
+srcs=$(sed -n '/^set(KIN_SOURCES/,/^)/p' "$top/CMakeLists.txt" |
+    grep -v '^ *#' | grep -o 'src/[A-Za-z0-9_/]*\.c' |
+    grep -v '/fault\.c$' || true)
 if [ -z "$srcs" ]; then
-    srcs=$(cd "$top" && ls src/*/*.c | grep -v -e '/context_' -e '/fault\.c$')
+    srcs=$(cd "$top" && ls src/*/*.c |
+        grep -v -e '/context_' -e '/fault\.c$' -e 'uring\.c$')
 fi
 defs="-D_GNU_SOURCE -DKIN_NO_LAUNCH_SITES"
 case $(uname -m) in
