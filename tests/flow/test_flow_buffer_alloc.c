@@ -7,7 +7,8 @@
 
 #include "check.h"
 
-#if CHECK_TOOL_DIVISOR == 1 && defined(__GLIBC__)
+/* not with a static libc either: its malloc.o defines malloc too */
+#if CHECK_TOOL_DIVISOR == 1 && defined(__GLIBC__) && !defined(KIN_TEST_STATIC)
 extern void *__libc_malloc(size_t);
 extern void *__libc_calloc(size_t, size_t);
 extern void *__libc_realloc(void *, size_t);

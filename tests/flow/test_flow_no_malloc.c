@@ -6,7 +6,9 @@
  * __libc_* (skipped under sanitizers, which own malloc). */
 #include "check.h"
 
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__) ||         \
+    defined(KIN_TEST_STATIC)
+/* sanitizers own malloc; a static libc's malloc.o defines it too */
 #define NO_INTERPOSE 1
 #elif defined(__has_feature)
 #if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
