@@ -121,14 +121,6 @@ void kin__job_wait(kin__job *co, atomic_bool *fired, bool cancellable) {
     }
 }
 
-bool kin__job_hold_for_wake(kin__job *co) {
-    if (co->sched.home == kin__worker_peek() &&
-        co->sched.dispatcher->kind != KIN__DISP_UNCONFINED)
-        return false;
-    kin__job_ref(co);
-    return true;
-}
-
 void kin__job_wake_waiter(kin__job *co, atomic_bool *fired) {
     bool held = kin__job_hold_for_wake(co);
     atomic_store_explicit(fired, true, memory_order_release);

@@ -453,7 +453,14 @@ void kin__job_wait(kin__job *co, atomic_bool *fired, bool cancellable);
  * whether it took one (call it where registering the waiter happened
  * before: under the lock it registered under); kin__job_wake_waiter does
  * the whole hand-over for a flag. */
-bool kin__job_hold_for_wake(kin__job *co);
+static inline bool kin__job_hold_for_wake(kin__job *co) {
+    /* inline: every channel hand-off asks (ping-pong is two per round) */
+    if (co->sched.home == kin__worker_peek() &&
+        co->sched.dispatcher->kind != KIN__DISP_UNCONFINED)
+        return false;
+    kin__job_ref(co);
+    return true;
+}
 void kin__job_wake_waiter(kin__job *co, atomic_bool *fired);
 
 /* A completion-list node that stops w's kin__run_loop when fired; the loop

@@ -438,7 +438,7 @@ static void fire_due_timers(kin__worker *w) {
  * pool worker alternates between its pinned queue (woken coroutines) and its
  * ring of new ones, and every 61st pick looks at the pool's global queue
  * first so that work queued from outside is never starved (Go's habit). */
-static kin__coro *local_pop(kin__worker *w) {
+static inline kin__coro *local_pop(kin__worker *w) {
     if (!w->pool)
         return runq_pop(w);
     kin__coro *co;
