@@ -460,11 +460,16 @@ static inline kin__coro *local_pop(kin__worker *w) {
  * from sysmon); only workers with pending fd waits poll (sched/poll.c). */
 #define POLL_EVERY 61
 
-/* The next coroutine to run on w, or NULL to go back to the loop. */
-static kin__coro *pick_next(kin__worker *w, bool from_loop) {
+/* pick_next's whole work: the run queue after the worker's other duties
+ * (stop, timers, the inbox, fds). `co`: a coroutine pick_next popped
+ * already (not yet started), or NULL. */
+static __attribute__((noinline)) kin__coro *
+pick_next_slow(kin__worker *w, bool from_loop, kin__coro *co) {
+    if (co)
+        goto have;
     for (;;) {
         if (w->runnext) {
-            kin__coro *co = w->runnext;
+            co = w->runnext;
             w->runnext = NULL;
             return co;
         }
@@ -479,15 +484,37 @@ static kin__coro *pick_next(kin__worker *w, bool from_loop) {
         kin__poller *p = w->poller;
         if (KIN__UNLIKELY(p && p->pending) && ++p->picks >= POLL_EVERY)
             kin__poll(w, 0);
-        kin__coro *co = local_pop(w);
+        co = local_pop(w);
         if (!co) {
             if (KIN__UNLIKELY(p && p->pending) && kin__poll(w, 0) > 0)
                 continue; /* drained: look at the fds before idling */
             return NULL;
         }
+    have:
         if (co->started || prepare_start(w, co))
             return co;
     }
+}
+
+/* The next coroutine to run on w, or NULL to go back to the loop.
+ * Inline, for the common case of a switch (park, yield): nothing but
+ * the run queue needs the worker (no runnext, stop, timer, inbox message
+ * or pending fd wait) and the coroutine it pops has run before; the rest
+ * is pick_next_slow, so the common case saves no registers. */
+static inline kin__coro *pick_next(kin__worker *w, bool from_loop) {
+    kin__poller *p = w->poller;
+    if (KIN__LIKELY(!w->runnext && (from_loop || !w->return_to_caller) &&
+                    !atomic_load_explicit(&w->stop, memory_order_relaxed) &&
+                    !w->timers.n &&
+                    !atomic_load_explicit(&w->inbox, memory_order_relaxed) &&
+                    !(p && p->pending))) {
+        kin__coro *co = local_pop(w);
+        if (KIN__LIKELY(co && co->started))
+            return co;
+        if (co)
+            return pick_next_slow(w, from_loop, co);
+    }
+    return pick_next_slow(w, from_loop, NULL);
 }
 
 static void coro_entry(void *arg) {
