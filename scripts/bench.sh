@@ -89,7 +89,13 @@ for sc in spawn spawn_mt spawn_cpu yield async park timers cancel supervise with
 done
 
 # ---- the table ------------------------------------------------------------------
-machine="$(lscpu 2>/dev/null | awk -F': *' '/^Model name/ { print $2; exit }'), $(nproc) cores"
+# The machine: CPU, cores, kernel and virtualization (page faults and
+# timer costs differ by 10x between hosts; a table is read with them).
+hv=$(lscpu 2>/dev/null | awk -F': *' '/^Hypervisor vendor/ { print $2; exit }')
+ct=$(systemd-detect-virt --container 2>/dev/null || true)
+virt="${hv:+$hv guest}"
+[ -n "$ct" ] && [ "$ct" != none ] && virt="${virt:+$virt, }$ct container"
+machine="$(lscpu 2>/dev/null | awk -F': *' '/^Model name/ { print $2; exit }'), $(nproc) cores, Linux $(uname -r)${virt:+, $virt}"
 echo
 echo "kin $(awk -F'"' '/KIN_VERSION_STRING/ { print $2 }' "$repo/include/kin.h") benchmarks, $(date -u +%Y-%m-%d), $machine"
 echo "command: make bench${quick:+ QUICK=1}; speed-up = peer ns/op / kin ns/op (higher is better for kin)"
