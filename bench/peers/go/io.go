@@ -214,8 +214,16 @@ func maxRSSKiB() int64 {
 
 // idle_10k: n connections, each held by a server goroutine parked in a Read;
 // the client ends are held by the main goroutine.
+// The baseline is taken once, before the first repetition: a later one
+// reuses the memory the first left resident (kin's stack cache, Go's heap),
+// so a baseline taken before it would hide the connections' cost.
+var idleMaxRSS0, idleRSS0 int64
+
 func idle(n int) int64 {
-	maxrss0, rss0 := maxRSSKiB(), rssNowKiB()
+	if idleMaxRSS0 == 0 {
+		idleMaxRSS0, idleRSS0 = maxRSSKiB(), rssNowKiB()
+	}
+	maxrss0, rss0 := idleMaxRSS0, idleRSS0
 	parked.Store(0)
 	servedEOF.Store(0)
 	ln := listenAny()
