@@ -1615,7 +1615,10 @@ KIN_EXPORT int kin_semaphore_with_permit(kin_semaphore sem, kin_fn fn,
  * -EBADF, close(2) would leave them waiting. One coroutine at a time may
  * wait on an fd in each direction (a second gets KIN_EBUSY): a reader and
  * a writer may share an fd, two readers may not, as two reads interleaving
- * their bytes is rarely what a program means.
+ * their bytes is rarely what a program means. kin's own fds (each loop's
+ * epoll or io_uring and eventfd, kin_dump_on_signal's pipe) are refused
+ * by every call here with -EBADF and a message: a caller can only name
+ * one after closing its own fd with close(2) while kin reused the number.
  * Example: docs/guide.md, "Waiting for I/O".
  */
 
@@ -1717,8 +1720,9 @@ KIN_EXPORT int kin_connect(int fd, const struct sockaddr *addr,
  * generation, so readiness that arrives for the old file is never taken
  * for a new file that reuses the number. Returns 0 or -errno of close(2)
  * (the fd is closed anyway, as close(2); 0 when close(2) was left to a
- * call in flight); -EBADF for fd < 0 or when another kin_close of fd is
- * under way. Does not suspend; any thread. */
+ * call in flight); -EBADF for fd < 0, for one of kin's own fds (left
+ * open), or when another kin_close of fd is under way. Does not suspend;
+ * any thread. */
 KIN_EXPORT int kin_close(int fd);
 
 /** getaddrinfo(3) run on the IO dispatcher (it blocks), so the caller

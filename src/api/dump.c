@@ -328,6 +328,8 @@ static void sig_init(void) {
     fcntl(g_pipe[0], F_SETFD, FD_CLOEXEC);
     fcntl(g_pipe[1], F_SETFD, FD_CLOEXEC);
     fcntl(g_pipe[1], F_SETFL, O_NONBLOCK); /* a burst of signals: drop */
+    kin__fd_mark_own(g_pipe[0], true); /* never a caller's to use */
+    kin__fd_mark_own(g_pipe[1], true);
     pthread_t t;
     pthread_attr_t attr;
     pthread_attr_init(&attr);

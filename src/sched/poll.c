@@ -100,6 +100,7 @@
 #include <unistd.h>
 
 #include "base/alloc.h"
+#include "base/error.h"
 #include "base/kin_assert.h"
 #include "base/lock.h"
 #include "base/sanitizer.h"
@@ -134,10 +135,11 @@ static _Atomic(fd_rec *) g_chunks[NCHUNKS];
  * mod 2^14) and the calls in flight. */
 #define USE_CLOSING 0x80000000u
 #define USE_CLOSE_RUNNING 0x40000000u
-#define USE_FLAGS (USE_CLOSING | USE_CLOSE_RUNNING)
+#define USE_OWN 0x8000u /* one of kin's own fds: see kin__fd_mark_own */
+#define USE_FLAGS (USE_CLOSING | USE_CLOSE_RUNNING | USE_OWN)
 #define USE_EPOCH_SHIFT 16
 #define USE_EPOCH_MASK 0x3fffu
-#define USE_CALLS 0xffffu
+#define USE_CALLS 0x7fffu
 
 static inline unsigned epoch_of(unsigned s) {
     return (s >> USE_EPOCH_SHIFT) & USE_EPOCH_MASK;
@@ -160,6 +162,26 @@ static fd_rec *rec_of(int fd, bool make) {
             kin__free(fresh); /* another thread made it */
     }
     return &chunk[(size_t)fd % CHUNK];
+}
+
+/* A call on one of kin's own fds: the caller's fd was closed with plain
+ * close(2) and kin reused the number for a poller or a wake-up. */
+static __attribute__((cold)) int own_fd_misuse(int fd) {
+    return kin__misuse(-EBADF,
+                       "fd %d is one of kin's own (a poller's or a wake-up's): "
+                       "the descriptor it named was closed with close(2), "
+                       "not kin_close, and the number reused",
+                       fd);
+}
+
+void kin__fd_mark_own(int fd, bool own) {
+    fd_rec *r = fd >= 0 && fd < KIN__FD_MAX ? rec_of(fd, own) : NULL;
+    if (!r)
+        return; /* out of memory: that number goes unguarded */
+    if (own)
+        atomic_fetch_or(&r->use, USE_OWN);
+    else
+        atomic_fetch_and(&r->use, ~USE_OWN);
 }
 
 #if KIN_POLL_URING
@@ -203,8 +225,11 @@ static bool epoll_make(kin__poller *p) {
     p->evfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     struct epoll_event ev = {.events = EPOLLIN, .data.u64 = WAKE_TAG};
     if (p->epfd >= 0 && p->evfd >= 0 &&
-        epoll_ctl(p->epfd, EPOLL_CTL_ADD, p->evfd, &ev) == 0)
+        epoll_ctl(p->epfd, EPOLL_CTL_ADD, p->evfd, &ev) == 0) {
+        kin__fd_mark_own(p->epfd, true);
+        kin__fd_mark_own(p->evfd, true);
         return true;
+    }
     if (p->epfd >= 0)
         close(p->epfd);
     if (p->evfd >= 0)
@@ -244,8 +269,11 @@ void kin__poller_free(kin__poller *p) {
     if (p->kind == KIN__POLL_URING)
         kin__uring_poller_fini(p);
 #endif
-    if (p->epfd >= 0)
+    if (p->epfd >= 0) {
+        kin__fd_mark_own(p->epfd, false);
         close(p->epfd);
+    }
+    kin__fd_mark_own(p->evfd, false);
     close(p->evfd);
     kin__free(p);
 }
@@ -326,6 +354,10 @@ int kin__fd_wait_begin(kin__fd_waiter *wt, kin__coro *co, int fd,
          * clears `closing`, under this lock. */
         kin__lock_release(&r->lock);
         return -EBADF;
+    }
+    if (KIN__UNLIKELY(atomic_load(&r->use) & USE_OWN)) {
+        kin__lock_release(&r->lock);
+        return own_fd_misuse(fd);
     }
     if (((events & KIN_READABLE) && r->rd) ||
         ((events & KIN_WRITABLE) && r->wr)) {
@@ -512,6 +544,10 @@ static __attribute__((noinline)) void *use_begin_slow(int fd,
     if (!r)
         return &g_uncounted;
     unsigned s = atomic_load_explicit(&r->use, memory_order_relaxed);
+    if (s & USE_OWN) {
+        own_fd_misuse(fd);
+        return NULL;
+    }
     for (;;) {
         if (s & USE_CLOSE_RUNNING) {
             sched_yield(); /* close(2) of this number is under way */
@@ -563,6 +599,8 @@ int kin__fd_close(int fd) {
     fd_rec *r = fd >= 0 && fd < KIN__FD_MAX ? rec_of(fd, true) : NULL;
     if (!r)
         return close(fd) < 0 ? -errno : 0;
+    if (KIN__UNLIKELY(atomic_load(&r->use) & USE_OWN))
+        return own_fd_misuse(fd);
     kin__coro *wake[2];
     int n = 0;
     kin__lock_acquire(&r->lock);

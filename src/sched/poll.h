@@ -90,6 +90,15 @@ int kin__fd_close(int fd);
  * microseconds of a close(2) of the same number). kin__fd_use_end may
  * change errno: read it before. */
 void *kin__fd_use_begin(int fd, unsigned *epoch);
+
+/* Marks fd as one of kin's own (own = true, right after kin made it) or
+ * no longer (own = false, right before kin closes it). A call through kin
+ * on an own fd (kin_read, kin_wait_fd, kin_close, ...) fails with -EBADF
+ * and a message: it can only come from a caller whose fd was closed with
+ * plain close(2) and whose number kin then reused for a poller, an
+ * eventfd or a ring, and reading, arming or closing that would steal the
+ * loop's wake-ups. Numbers the table cannot hold go unguarded. */
+void kin__fd_mark_own(int fd, bool own);
 void kin__fd_use_end(void *token, int fd);
 
 /* Polls w's poller (the calling thread's worker) and wakes the coroutines

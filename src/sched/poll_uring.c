@@ -151,11 +151,14 @@ int kin__uring_poller_init(kin__poller *p) {
     u->free_head = NO_SLOT;
     p->evfd = evfd;
     p->uring = u;
+    kin__fd_mark_own(u->ring.fd, true);
+    kin__fd_mark_own(evfd, true);
     return 0;
 }
 
 void kin__uring_poller_fini(kin__poller *p) {
     struct kin__uring_poller *u = p->uring;
+    kin__fd_mark_own(u->ring.fd, false);
     kin__uring_free(&u->ring); /* cancels what is in flight */
     kin__free(u->slots);
     kin__free(u);
