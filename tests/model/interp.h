@@ -1002,7 +1002,7 @@ static int ki_capacity(int cap) {
 }
 
 /* PRODUCE node s in owner's body: a child of the current job, as a
- * launch; its handle is not kept. */
+ * launch; its handle kept if a statement uses it (prog.h MP_PRODUCE_ALL). */
 static int ki_produce_stmt(int owner, int s) {
     const mp_node *n = ki_node(s);
     void *arg = (void *)(intptr_t)s;
@@ -1034,12 +1034,14 @@ static int ki_produce_stmt(int owner, int s) {
     const char *bad = rc != 0 ? "kin_produce"
                       : kin_invoke_on_completion(h, ki_on_complete, arg)
                           ? "kin_invoke_on_completion"
-                      : kin_job_release(h) ? "kin_job_release"
-                                           : NULL;
+                      : !n->keep && kin_job_release(h) ? "kin_job_release"
+                                                       : NULL;
     ki_lock();
     KR->registering[s] = false;
     if (bad)
         ki_violation("%s failed on #%d", bad, s);
+    if (n->keep)
+        KR->handle[s] = h;
     ki_unlock();
     return rc;
 }
@@ -1437,7 +1439,8 @@ static void ki_check_after(void) {
         /* I5. Not on Default: a worker keeps the last coroutine it ran
          * (its zombie) until it runs another, and L2 promises readability
          * until the owner completes, not staleness at once. */
-        if ((n->op == OP_LAUNCH || n->op == OP_ASYNC || mp_is_hand(n->op)) &&
+        if ((n->op == OP_LAUNCH || n->op == OP_ASYNC ||
+             n->op == OP_PRODUCE || mp_is_hand(n->op)) &&
             n->keep && !KR->mt && kin_job_state(KR->handle[s]) != KIN_ESTALE)
             ki_violation("I5: the handle of #%d is not stale after its "
                          "owner completed",

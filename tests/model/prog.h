@@ -1577,12 +1577,17 @@ static bool mp_gen_more(mp_gen *g, int owner, int depth, mp_vis *vis,
 
 /* ---- produce ("chx" programs, the sixth stream) -----------------------------
  * produce(ch) { ...; send(ch) x1-3 ... }; receive(ch) x1-3 (catching,
- * try_receive); maybe cancel(ch). Nothing else uses the channel, and its
- * handle is not kept, so nothing waits for the producer: kin closes the
- * channel after the producer's waiters wake, kotlinx before (see the
- * report of this change); never in a supervisor_scope's body: a producer
- * whose failure its parent does not take reports it to its handler in
- * kin, not in kotlinx when the close carried it (model.h m_finalize). */
+ * try_receive); maybe cancel(ch). Nothing else uses the channel.
+ * Unless MP_PRODUCE_ALL is 1, its handle is not kept, so nothing waits for
+ * the producer (kin closes the channel after the producer's waiters wake,
+ * kotlinx before), and it is never made in a supervisor_scope's body (a
+ * producer whose failure its parent does not take reports it to its
+ * handler in kin, not in kotlinx when the close carried it: model.h
+ * m_finalize): tests/sync/test_produce_close shows both; set it to 1 once
+ * kin does as kotlinx. */
+#ifndef MP_PRODUCE_ALL
+#define MP_PRODUCE_ALL 0
+#endif
 static bool mp_gen_produce(mp_gen *g, int owner, int depth, mp_vis *vis,
                            const mp_ext_body *xb, bool can_nest) {
     mp_prog *p = g->p;
@@ -1590,7 +1595,7 @@ static bool mp_gen_produce(mp_gen *g, int owner, int depth, mp_vis *vis,
     mp_node *o = &p->nodes[owner];
     int room = MP_MAX_STMTS - 2 - o->nkids - xb->npend;
     if (room < 3 || !can_nest || p->ncoro + 1 >= g->max_coro ||
-        p->npch >= MP_MAX_PROD || o->op == OP_SUPERVISOR)
+        p->npch >= MP_MAX_PROD || (o->op == OP_SUPERVISOR && !MP_PRODUCE_ALL))
         return false;
     int id = mp_new_node(g, OP_PRODUCE, owner);
     if (id < 0)
@@ -1604,6 +1609,22 @@ static bool mp_gen_produce(mp_gen *g, int owner, int depth, mp_vis *vis,
     p->nodes[id].ticks = (int16_t)caps[mp_zrand(r, 6)];
     p->nodes[id].handler = mp_zchance(r, 25);
     mp_gen_body(g, id, depth + 1, vis, false);
+    if (MP_PRODUCE_ALL) { /* later statements may join or select on it */
+        mp_vis_add(vis, id);
+        /* launch { join(producer) }: a waiter of its completion while
+         * the receives below wait for its close */
+        int l = p->ncoro + 1 < g->max_coro && mp_zchance(r, 50)
+                    ? mp_new_node(g, OP_LAUNCH, owner)
+                    : -1;
+        int jn = l >= 0 ? mp_new_node(g, OP_JOIN, l) : -1;
+        if (jn >= 0) {
+            mp_add_kid(p, owner, l);
+            p->ncoro++;
+            p->nodes[jn].target = (int16_t)id;
+            p->nodes[id].keep = 1;
+            mp_add_kid(p, l, jn);
+        }
+    }
     int ns = 1 + (int)mp_zrand(r, 3);
     for (int i = 0; i < ns; i++) {
         mp_node *pn = &p->nodes[id];
