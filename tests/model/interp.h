@@ -53,6 +53,13 @@
  * root's body closes every channel when it returns (model.h does the
  * same). On Default a watchdog cancels every channel after 50 ms, so that
  * a send or receive that the threads' order left without a partner ends.
+ * A PRODUCE's channel (kin_produce) is made when it runs: the consumer's
+ * handle goes to chans[] (closed with the others, cancelled by the
+ * watchdog once made, destroyed after the run), the producer's own to
+ * prodh[], which its SENDs use. A WITH_LOCK with LF_OWNER locks with the
+ * owner token &value[its coroutine]; MX_HOLDS, MX_UNLOCK, MX_RELOCK call
+ * kin_mutex_holds_lock, kin_mutex_unlock, kin_mutex_lock / try_lock with
+ * the tokens prog.h says.
  *
  * Suspending by hand: the program's table (cont[], kslot[]) holds each
  * SUSPEND node's continuation once start stored it, or a RESUME that came
