@@ -10,7 +10,9 @@
  * extended operations, hand-made jobs, deferreds, explicit parents; bit 2:
  * suspending by hand, kin_suspend / kin_resume; bit 3: channels and the
  * mutex; bit 4, with bit 3: the semaphore, select's SEND and TIMEOUT
- * clauses, select_unbiased, the drop policies; see prog.h); the rest
+ * clauses, select_unbiased, the drop policies; bit 5, with bit 3:
+ * BUFFERED and UNLIMITED channels, select's RECEIVE_CATCHING, AWAIT and
+ * JOIN clauses; see prog.h); the rest
  * drives the generator. Inputs whose program the model cannot finish (a wait
  * nothing ends) are skipped.
  *
@@ -46,6 +48,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     r.hand_ok = data[0] & 4;
     r.chan_ok = data[0] & 8;
     r.more_ok = data[0] & 16;
+    r.chx_ok = data[0] & 32;
     mp_generate(&g_prog, &r, timed);
     int st = m_run(&g_model, &g_prog, true, INT64_MAX / 4);
     for (int fix = 0; st == M_STUCK && fix < 16; fix++) {

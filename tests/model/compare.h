@@ -75,7 +75,10 @@ static void mc_event_str(const mp_prog *p, int kind, int node, int rc, int val,
         break;
     default: {
         char v[32] = "", what[48] = "";
-        if (n->op == OP_SELECT)
+        if (n->op == OP_SELECT && (n->hflags & SF_JOB))
+            snprintf(what, sizeof what, "(ch%d, ch%d, #%d)", n->ch, n->ch2,
+                     n->target);
+        else if (n->op == OP_SELECT)
             snprintf(what, sizeof what, "(ch%d, ch%d)", n->ch, n->ch2);
         else if (n->op >= OP_SEND && n->op <= OP_SELECT)
             snprintf(what, sizeof what, "(ch%d)", n->ch);
@@ -92,6 +95,11 @@ static void mc_event_str(const mp_prog *p, int kind, int node, int rc, int val,
             snprintf(v, sizeof v, " (value of #%d)", val);
         else if (n->op == OP_SELECT && rc >= 0 && val >= 0)
             snprintf(v, sizeof v, " (value of #%d)", val);
+        else if (n->op == OP_SELECT && rc >= 0 && val <= mp_closed_val(8))
+            snprintf(v, sizeof v, " (closed: %s)",
+                     mc_rc_name(val - mp_closed_val(0)));
+        else if (n->op == OP_SELECT && rc >= 0 && val == -2)
+            snprintf(v, sizeof v, " (value NULL)");
         if (n->op == OP_RESUME && val == 1)
             snprintf(v, sizeof v, " (was active)");
         if (what[0]) {
@@ -106,7 +114,8 @@ static void mc_event_str(const mp_prog *p, int kind, int node, int rc, int val,
         snprintf(buf, len, "#%d %s%s in #%d -> %s %s%s", node,
                  mp_op_names[n->op], what, n->parent,
                  n->op == OP_COMPLETE || n->op == OP_COMPLETE_EXC ||
-                         n->op == OP_SELECT || n->op == OP_CLOSE
+                         n->op == OP_SELECT || n->op == OP_CLOSE ||
+                         n->op == OP_MX_HOLDS
                      ? (rc == 1 ? "1" : mc_rc_name(rc))
                      : mc_rc_name(rc),
                  rc < 0 ? desc : "", v);

@@ -53,6 +53,13 @@
  * root's body closes every channel when it returns (model.h does the
  * same). On Default a watchdog cancels every channel after 50 ms, so that
  * a send or receive that the threads' order left without a partner ends.
+ * A PRODUCE's channel (kin_produce) is made when it runs: the consumer's
+ * handle goes to chans[] (closed with the others, cancelled by the
+ * watchdog once made, destroyed after the run), the producer's own to
+ * prodh[], which its SENDs use. A WITH_LOCK with LF_OWNER locks with the
+ * owner token &value[its coroutine]; MX_HOLDS, MX_UNLOCK, MX_RELOCK call
+ * kin_mutex_holds_lock, kin_mutex_unlock, kin_mutex_lock / try_lock with
+ * the tokens prog.h says.
  *
  * Suspending by hand: the program's table (cont[], kslot[]) holds each
  * SUSPEND node's continuation once start stored it, or a RESUME that came
@@ -152,7 +159,9 @@ typedef struct k_run {
     bool resumed[MP_MAX_NODES];   /* RESUME (or fast SUSPEND) ran */
     int wd_value;                 /* the watchdog's value (Default) */
     /* channels and the mutex */
-    kin_channel chans[MP_MAX_CHANS];
+    kin_channel chans[MP_CH_TABLE]; /* produce channels: the consumer's
+                                       handle, once made */
+    kin_channel prodh[MP_CH_TABLE]; /* ... the producer's */
     kin_mutex mx;
     int holders;                  /* coroutines in a with_lock body (I8) */
     kin_semaphore sem;            /* "more" programs */
@@ -609,9 +618,22 @@ static int ki_pipe_close(int i, int end) {
     return rc;
 }
 
+/* The consumer's handle of channel i (0 if a produce channel not made). */
+static kin_channel ki_chan(int i) {
+    ki_lock();
+    kin_channel h = KR->chans[i];
+    ki_unlock();
+    return h;
+}
+
 static void ki_close_all(void) {
     for (int i = 0; i < KR->p->nch; i++)
         kin_channel_close(KR->chans[i], NULL);
+    for (int i = MP_MAX_CHANS; i < MP_CH_TABLE; i++) {
+        kin_channel h = ki_chan(i);
+        if (h.id)
+            kin_channel_close(h, NULL);
+    }
     for (int i = 0; i < KR->p->npipe; i++) /* readers see end of file */
         ki_pipe_close(i, 1);
 }
@@ -688,10 +710,18 @@ static int ki_fd_stmt(int s, int *val) {
     }
 }
 
+static int ki_coro_of(int owner);
+
 /* A channel or mutex statement. */
 static int ki_chan_stmt(int s, int *val) {
     const mp_node *n = ki_node(s);
     kin_channel ch = KR->chans[n->ch];
+    if (n->ch >= MP_MAX_CHANS) { /* a produce channel: whose handle */
+        ki_lock();
+        ch = n->op == OP_SEND || n->op == OP_TRY_SEND ? KR->prodh[n->ch]
+                                                      : KR->chans[n->ch];
+        ki_unlock();
+    }
     int v = s, rc = 0;
     switch (n->op) {
     case OP_SEND:
@@ -721,24 +751,40 @@ static int ki_chan_stmt(int s, int *val) {
         }
         break;
     case OP_SELECT: {
-        /* receive from ch; receive from or send (SF_SEND) to ch2; a
-         * TIMEOUT (SF_TMO) */
-        int v2[2] = {-1, -1};
-        bool snd = n->hflags & SF_SEND;
-        if (snd)
-            v2[1] = s;
-        kin_select_clause cl[3] = {
-            {.kind = KIN_SELECT_RECEIVE, .channel = ch, .elem = &v2[0],
-             .size = sizeof(int)},
-            {.kind = snd ? KIN_SELECT_SEND : KIN_SELECT_RECEIVE,
-             .channel = KR->chans[n->ch2], .elem = &v2[1],
-             .size = sizeof(int)},
-            {.kind = KIN_SELECT_TIMEOUT, .timeout_ms = ki_ms(n->ticks)}};
-        size_t nc = n->hflags & SF_TMO ? 3 : 2;
-        rc = n->hflags & SF_UNBIASED ? kin_select_unbiased(cl, nc)
-                                     : kin_select(cl, nc);
-        if (rc == 0 || (rc == 1 && !snd)) {
-            v = v2[rc];
+        /* the clauses of mp_sel_clauses: receive (maybe catching) from
+         * ch; receive from or send to ch2; maybe a JOIN or an AWAIT of a
+         * kept handle; maybe a TIMEOUT */
+        int kinds[5], chans[5], ev[5];
+        void *res = NULL;
+        int nc = mp_sel_clauses(n, kinds, chans);
+        kin_select_clause cl[5];
+        memset(cl, 0, sizeof cl);
+        for (int k = 0; k < nc; k++) {
+            static const kin_select_kind kk[] = {
+                [SK_RECV] = KIN_SELECT_RECEIVE,
+                [SK_CATCH] = KIN_SELECT_RECEIVE_CATCHING,
+                [SK_SEND] = KIN_SELECT_SEND, [SK_AWAIT] = KIN_SELECT_AWAIT,
+                [SK_JOIN] = KIN_SELECT_JOIN, [SK_TMO] = KIN_SELECT_TIMEOUT};
+            cl[k].kind = kk[kinds[k]];
+            ev[k] = kinds[k] == SK_SEND ? s : -1;
+            if (chans[k] >= 0) {
+                cl[k].channel = KR->chans[chans[k]];
+                cl[k].elem = &ev[k];
+                cl[k].size = sizeof(int);
+            } else if (kinds[k] == SK_TMO) {
+                cl[k].timeout_ms = ki_ms(n->ticks);
+            } else {
+                cl[k].job = ki_handle(n->target);
+                cl[k].result = kinds[k] == SK_AWAIT ? &res : NULL;
+            }
+        }
+        rc = n->hflags & SF_UNBIASED ? kin_select_unbiased(cl, (size_t)nc)
+                                     : kin_select(cl, (size_t)nc);
+        int kind = rc >= 0 && rc < nc ? kinds[rc] : -1;
+        if (kind == SK_CATCH && cl[rc].rc != 0) {
+            *val = mp_closed_val(cl[rc].rc); /* closed: its result */
+        } else if (kind == SK_RECV || kind == SK_CATCH) {
+            v = ev[rc];
             *val = v;
             ki_lock();
             if (v >= 0 && v < KR->p->n)
@@ -746,10 +792,19 @@ static int ki_chan_stmt(int s, int *val) {
             else
                 ki_violation("#%d selected element %d", s, v);
             ki_unlock();
-        }
-        if (snd) {
+        } else if (kind == SK_AWAIT) {
+            int *iv = res;
+            *val = iv >= KR->value && iv < KR->value + MP_MAX_NODES
+                       ? (int)(iv - KR->value)
+                       : -2;
+        } else if (rc >= 0 && kind < 0) {
             ki_lock();
-            KR->sel_sent[s] = rc == 1;
+            ki_violation("select #%d returned %d of %d clauses", s, rc, nc);
+            ki_unlock();
+        }
+        if (n->hflags & SF_SEND) {
+            ki_lock();
+            KR->sel_sent[s] = kind == SK_SEND;
             ki_unlock();
         }
         break;
@@ -760,20 +815,39 @@ static int ki_chan_stmt(int s, int *val) {
     case OP_CANCEL_CH:
         rc = kin_channel_cancel(ch, NULL);
         break;
-    case OP_WITH_LOCK:
+    case OP_WITH_LOCK: {
+        /* LF_OWNER: the coroutine's owner token */
+        const void *tok = n->hflags & LF_OWNER
+                              ? (const void *)&KR->value[ki_coro_of(n->parent)]
+                              : NULL;
         if (n->hflags & HF_TRY) {
-            int t = kin_mutex_try_lock(KR->mx, NULL);
+            int t = kin_mutex_try_lock(KR->mx, tok);
             if (t != 1)
                 break;
             rc = ki_lock_body((void *)(intptr_t)s);
-            int u = kin_mutex_unlock(KR->mx, NULL);
+            int u = kin_mutex_unlock(KR->mx, tok);
             if (u != 0)
                 rc = u;
             break;
         }
-        rc = kin_mutex_with_lock(KR->mx, NULL, ki_lock_body,
+        rc = kin_mutex_with_lock(KR->mx, tok, ki_lock_body,
                                  (void *)(intptr_t)s);
         break;
+    }
+    case OP_MX_HOLDS:
+        rc = kin_mutex_holds_lock(
+            KR->mx, &KR->value[n->target >= 0 ? n->target
+                                              : ki_coro_of(n->parent)]);
+        break;
+    case OP_MX_UNLOCK: /* a token nobody locks with */
+        rc = kin_mutex_unlock(KR->mx, &KR->value[s]);
+        break;
+    case OP_MX_RELOCK: {
+        const void *tok = &KR->value[ki_coro_of(n->parent)];
+        rc = n->hflags & HF_TRY ? kin_mutex_try_lock(KR->mx, tok)
+                                : kin_mutex_lock(KR->mx, tok);
+        break;
+    }
     case OP_WITH_PERMIT:
         if (n->hflags & HF_TRY) {
             int t = kin_semaphore_try_acquire(KR->sem);
@@ -882,7 +956,7 @@ static int ki_suspend_stmt(int s, int *val) {
 /* Default: resumes suspensions left waiting (see the top). */
 static void *ki_watchdog(void *arg) {
     (void)arg;
-    bool cancelled = false;
+    bool cancelled = false, pdone[MP_CH_TABLE] = {false};
     while (!atomic_load(&KR->wd_stop)) {
         struct timespec ms = {0, 2000000};
         nanosleep(&ms, NULL);
@@ -893,6 +967,15 @@ static void *ki_watchdog(void *arg) {
                 kin_channel_cancel(KR->chans[i], NULL);
             for (int i = 0; i < KR->p->npipe; i++) /* readers: EOF */
                 ki_pipe_close(i, 1);
+        }
+        /* produce channels, also those made later (each once): that
+         * ends their producers too */
+        for (int i = MP_MAX_CHANS; cancelled && i < MP_CH_TABLE; i++) {
+            kin_channel h = ki_chan(i);
+            if (h.id && !pdone[i]) {
+                pdone[i] = true;
+                kin_channel_cancel(h, NULL);
+            }
         }
         for (int s = 0; s < KR->p->n; s++) {
             if (KR->p->nodes[s].op != OP_SUSPEND)
@@ -907,6 +990,67 @@ static void *ki_watchdog(void *arg) {
         }
     }
     return NULL;
+}
+
+/* kin_produce's body for PRODUCE node arg: its handle, then its body. */
+static int ki_producer(kin_channel ch, void *arg) {
+    int s = (int)(intptr_t)arg;
+    ki_lock();
+    KR->prodh[ki_node(s)->ch] = ch;
+    ki_unlock();
+    return ki_co(arg);
+}
+
+static int ki_capacity(int cap) {
+    return cap == MP_CONFLATED   ? KIN_CHANNEL_CONFLATED
+           : cap == MP_BUFFERED  ? KIN_CHANNEL_BUFFERED
+           : cap == MP_UNLIMITED ? KIN_CHANNEL_UNLIMITED
+                                 : cap;
+}
+
+/* PRODUCE node s in owner's body: a child of the current job, as a
+ * launch; its handle kept if a statement uses it (prog.h MP_PRODUCE_ALL). */
+static int ki_produce_stmt(int owner, int s) {
+    const mp_node *n = ki_node(s);
+    void *arg = (void *)(intptr_t)s;
+    char name[16];
+    snprintf(name, sizeof name, "n%d", s);
+    kin_launch_opts o = {.name = name};
+    if (n->handler) {
+        o.handler = ki_handler;
+        o.handler_arg = (void *)(intptr_t)(s + 1);
+    }
+    kin_channel_opts co = {.capacity = ki_capacity(n->ticks),
+                           .on_undelivered = ki_undel};
+    ki_lock();
+    KR->created[s] = true;
+    KR->jparent[s] = (int16_t)owner;
+    KR->detached[s] = KR->detached[owner];
+    if (KR->detached[s]) {
+        KR->counted[s] = true;
+        KR->pending++;
+    }
+    ki_unlock();
+    kin_job h = {0};
+    kin_channel out = {0};
+    int rc = kin_produce(&out, &h, &o, &co, sizeof(int), ki_producer, arg);
+    ki_lock();
+    KR->chans[n->ch] = out;
+    KR->registering[s] = true;
+    ki_unlock();
+    const char *bad = rc != 0 ? "kin_produce"
+                      : kin_invoke_on_completion(h, ki_on_complete, arg)
+                          ? "kin_invoke_on_completion"
+                      : !n->keep && kin_job_release(h) ? "kin_job_release"
+                                                       : NULL;
+    ki_lock();
+    KR->registering[s] = false;
+    if (bad)
+        ki_violation("%s failed on #%d", bad, s);
+    if (n->keep)
+        KR->handle[s] = h;
+    ki_unlock();
+    return rc;
 }
 
 /* Runs statement s of owner's body; returns its result. */
@@ -996,6 +1140,9 @@ static int ki_stmt(int owner, int s) {
         ki_unlock();
         break;
     }
+    case OP_PRODUCE:
+        rc = ki_produce_stmt(owner, s);
+        break;
     case OP_SCOPE:
         rc = kin_coroutine_scope(ki_scope, arg);
         ki_returned(s);
@@ -1126,6 +1273,9 @@ static int ki_stmt(int owner, int s) {
     case OP_WITH_LOCK:
     case OP_WITH_PERMIT:
     case OP_SEM_RELEASE:
+    case OP_MX_HOLDS:
+    case OP_MX_UNLOCK:
+    case OP_MX_RELOCK:
         rc = ki_chan_stmt(s, &val);
         break;
     case OP_FD_READ:
@@ -1296,7 +1446,8 @@ static void ki_check_after(void) {
         /* I5. Not on Default: a worker keeps the last coroutine it ran
          * (its zombie) until it runs another, and L2 promises readability
          * until the owner completes, not staleness at once. */
-        if ((n->op == OP_LAUNCH || n->op == OP_ASYNC || mp_is_hand(n->op)) &&
+        if ((n->op == OP_LAUNCH || n->op == OP_ASYNC ||
+             n->op == OP_PRODUCE || mp_is_hand(n->op)) &&
             n->keep && !KR->mt && kin_job_state(KR->handle[s]) != KIN_ESTALE)
             ki_violation("I5: the handle of #%d is not stale after its "
                          "owner completed",
@@ -1419,8 +1570,10 @@ MP_FN void ki_run(k_run *r, const mp_prog *p, int mode, int64_t tick_ms,
     kin_set_default_handler(ki_default_handler, NULL);
     for (int i = 0; i < p->nch; i++) {
         kin_channel_opts co = {
-            .capacity = p->chcap[i] == MP_CONFLATED ? KIN_CHANNEL_CONFLATED
-                                                    : p->chcap[i],
+            .capacity = p->chcap[i] == MP_CONFLATED   ? KIN_CHANNEL_CONFLATED
+                        : p->chcap[i] == MP_BUFFERED  ? KIN_CHANNEL_BUFFERED
+                        : p->chcap[i] == MP_UNLIMITED ? KIN_CHANNEL_UNLIMITED
+                                                      : p->chcap[i],
             .overflow = (kin_overflow)p->chpol[i],
             .on_undelivered = ki_undel};
         if (kin_channel_new(&r->chans[i], sizeof(int), &co) != 0)
@@ -1487,7 +1640,9 @@ MP_FN void ki_run(k_run *r, const mp_prog *p, int mode, int64_t tick_ms,
         }
     }
     r->after = true;
-    for (int i = 0; i < p->nch; i++) {
+    for (int i = 0; i < MP_CH_TABLE; i++) {
+        if (i >= p->nch && !r->chans[i].id)
+            continue;
         int drc = kin_channel_destroy(r->chans[i]);
         if (drc != 0)
             ki_violation("kin_channel_destroy of ch%d returned %d", i, drc);

@@ -83,6 +83,21 @@
  * nothing did (armed after the clauses are registered, as kin arms it);
  * the drop policies in m_send_now; pipes and kin's poller at m_pipe.
  *
+ * The "chx" additions: BUFFERED (64, or 1 with a drop policy) and
+ * UNLIMITED capacities in m_run's channel setup; a select's clauses come
+ * from mp_sel_clauses (prog.h), its immediate phase and registration are
+ * in m_stmt (OP_SELECT), its outcome after a wait in m_turn (MW_SELECT);
+ * a RECEIVE_CATCHING clause completes on a closed channel with a result
+ * (not an error), a JOIN or AWAIT clause is a waiter on the job's
+ * completion list (m_add_waiter), claimed in registration order with the
+ * other waiters by m_finalize; AWAIT's outcome is m_await_outcome's.
+ * produce: OP_PRODUCE in m_stmt (a launch that makes its channel), the
+ * close with the final cause in m_finalize (kotlinx's ProducerCoroutine:
+ * before anything learns the completion; a failure that the close carried
+ * is reported to no handler), the producer cancelled with its channel in
+ * OP_CANCEL_CH. The mutex's owner tokens: m_sync.owner, set where the
+ * mutex is taken (OP_WITH_LOCK) or handed over (m_unlock); OP_MX_*.
+ *
  * Model decisions where DESIGN.md is silent or open to reading are marked
  * "DECISION": the order of completions found during one cancellation
  * (m_run_deferred), and what "a wait that ends in a failure" means (m_await_outcome).
@@ -101,7 +116,8 @@
  * a closed channel (KIN_ECLOSED) is carried on from, as receiveCatching. */
 static inline bool mp_chan_no_policy(int op, int rc) {
     return ((op >= OP_SEND && op <= OP_SELECT) ||
-            (op >= OP_FD_READ && op <= OP_SEM_RELEASE)) &&
+            (op >= OP_FD_READ && op <= OP_SEM_RELEASE) ||
+            (op >= OP_MX_HOLDS && op <= OP_MX_RELOCK)) &&
            rc != KIN_ECANCELED && rc != KIN_ETIMEDOUT;
 }
 
@@ -162,6 +178,7 @@ typedef struct m_job {
     bool counted;   /* the epilogue waits for it (m_model.pending) */
     bool detached;  /* outside the program root's tree */
     int value_node; /* deferred: the COMPLETE node whose value it holds */
+    int prod_ch;    /* PRODUCE: its channel, else -1 */
 } m_job;
 
 /* ---- Coroutines --------------------------------------------------------------------- */
@@ -198,20 +215,24 @@ typedef struct m_co {
     int chval;  /* the element: its SEND node */
     int chcause;/* CW_CLOSED, CW_CANCELLED: the channel's cause, or -1 */
     bool mxg;   /* MW_LOCK: the lock (a permit) was handed to it */
-    int chwhich;/* MW_SELECT: the clause (0, 1) that claimed it */
+    int chwhich;/* MW_SELECT: the clause (its index) that claimed it */
 } m_co;
 
 /* A channel of the program's table (kin's BufferedChannel). */
 typedef struct m_chan {
-    int cap;        /* 0 rendezvous, 1..3; conflated: 1, dropping */
+    int cap;        /* 0 rendezvous, 1..3, 64 (BUFFERED), MP_MAX_NODES
+                       (UNLIMITED: never full, a program has fewer
+                       elements); conflated: 1, dropping */
     int pol;        /* MP_SUSPEND, MP_DROP_OLDEST (conflated too),
                        MP_DROP_LATEST */
     int closed;     /* 0, 1 closed, 2 cancelled */
     int cause;      /* the close / cancel cause (m_err), or -1 */
     int nbuf, nrq, nsq;
-    int16_t buf[8];            /* buffered elements (SEND nodes) */
+    int16_t buf[MP_MAX_NODES]; /* buffered elements (SEND nodes) */
     int16_t rq[MP_MAX_COROS];  /* suspended receivers (coroutines), FIFO */
     int16_t sq[MP_MAX_COROS];  /* suspended senders */
+    bool made;      /* a produce channel: its PRODUCE ran */
+    int producer;   /* ... the PRODUCE node, else -1 */
 } m_chan;
 
 /* A pipe (issue 10): messages in it, its ends, its reader. Readiness as
@@ -235,6 +256,8 @@ typedef struct m_pipe {
 enum { M_MUTEX, M_SEM };
 typedef struct m_sync {
     int avail; /* free permits (the mutex: 1 unlocked, 0 locked) */
+    int owner; /* the mutex: the holder's owner token (a coroutine node:
+                  its LF_OWNER with_lock), -1 none; set at the hand-off */
     int nq;
     int16_t q[MP_MAX_COROS]; /* waiters, FIFO */
 } m_sync;
@@ -288,7 +311,7 @@ typedef struct m_model {
     int ncbq;                      /* on-cancel callbacks to run, FIFO */
     int16_t cbq[MP_MAX_NODES];
     /* channels and the mutex (zeroed by m_run) */
-    m_chan ch[MP_MAX_CHANS];
+    m_chan ch[MP_CH_TABLE];
     m_sync sy[2]; /* M_MUTEX, M_SEM */
     m_pipe pipes[MP_MAX_PIPES];
     int nready;
@@ -450,6 +473,7 @@ typedef struct m_fin {
 } m_fin;
 
 static void m_finalize(m_model *m, int id);
+static bool m_close(m_model *m, m_chan *h, int cause);
 
 static bool m_claim_finalize(m_job *j) {
     if (j->body_done && j->active == 0 && !j->finalizing) {
@@ -650,19 +674,41 @@ static void m_finalize(m_model *m, int id) {
         for (int i = 0; i < j->nlater; i++) /* rule 13, at completion */
             m_add_suppressed(m, j->failure, j->later[i]);
         j->nlater = 0;
+        /* a producer closes its channel with its final cause (kotlinx's
+         * ProducerCoroutine.onCancelled / onCompleted: after its failure
+         * went to its parent, before anything learns it completed) */
         if (cause >= 0 && !m_is_cancel(m, cause)) {
             bool taken = m_offer_to_parent(m, id, cause);
+            /* a producer's failure that went into its channel is not
+             * reported (onCancelled: close(cause) || handled) */
+            if (j->prod_ch >= 0 && m_close(m, &m->ch[j->prod_ch], cause))
+                taken = true;
             if (!taken && j->kind == MJ_CORO && !j->async) {
                 j->handled_by = j->handler; /* rule 7 */
                 j->handled_err = cause;
             }
+        } else if (j->prod_ch >= 0) {
+            m_close(m, &m->ch[j->prod_ch], cause);
         }
         j->state = cause >= 0 ? KIN_STATE_CANCELLED : KIN_STATE_COMPLETED;
         j->final_cause = cause;
         if (j->timer >= 0)
             m->timers[j->timer].live = false; /* firing would do nothing */
-        for (int i = 0; i < j->nwait; i++) /* waiters, in registration order */
+        for (int i = 0; i < j->nwait; i++) { /* in registration order */
+            m_co *w = &m->cos[j->waiters[i]];
+            if (w->wait == MW_SELECT) {
+                /* a select's job clause claims it if still free */
+                if (w->chst != CW_WAITING)
+                    continue;
+                int kinds[5], chans[5];
+                int nc = mp_sel_clauses(N(m, w->stmt), kinds, chans);
+                w->chst = CW_DONE;
+                for (int k = 0; k < nc; k++)
+                    if (kinds[k] == SK_AWAIT || kinds[k] == SK_JOIN)
+                        w->chwhich = k;
+            }
             m_wake(m, j->waiters[i]);
+        }
         j->nwait = 0;
         /* then its completion handlers: the interpreter's completes its
          * keeper when the last counted job is done (the epilogue) */
@@ -699,6 +745,7 @@ static void m_job_create(m_model *m, int id, int kind, int parent, bool lazy) {
     j->handled_err = -1;
     j->handler = -1;
     j->value_node = -2; /* kin_job_complete: the value NULL */
+    j->prod_ch = -1;
     /* outside the root's tree: no parent (a non-cancellable section is
      * waited for by its caller: inside), or a parent outside */
     j->detached = id != 0 && kind != MJ_SCOPE &&
@@ -836,8 +883,26 @@ static const mp_node *m_stmt_node(m_model *m, int s) {
     return N(m, s);
 }
 
-/* ---- Channels and the mutex (issue 11; kin's src/sync) ----------------------
- * Waiter records stay in their queue until claimed or until their own
+/* ---- Channels and the mutex (issue 11; kin's src/sync) ----------------------*/
+
+/* A channel of capacity cap (prog.h: 0, a size, MP_CONFLATED,
+ * MP_BUFFERED, MP_UNLIMITED) and overflow policy pol, as kin_channel_new
+ * makes it. */
+static void m_chan_init(m_chan *h, int cap, int pol) {
+    h->pol = cap == MP_CONFLATED ? MP_DROP_OLDEST : pol;
+    h->cap = cap == MP_CONFLATED ? 1 : cap == MP_BUFFERED ? 64 : cap;
+    if (cap == MP_UNLIMITED) { /* the overflow policy is moot */
+        h->cap = MP_MAX_NODES;
+        h->pol = MP_SUSPEND;
+    }
+    /* kin.h: a one-element buffer, as kotlinx's Channel() (also BUFFERED
+     * with a drop policy) */
+    if (h->pol != MP_SUSPEND && (cap == 0 || cap == MP_BUFFERED))
+        h->cap = 1;
+    h->cause = -1;
+}
+
+/* Waiter records stay in their queue until claimed or until their own
  * coroutine runs again (a cancelled waiter is not skipped: an element handed
  * to it meanwhile goes to the callback, prompt cancellation); a mutex
  * release passes over waiters whose job is cancelling. */
@@ -873,9 +938,15 @@ static int m_claim(m_model *m, int16_t *q, int *n) {
 static int m_clause(m_model *m, int co, const m_chan *h, bool send) {
     if (m->cos[co].wait != MW_SELECT)
         return 0;
-    if (send)
-        return 1;
-    return &m->ch[N(m, m->cos[co].stmt)->ch] == h ? 0 : 1;
+    int kinds[5], chans[5];
+    int nc = mp_sel_clauses(N(m, m->cos[co].stmt), kinds, chans);
+    for (int i = 0; i < nc; i++)
+        if (chans[i] >= 0 && &m->ch[chans[i]] == h &&
+            (kinds[i] == SK_SEND) == send)
+            return i;
+    fprintf(stderr, "model: select #%d has no such clause\n",
+            m->cos[co].stmt);
+    abort();
 }
 
 /* A receive that need not wait: from the buffer (the first suspended
@@ -981,9 +1052,9 @@ static bool m_close(m_model *m, m_chan *h, int cause) {
 
 /* kin_channel_cancel(ch, NULL): close (the first cause stays), senders
  * resume, the buffer goes to the callback, in the canceller. */
-static void m_chan_cancel(m_model *m, m_chan *h) {
+static void m_chan_cancel(m_model *m, m_chan *h, int e) {
     if (!h->closed)
-        m_close(m, h, m_err_new(m, ME_CANCEL, KIN_ECANCELED, -1));
+        m_close(m, h, e);
     h->closed = 2;
     int w;
     while ((w = m_claim(m, h->sq, &h->nsq)) >= 0) {
@@ -1096,6 +1167,9 @@ static void m_fd_close(m_model *m, int i, bool wrend) {
 static void m_close_all(m_model *m) {
     for (int i = 0; i < m->p->nch; i++)
         m_close(m, &m->ch[i], -1);
+    for (int i = MP_MAX_CHANS; i < MP_CH_TABLE; i++)
+        if (m->ch[i].made) /* the consumer's handle closes it */
+            m_close(m, &m->ch[i], -1);
     for (int i = 0; i < m->p->npipe; i++) /* readers see end of file */
         if (!m->pipes[i].wr_closed)
             m_fd_close(m, i, true);
@@ -1111,9 +1185,13 @@ static void m_unlock(m_model *m, int k) {
         if (m_cancelling(m, m->cos[w].cur))
             continue;
         m->cos[w].mxg = true;
+        /* handed over with the waiter's owner token (kin.h, kotlinx's
+         * CancellableContinuationWithOwner.tryResume) */
+        y->owner = N(m, m->cos[w].stmt)->hflags & LF_OWNER ? w : -1;
         m_wake(m, w);
         return;
     }
+    y->owner = -1;
     /* never more than the permits: a cancelled waiter's pass-on after a
      * release beyond the acquires has nothing to give back (kotlinx's
      * release() clamps the count) */
@@ -1150,7 +1228,8 @@ static int m_stmt(m_model *m, int ci, int s, int *rc, int *err, int *val) {
     *val = -1;
     switch (n->op) {
     case OP_LAUNCH:
-    case OP_ASYNC: {
+    case OP_ASYNC:
+    case OP_PRODUCE: {
         /* an explicit parent changes the family, not the context (the
          * handler below is still the caller's) */
         int parent = n->xparent == -1             ? c->cur
@@ -1170,6 +1249,12 @@ static int m_stmt(m_model *m, int ci, int s, int *rc, int *err, int *val) {
         memset(nc, 0, sizeof *nc);
         nc->exists = true;
         nc->err = -1;
+        if (n->op == OP_PRODUCE) { /* its channel, then the launch */
+            m_chan_init(&m->ch[n->ch], n->ticks, MP_SUSPEND);
+            m->ch[n->ch].made = true;
+            m->ch[n->ch].producer = s;
+            j->prod_ch = n->ch;
+        }
         if (!n->lazy) {
             m_enqueue(m, s); /* rule 11: queued, runs when we suspend */
         } else if (j->state == KIN_STATE_CANCELLING) {
@@ -1440,56 +1525,86 @@ static int m_stmt(m_model *m, int ci, int s, int *rc, int *err, int *val) {
     case OP_SELECT: {
         /* the first clause that can complete now wins (biased: in order;
          * unbiased: kin draws the order, so two ready clauses make the
-         * program unpredictable); a closed channel completes it with its
-         * error */
-        m_chan *hs[2] = {&m->ch[n->ch], &m->ch[n->ch2]};
-        bool snd = n->hflags & SF_SEND;
-        int nc = n->hflags & SF_TMO ? 3 : 2, win = -1, ready = 0;
+         * program unpredictable); a closed channel completes a RECEIVE or
+         * SEND clause with its error, a RECEIVE_CATCHING one with its
+         * closed result; a job clause is ready when the job has completed
+         * (AWAIT: its outcome, a failure or cancellation as the select's
+         * error). The job of a job clause is started first if lazy (kin's
+         * select, kotlinx's onJoin / onAwait registration), even if the
+         * caller is cancelled. */
+        int kinds[5], chans[5];
+        int nc = mp_sel_clauses(n, kinds, chans), win = -1, ready = 0;
+        if (n->hflags & SF_JOB)
+            m_start_lazy(m, n->target);
         for (int k = 0; k < nc; k++) {
-            bool r = k == 0   ? m_recv_ready(m, hs[0])
-                     : k == 1 ? (snd ? m_send_ready(m, hs[1])
-                                     : m_recv_ready(m, hs[1]))
-                              : n->ticks == 0;
+            m_chan *h = chans[k] >= 0 ? &m->ch[chans[k]] : NULL;
+            bool r = kinds[k] == SK_SEND   ? m_send_ready(m, h)
+                     : kinds[k] == SK_TMO  ? n->ticks == 0
+                     : h                   ? m_recv_ready(m, h)
+                                           : m_final(J(m, n->target)->state);
             ready += r;
             if (r && win < 0)
                 win = k;
         }
         if (ready > 1 && (n->hflags & SF_UNBIASED))
             m->unpredictable = true;
-        if (win == 2) {
-            *rc = 2;
-            return ST_DONE;
-        }
-        if (win == 1 && snd) {
-            if (hs[1]->closed) { /* the element goes to the callback */
-                m_emit(m, EV_UNDEL, s, 0, -1, -1);
-                *rc = m_closed_rc(m, hs[1]->cause, false, err);
-            } else {
-                m_send_now(m, hs[1], s);
-                *rc = 1;
-            }
-            return ST_DONE;
-        }
         if (win >= 0) {
-            if (m_recv_now(m, hs[win], val))
-                *rc = win;
-            else
-                *rc = m_closed_rc(m, hs[win]->cause, false, err);
+            m_chan *h = chans[win] >= 0 ? &m->ch[chans[win]] : NULL;
+            *rc = win;
+            switch (kinds[win]) {
+            case SK_SEND:
+                if (h->closed) { /* the element goes to the callback */
+                    m_emit(m, EV_UNDEL, s, 0, -1, -1);
+                    *rc = m_closed_rc(m, h->cause, false, err);
+                } else {
+                    m_send_now(m, h, s);
+                }
+                break;
+            case SK_RECV:
+            case SK_CATCH:
+                if (!m_recv_now(m, h, val)) {
+                    int e = -1, r = m_closed_rc(m, h->cause,
+                                                kinds[win] == SK_CATCH, &e);
+                    if (kinds[win] == SK_CATCH) {
+                        *val = mp_closed_val(r);
+                    } else {
+                        *rc = r;
+                        *err = e;
+                    }
+                }
+                break;
+            case SK_AWAIT: {
+                /* phase 1 does not look at the caller (as await's fast
+                 * path) */
+                int r = m_await_outcome(m, NULL, n->target, err, val);
+                if (r < 0)
+                    *rc = r;
+                break;
+            }
+            default: /* JOIN, TIMEOUT */
+                break;
+            }
             return ST_DONE;
         }
         if (m_cancelling(m, c->cur)) {
             *rc = m_cancel_rc(m, c, err);
             return ST_DONE;
         }
-        hs[0]->rq[hs[0]->nrq++] = (int16_t)ci;
-        if (snd)
-            hs[1]->sq[hs[1]->nsq++] = (int16_t)ci;
-        else
-            hs[1]->rq[hs[1]->nrq++] = (int16_t)ci;
+        for (int k = 0; k < nc; k++) {
+            if (chans[k] < 0)
+                continue;
+            m_chan *h = &m->ch[chans[k]];
+            if (kinds[k] == SK_SEND)
+                h->sq[h->nsq++] = (int16_t)ci;
+            else
+                h->rq[h->nrq++] = (int16_t)ci;
+        }
+        if (n->hflags & SF_JOB) /* a node on the job's completion list */
+            m_add_waiter(m, n->target, ci);
         c->chst = CW_WAITING;
         c->chval = s; /* the SEND clause's element */
         c->timer = -1;
-        if (nc == 3 && n->ticks != MP_INF) { /* ticks > 0 here */
+        if ((n->hflags & SF_TMO) && n->ticks != MP_INF) { /* ticks > 0 */
             c->timer = m_timer_add(m, n->ticks, false, ci);
             m->timers[c->timer].sel = true;
         }
@@ -1499,14 +1614,23 @@ static int m_stmt(m_model *m, int ci, int s, int *rc, int *err, int *val) {
     case OP_CLOSE:
         *rc = m_close(m, &m->ch[n->ch], -1) ? 1 : 0;
         return ST_DONE;
-    case OP_CANCEL_CH:
-        m_chan_cancel(m, &m->ch[n->ch]);
+    case OP_CANCEL_CH: {
+        /* a produce channel's cancel cancels its producer too, with the
+         * same cause (kotlinx's ChannelCoroutine.cancel), if it runs */
+        m_chan *h = &m->ch[n->ch];
+        int e = m_err_new(m, ME_CANCEL, KIN_ECANCELED, -1);
+        m_chan_cancel(m, h, e);
+        if (h->producer >= 0 && !m_final(J(m, h->producer)->state))
+            m_cancel_job(m, h->producer, e);
         return ST_DONE;
+    }
     case OP_WITH_LOCK:
     case OP_WITH_PERMIT: {
         m_sync *y = &m->sy[n->op == OP_WITH_LOCK ? M_MUTEX : M_SEM];
         if (y->avail > 0) { /* free: taken without a cancellation check */
             y->avail--;
+            y->owner = n->op == OP_WITH_LOCK && (n->hflags & LF_OWNER) ? ci
+                                                                       : -1;
             m_push_frame(c, s, c->cur);
             return ST_PUSHED;
         }
@@ -1544,6 +1668,21 @@ static int m_stmt(m_model *m, int ci, int s, int *rc, int *err, int *val) {
         *rc = 2;
         return ST_DONE;
     }
+    case OP_MX_HOLDS: { /* holdsLock(owner) */
+        int tok = n->target >= 0 ? n->target : ci;
+        *rc = m->sy[M_MUTEX].avail == 0 && m->sy[M_MUTEX].owner == tok;
+        return ST_DONE;
+    }
+    case OP_MX_UNLOCK: /* unlock(owner) by an owner that holds nothing */
+        *rc = KIN_EPERM;
+        *err = m_err_new(m, ME_MISUSE, KIN_EPERM, -1);
+        return ST_DONE;
+    case OP_MX_RELOCK: /* lock / tryLock by the holder's own owner: an
+                          error at once, no cancellation check (kotlinx's
+                          tryLock throws before lock() could suspend) */
+        *rc = KIN_EDEADLK;
+        *err = m_err_new(m, ME_MISUSE, KIN_EDEADLK, -1);
+        return ST_DONE;
     case OP_SEM_RELEASE:
         if (m->sy[M_SEM].avail == m->p->permits) {
             *rc = KIN_EPERM;
@@ -1812,21 +1951,34 @@ static void m_turn(m_model *m, int ci) {
     }
     case MW_SELECT: {
         const mp_node *sn = N(m, s);
-        bool snd = sn->hflags & SF_SEND;
-        m_chan *h2 = &m->ch[sn->ch2];
-        m_q_remove(m->ch[sn->ch].rq, &m->ch[sn->ch].nrq, ci);
-        if (snd)
-            m_q_remove(h2->sq, &h2->nsq, ci);
-        else
-            m_q_remove(h2->rq, &h2->nrq, ci);
+        int kinds[5], chans[5];
+        int nc = mp_sel_clauses(sn, kinds, chans);
+        for (int k = 0; k < nc; k++) { /* every registration taken back */
+            if (chans[k] < 0)
+                continue;
+            m_chan *h = &m->ch[chans[k]];
+            if (kinds[k] == SK_SEND)
+                m_q_remove(h->sq, &h->nsq, ci);
+            else
+                m_q_remove(h->rq, &h->nrq, ci);
+        }
+        if (sn->hflags & SF_JOB)
+            m_remove_waiter(m, sn->target, ci);
         if (c->timer >= 0)
             m->timers[c->timer].live = false;
         c->timer = -1;
         bool canc = m_cancelling(m, c->cur);
-        bool recv = c->chwhich == 0 || (c->chwhich == 1 && !snd);
+        int kind = c->chst == CW_WAITING ? -1 : kinds[c->chwhich];
         if (c->chst == CW_WAITING) { /* cancelled: nothing taken */
             rc = m_cancel_rc(m, c, &err);
-        } else if (c->chst == CW_DONE && recv) {
+        } else if (kind == SK_AWAIT) {
+            /* a failure even if cancelled (rule 16), then the caller's
+             * cancellation, then the job's, then its value */
+            rc = m_await_outcome(m, c, sn->target, &err, &val);
+            if (rc >= 0)
+                rc = c->chwhich;
+        } else if (c->chst == CW_DONE &&
+                   (kind == SK_RECV || kind == SK_CATCH)) {
             if (canc) { /* prompt cancellation */
                 m_emit(m, EV_UNDEL, c->chval, 0, -1, -1);
                 rc = m_cancel_rc(m, c, &err);
@@ -1834,7 +1986,7 @@ static void m_turn(m_model *m, int ci) {
                 rc = c->chwhich;
                 val = c->chval;
             }
-        } else if (c->chst == CW_DONE) { /* sent (delivered), or timed out */
+        } else if (c->chst == CW_DONE) { /* sent, joined, or timed out */
             rc = canc ? m_cancel_rc(m, c, &err) : c->chwhich;
         } else if (c->chst == CW_CANCELLED) { /* SEND: channel cancelled */
             m_emit(m, EV_UNDEL, s, 0, -1, -1);
@@ -1842,6 +1994,10 @@ static void m_turn(m_model *m, int ci) {
                       : m_closed_rc(m, c->chcause, false, &err);
         } else if (canc) {
             rc = m_cancel_rc(m, c, &err);
+        } else if (kind == SK_CATCH) { /* closed: a result, not an error */
+            int e = -1;
+            val = mp_closed_val(m_closed_rc(m, c->chcause, true, &e));
+            rc = c->chwhich;
         } else {
             rc = m_closed_rc(m, c->chcause, false, &err);
         }
@@ -1902,8 +2058,9 @@ static void m_fire_timer(m_model *m, int t) {
     if (tm->sel) { /* a select's TIMEOUT clause claims it if still free */
         m_co *c = &m->cos[tm->who];
         if (c->wait == MW_SELECT && c->chst == CW_WAITING) {
+            int kinds[5], chans[5];
             c->chst = CW_DONE;
-            c->chwhich = 2;
+            c->chwhich = mp_sel_clauses(N(m, c->stmt), kinds, chans) - 1;
             m_wake(m, tm->who);
         }
     } else if (tm->is_timeout) {
@@ -1929,16 +2086,15 @@ MP_FN int m_run(m_model *m, const mp_prog *p, bool virtual_time,
     m->ncbq = 0;
     memset(m->slot, 0, sizeof m->slot);
     memset(m->ch, 0, sizeof m->ch);
-    for (int i = 0; i < p->nch; i++) {
-        bool conflated = p->chcap[i] == MP_CONFLATED;
-        m->ch[i].pol = conflated ? MP_DROP_OLDEST : p->chpol[i];
-        m->ch[i].cap = conflated ? 1 : p->chcap[i];
-        if (m->ch[i].pol != MP_SUSPEND && m->ch[i].cap == 0)
-            m->ch[i].cap = 1; /* kin.h: a one-element buffer, as kotlinx */
+    for (int i = 0; i < MP_CH_TABLE; i++) {
         m->ch[i].cause = -1;
+        m->ch[i].producer = -1;
     }
+    for (int i = 0; i < p->nch; i++)
+        m_chan_init(&m->ch[i], p->chcap[i], p->chpol[i]);
     memset(m->sy, 0, sizeof m->sy);
     m->sy[M_MUTEX].avail = 1;
+    m->sy[M_MUTEX].owner = m->sy[M_SEM].owner = -1;
     m->sy[M_SEM].avail = p->permits;
     m->unpredictable = false;
     memset(m->pipes, 0, sizeof m->pipes);
@@ -2040,7 +2196,7 @@ MP_FN int m_repair(const m_model *m, mp_prog *p, unsigned salt) {
             (co->wait == MW_SEND || co->wait == MW_RECV ||
              co->wait == MW_SELECT) &&
             co->chst == CW_WAITING) { /* never suspends again */
-            if (co->wait == MW_SELECT && p->more) {
+            if (co->wait == MW_SELECT && (p->more || p->chx)) {
                 /* a TIMEOUT(0) clause: it never waits */
                 p->nodes[co->stmt].hflags |= SF_TMO;
                 p->nodes[co->stmt].ticks = 0;

@@ -137,6 +137,36 @@
  *                 turns it into a yield. A construct races a cancellation
  *                 with readiness (mp_gen_fd_race).
  *
+ * The "chx" additions (issue 11), drawn only in "chx" programs
+ * (mp_prog.chx: half of the chan programs, from a sixth random stream, so
+ * that the programs of the other seeds are exactly those from before; the
+ * fuzzer's when bits 3 and 5 of its first byte are set):
+ *   capacities    a channel may be BUFFERED (kotlinx's default, 64; with
+ *                 a drop policy a one-element buffer) or UNLIMITED (its
+ *                 drop policy moot)
+ *   SELECT flags  SF_CATCH: clause 0 is RECEIVE_CATCHING (a closed
+ *                 channel completes it with a result: KIN_CLOSED or the
+ *                 cause's code in kin_select_clause.rc, reported as the
+ *                 value mp_closed_val(rc)); SF_JOB: a JOIN (SF_AWAIT: an
+ *                 AWAIT) clause of `target`, a handle the body sees, chosen
+ *                 as a JOIN or AWAIT statement's would be; first
+ *                 (SF_JOBFIRST) or after the channel clauses, before a
+ *                 TIMEOUT. mp_sel_clauses lists a select's clauses.
+ *   PRODUCE       kin_produce: a coroutine (its body, with 1-3 SENDs into
+ *                 its own channel, a fresh one of the table: ch, of
+ *                 capacity `ticks`), then in the producing body 1-3
+ *                 receives from it (catching, try_) and maybe its cancel
+ *                 (which cancels the producer); closed with the producer's
+ *                 final cause when it completes (mp_gen_produce says what
+ *                 it avoids)
+ *   owner tokens  a WITH_LOCK may lock with its coroutine's token
+ *                 (LF_OWNER, &value[coroutine] in kin), and its body may
+ *                 hold MX_HOLDS (kin_mutex_holds_lock of its own or
+ *                 another coroutine's token), MX_UNLOCK (kin_mutex_unlock
+ *                 with a token nobody locks with: KIN_EPERM) and MX_RELOCK
+ *                 (kin_mutex_lock, HF_TRY: try_lock, with its own token
+ *                 again: KIN_EDEADLK); their results trigger no policy
+ *
  * Programs are built from a random source: a seeded PRNG (the test) or the
  * fuzzer's bytes. Times are in ticks; untimed programs use only 0 and
  * "forever" (which never fires), so their order of events does not depend on
@@ -209,6 +239,13 @@ typedef enum mp_op {
     OP_FD_CLOSE, /* kin_close of the read end (FF_WREND: the write end) */
     OP_SEM_RELEASE, /* a bare kin_semaphore_release: KIN_EPERM when every
                        permit is available, else one more goes round */
+    /* "chx" programs */
+    OP_PRODUCE, /* kin_produce: a coroutine (its body) that owns channel
+                   ch (capacity: ticks) */
+    OP_MX_HOLDS,  /* kin_mutex_holds_lock(token of target, -1: its own) */
+    OP_MX_UNLOCK, /* kin_mutex_unlock with a token nobody locks with */
+    OP_MX_RELOCK, /* kin_mutex_lock (HF_TRY: try_lock) with its own token,
+                     inside its own LF_OWNER with_lock: KIN_EDEADLK */
     OP_COUNT_
 } mp_op;
 
@@ -226,10 +263,16 @@ enum {
     SF_SEND = 32,      /* clause 1 sends the node itself to ch2 */
     SF_TMO = 64,       /* clause 2: a TIMEOUT of `ticks` ticks */
     SF_UNBIASED = 128, /* kin_select_unbiased */
+    /* SELECT ("chx" programs; the SUSPEND/RESUME bits, unused here) */
+    SF_CATCH = 1,    /* the receive from ch is RECEIVE_CATCHING */
+    SF_JOB = 2,      /* a job clause on `target`: JOIN, or ... */
+    SF_AWAIT = 4,    /* ... AWAIT (an async or a deferred) */
+    SF_JOBFIRST = 8, /* the job clause comes first (else after ch2's) */
     /* FD_READ, FD_CLOSE */
     FF_WAIT = 32,  /* FD_READ: kin_wait_fd(READABLE) before kin_read */
     FF_WREND = 64, /* FD_CLOSE: the write end */
     RF_CATCH = 32, /* RECEIVE: kin_channel_receive_catching */
+    LF_OWNER = 1,  /* WITH_LOCK ("chx"): with its coroutine's owner token */
 };
 
 enum { MP_MAX_PIPES = 2 };
@@ -237,7 +280,15 @@ enum { MP_MAX_PIPES = 2 };
 /* mp_prog.chpol: a channel's overflow policy (kin_overflow's numbers) */
 enum { MP_SUSPEND = 0, MP_DROP_OLDEST = 1, MP_DROP_LATEST = 2 };
 
-enum { MP_MAX_CHANS = 4, MP_CONFLATED = -1 };
+enum { MP_MAX_CHANS = 4, MP_CONFLATED = -1, MP_BUFFERED = -2,
+       MP_UNLIMITED = -3 };
+/* The channel table: the program's channels, then one per PRODUCE node
+ * (MP_MAX_CHANS + k for the k-th), made when it runs. */
+enum { MP_MAX_PROD = 4, MP_CH_TABLE = MP_MAX_CHANS + MP_MAX_PROD };
+
+/* A select's clauses in kin_select's order (mp_sel_clauses): their kinds
+ * and, for channel clauses, the channel. */
+enum { SK_RECV, SK_CATCH, SK_SEND, SK_AWAIT, SK_JOIN, SK_TMO };
 
 typedef struct mp_node {
     uint8_t op;
@@ -271,20 +322,25 @@ typedef struct mp_prog {
     int hand;  /* may use SUSPEND / RESUME */
     int chan;  /* may use channels and the mutex */
     int nch;   /* channels */
-    int8_t chcap[MP_MAX_CHANS]; /* 0 rendezvous, 1..3, MP_CONFLATED */
+    int8_t chcap[MP_MAX_CHANS]; /* 0 rendezvous, 1..3, MP_CONFLATED,
+                                   MP_BUFFERED, MP_UNLIMITED (chx) */
     int more;  /* may use the semaphore, select's SEND and TIMEOUT
                   clauses, select_unbiased, drop policies */
     int8_t chpol[MP_MAX_CHANS]; /* MP_SUSPEND, MP_DROP_* (more) */
     int permits;                /* the semaphore's permits (more) */
     int npipe;                  /* pipes (more) */
+    int chx;   /* may use BUFFERED and UNLIMITED channels, select's
+                  RECEIVE_CATCHING, AWAIT and JOIN clauses, produce */
+    int npch;  /* PRODUCE nodes (chx): their channels follow the nch */
     mp_node nodes[MP_MAX_NODES];
 } mp_prog;
 
 static inline bool mp_owns_body(int op) {
-    return op <= OP_NONCANCEL;
+    return op <= OP_NONCANCEL || op == OP_PRODUCE;
 }
 static inline bool mp_is_coro(int op) {
-    return op == OP_ROOT || op == OP_LAUNCH || op == OP_ASYNC;
+    return op == OP_ROOT || op == OP_LAUNCH || op == OP_ASYNC ||
+           op == OP_PRODUCE;
 }
 static inline bool mp_is_scope(int op) {
     return op >= OP_SCOPE && op <= OP_NONCANCEL;
@@ -301,6 +357,42 @@ static inline bool mp_is_job(int op) {
     return mp_owns_body(op) || mp_is_hand(op);
 }
 
+/* The clauses of SELECT node n, in order: kinds[i] (SK_*) and, for a
+ * channel clause, chans[i]; returns how many. Clause 0 receives from ch
+ * (catching: SF_CATCH), the next receives from or sends to ch2, a job
+ * clause (SF_JOB) comes first or after those, a TIMEOUT (SF_TMO) last. */
+static inline int mp_sel_clauses(const mp_node *n, int kinds[5],
+                                 int chans[5]) {
+    int k = 0;
+    int job = !(n->hflags & SF_JOB)    ? -1
+              : n->hflags & SF_AWAIT ? SK_AWAIT
+                                     : SK_JOIN;
+    if (job >= 0 && (n->hflags & SF_JOBFIRST)) {
+        chans[k] = -1;
+        kinds[k++] = job;
+    }
+    chans[k] = n->ch;
+    kinds[k++] = n->hflags & SF_CATCH ? SK_CATCH : SK_RECV;
+    chans[k] = n->ch2;
+    kinds[k++] = n->hflags & SF_SEND ? SK_SEND : SK_RECV;
+    if (job >= 0 && !(n->hflags & SF_JOBFIRST)) {
+        chans[k] = -1;
+        kinds[k++] = job;
+    }
+    if (n->hflags & SF_TMO) {
+        chans[k] = -1;
+        kinds[k++] = SK_TMO;
+    }
+    return k;
+}
+
+/* A select's clause whose result is a closed RECEIVE_CATCHING (KIN_CLOSED
+ * or the close cause's code, kin_select_clause.rc) reports it as its value,
+ * coded so that it is no node number. */
+static inline int mp_closed_val(int rc) {
+    return -1000 + rc;
+}
+
 static const char *const mp_op_names[OP_COUNT_] = {
     "root",    "launch",        "async",   "coroutine_scope", "supervisor_scope",
     "with_timeout", "with_timeout_or_null", "non_cancellable", "delay", "yield",
@@ -308,7 +400,8 @@ static const char *const mp_op_names[OP_COUNT_] = {
     "job_new", "deferred_new", "complete", "complete_exceptionally",
     "cancel_children", "suspend", "resume", "send", "receive", "try_send",
     "try_receive", "close", "cancel_channel", "select", "with_lock",
-    "with_permit", "fd_read", "fd_write", "fd_close", "release"};
+    "with_permit", "fd_read", "fd_write", "fd_close", "release", "produce",
+    "holds_lock", "unlock(other owner)", "lock(own owner again)"};
 
 /* ---- Random source ---------------------------------------------------------
  * Either a PRNG (splitmix64, deterministic per seed) or a byte string (the
@@ -320,6 +413,7 @@ typedef struct mp_rng {
     uint64_t s3; /* the third: suspending by hand */
     uint64_t s4; /* the fourth: channels and the mutex */
     uint64_t s5; /* the fifth: "more" (semaphore, select clauses, ...) */
+    uint64_t s6; /* the sixth: "chx" (issue 11's later additions) */
     const uint8_t *data;
     size_t len, pos;
     bool bytes;
@@ -327,6 +421,7 @@ typedef struct mp_rng {
     bool hand_ok; /* SUSPEND / RESUME may be used */
     bool chan_ok; /* channels and the mutex may be used */
     bool more_ok; /* the "more" operations may be used */
+    bool chx_ok;  /* the "chx" additions may be used */
 } mp_rng;
 
 MP_FN void mp_rng_seed(mp_rng *r, uint64_t seed) {
@@ -336,10 +431,12 @@ MP_FN void mp_rng_seed(mp_rng *r, uint64_t seed) {
     r->s3 = seed ^ 0x2545f4914f6cdd1dull;
     r->s4 = seed ^ 0x9fb21c651e98df25ull;
     r->s5 = seed ^ 0xd6e8feb86659fd93ull;
+    r->s6 = seed ^ 0x8cb92ba72f3d8dd7ull;
     r->ext_ok = true;
     r->hand_ok = true;
     r->chan_ok = true;
     r->more_ok = true;
+    r->chx_ok = true;
 }
 
 MP_FN void mp_rng_bytes(mp_rng *r, const uint8_t *data, size_t len) {
@@ -451,6 +548,24 @@ static inline bool mp_mchance(mp_rng *r, unsigned pct) {
     return mp_mrand(r, 100) < pct;
 }
 
+/* The "chx" additions draw from a sixth stream (the fuzzer: its one). */
+static inline unsigned mp_zrand(mp_rng *r, unsigned n) {
+    if (r->bytes)
+        return mp_rand(r, n);
+    if (n <= 1)
+        return 0;
+    uint64_t z = (r->s6 += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return (unsigned)((z ^ (z >> 31)) % n);
+}
+
+static inline bool mp_zchance(mp_rng *r, unsigned pct) {
+    if (r->bytes && r->pos >= r->len)
+        return false;
+    return mp_zrand(r, 100) < pct;
+}
+
 /* ---- Generator ------------------------------------------------------------- */
 
 typedef struct mp_gen {
@@ -469,6 +584,7 @@ typedef struct mp_gen {
     int16_t slots[64];              /* SUSPEND nodes made so far */
     bool chan;                      /* channels and the mutex */
     bool more;                      /* the "more" operations */
+    bool chx;                       /* the "chx" additions */
 } mp_gen;
 
 /* Extended programs: per statement, the chance (%) of an extended
@@ -481,6 +597,9 @@ enum { MP_HAND_STMT_PCT = 16, MP_HAND_PROG_PCT = 40 };
 enum { MP_CHAN_STMT_PCT = 20, MP_CHAN_PROG_PCT = 40 };
 /* ... and for the "more" operations (the fifth stream), in chan programs. */
 enum { MP_MORE_STMT_PCT = 14, MP_MORE_PROG_PCT = 50 };
+/* ... and the chance (%) that a chan program has the "chx" additions (the
+ * sixth stream). */
+enum { MP_CHX_PROG_PCT = 50 };
 
 /* Handles visible to a body: launched earlier by it or by an enclosing body
  * before the point where this body started (L2: the launching job outlives
@@ -553,7 +672,8 @@ static bool mp_made_here(const mp_prog *p, int t, int owner) {
 /* A visible handle usable by op in owner's body (AWAIT: async or
  * deferred only), or -1. A job node that this body made is waited for
  * (AWAIT, JOIN) only after its terminator: before, nothing would end it. */
-static int mp_pick_target(mp_gen *g, const mp_vis *v, int op, int owner) {
+static int mp_pick_target_r(mp_gen *g, const mp_vis *v, int op, int owner,
+                            unsigned (*rnd)(mp_rng *, unsigned)) {
     int cand[64], n = 0;
     /* no waiting at all while this coroutine has a job node to terminate
      * (what it waits for might wait for that job) */
@@ -576,7 +696,11 @@ static int mp_pick_target(mp_gen *g, const mp_vis *v, int op, int owner) {
     }
     if (n == 0)
         return -1;
-    return cand[mp_rand(g->r, (unsigned)n)];
+    return cand[rnd(g->r, (unsigned)n)];
+}
+
+static int mp_pick_target(mp_gen *g, const mp_vis *v, int op, int owner) {
+    return mp_pick_target_r(g, v, op, owner, mp_rand);
 }
 
 static void mp_gen_body(mp_gen *g, int owner, int depth, const mp_vis *inherited,
@@ -1058,6 +1182,70 @@ static int mp_cinsert_kid(mp_gen *g, int owner, int id) {
 
 static void mp_gen_guarded(mp_gen *g, int id, bool more);
 
+/* "chx" programs: with_lock node id may lock with an owner token (its
+ * coroutine's), and gets 0-2 more leaves: holds_lock of its own token or
+ * of another coroutine's, an unlock with a token nobody locks with
+ * (KIN_EPERM, nothing changes), a lock or try_lock with its own token
+ * again (KIN_EDEADLK). The sixth stream. */
+static void mp_gen_owner(mp_gen *g, int id) {
+    mp_prog *p = g->p;
+    mp_rng *r = g->r;
+    mp_node *w = &p->nodes[id];
+    if (mp_zchance(r, 50))
+        w->hflags |= LF_OWNER;
+    int nl = (int)mp_zrand(r, 3);
+    for (int i = 0; i < nl && p->nodes[id].nkids < MP_MAX_STMTS; i++) {
+        int c = (int)mp_zrand(r, 3);
+        int op = c == 0 ? OP_MX_HOLDS
+                 : c == 1 || !(p->nodes[id].hflags & LF_OWNER) ? OP_MX_UNLOCK
+                                                               : OP_MX_RELOCK;
+        int l = mp_new_node(g, op, id);
+        if (l < 0)
+            return;
+        mp_node *n = &p->nodes[l];
+        if (op == OP_MX_HOLDS && mp_zchance(r, 50)) {
+            int t = (int)mp_zrand(r, (unsigned)l); /* a coroutine before */
+            while (!mp_is_coro(p->nodes[t].op))
+                t--;
+            n->target = (int16_t)t;
+        }
+        if (op == OP_MX_RELOCK && mp_zchance(r, 40))
+            n->hflags |= HF_TRY;
+        mp_node *o = &p->nodes[id];
+        int at = (int)mp_zrand(r, (unsigned)o->nkids + 1);
+        memmove(&o->kids[at + 1], &o->kids[at],
+                (size_t)(o->nkids - at) * sizeof o->kids[0]);
+        o->kids[at] = (int16_t)l;
+        o->nkids++;
+    }
+}
+
+/* "chx" programs: select node id in owner's body may receive catching from
+ * its first channel, and gets a JOIN or AWAIT clause of a handle it sees
+ * (as a JOIN or an AWAIT statement would pick it), first or after the
+ * channel clauses (the sixth stream). */
+static void mp_gen_chx_select(mp_gen *g, int id, int owner, const mp_vis *vis) {
+    if (!g->chx)
+        return;
+    mp_node *n = &g->p->nodes[id];
+    if (mp_zchance(g->r, 40))
+        n->hflags |= SF_CATCH;
+    if (!mp_zchance(g->r, 50))
+        return;
+    bool aw = mp_zchance(g->r, 60);
+    int t = mp_pick_target_r(g, vis, aw ? OP_AWAIT : OP_JOIN, owner, mp_zrand);
+    if (t < 0 && aw) {
+        aw = false;
+        t = mp_pick_target_r(g, vis, OP_JOIN, owner, mp_zrand);
+    }
+    if (t < 0)
+        return;
+    n->hflags |= SF_JOB | (aw ? SF_AWAIT : 0) |
+                 (mp_zchance(g->r, 35) ? SF_JOBFIRST : 0);
+    n->target = (int16_t)t;
+    g->p->nodes[t].keep = 1;
+}
+
 enum { C_SEND, C_RECV, C_TRY_SEND, C_TRY_RECV, C_CLOSE, C_CANCEL, C_SELECT,
        C_LOCK, C_PAIR, C_N };
 
@@ -1123,6 +1311,8 @@ static bool mp_gen_chan(mp_gen *g, int owner, int depth, mp_vis *vis,
     mp_add_kid(p, owner, id);
     if (k == C_LOCK) /* with_lock { 1-3 leaves }: never re-entered */
         mp_gen_guarded(g, id, false);
+    if (k == C_SELECT)
+        mp_gen_chx_select(g, id, owner, vis);
     return true;
 }
 
@@ -1162,6 +1352,8 @@ static void mp_gen_guarded(mp_gen *g, int id, bool more) {
             mp_gen_guarded(g, l, false);
     }
     p->nodes[id].policy = POL_PROPAGATE;
+    if (g->chx && p->nodes[id].op == OP_WITH_LOCK)
+        mp_gen_owner(g, id);
 }
 
 /* Inserts node id in owner's body at a random place before a trailing
@@ -1379,8 +1571,100 @@ static bool mp_gen_more(mp_gen *g, int owner, int depth, mp_vis *vis,
     if (mp_mchance(r, 30))
         n->hflags |= SF_UNBIASED;
     mp_add_kid(p, owner, id);
+    mp_gen_chx_select(g, id, owner, vis);
     return true;
 }
+
+/* ---- produce ("chx" programs, the sixth stream) -----------------------------
+ * produce(ch) { ...; send(ch) x1-3 ... }; receive(ch) x1-3 (catching,
+ * try_receive); maybe cancel(ch). Nothing else uses the channel.
+ * Unless MP_PRODUCE_ALL is 1, its handle is not kept, so nothing waits for
+ * the producer (kin closes the channel after the producer's waiters wake,
+ * kotlinx before), and it is never made in a supervisor_scope's body (a
+ * producer whose failure its parent does not take reports it to its
+ * handler in kin, not in kotlinx when the close carried it: model.h
+ * m_finalize): tests/sync/test_produce_close shows both; set it to 1 once
+ * kin does as kotlinx. */
+#ifndef MP_PRODUCE_ALL
+#define MP_PRODUCE_ALL 0
+#endif
+static bool mp_gen_produce(mp_gen *g, int owner, int depth, mp_vis *vis,
+                           const mp_ext_body *xb, bool can_nest) {
+    mp_prog *p = g->p;
+    mp_rng *r = g->r;
+    mp_node *o = &p->nodes[owner];
+    int room = MP_MAX_STMTS - 2 - o->nkids - xb->npend;
+    if (room < 3 || !can_nest || p->ncoro + 1 >= g->max_coro ||
+        p->npch >= MP_MAX_PROD || (o->op == OP_SUPERVISOR && !MP_PRODUCE_ALL))
+        return false;
+    int id = mp_new_node(g, OP_PRODUCE, owner);
+    if (id < 0)
+        return false;
+    mp_add_kid(p, owner, id);
+    p->ncoro++;
+    int ch = MP_MAX_CHANS + p->npch++;
+    static const int caps[] = {0, 1, 2, MP_BUFFERED, MP_UNLIMITED,
+                               MP_CONFLATED};
+    p->nodes[id].ch = (int8_t)ch;
+    p->nodes[id].ticks = (int16_t)caps[mp_zrand(r, 6)];
+    p->nodes[id].handler = mp_zchance(r, 25);
+    mp_gen_body(g, id, depth + 1, vis, false);
+    if (MP_PRODUCE_ALL) { /* later statements may join or select on it */
+        mp_vis_add(vis, id);
+        /* launch { join(producer) }: a waiter of its completion while
+         * the receives below wait for its close */
+        int l = p->ncoro + 1 < g->max_coro && mp_zchance(r, 50)
+                    ? mp_new_node(g, OP_LAUNCH, owner)
+                    : -1;
+        int jn = l >= 0 ? mp_new_node(g, OP_JOIN, l) : -1;
+        if (jn >= 0) {
+            mp_add_kid(p, owner, l);
+            p->ncoro++;
+            p->nodes[jn].target = (int16_t)id;
+            p->nodes[id].keep = 1;
+            mp_add_kid(p, l, jn);
+        }
+    }
+    int ns = 1 + (int)mp_zrand(r, 3);
+    for (int i = 0; i < ns; i++) {
+        mp_node *pn = &p->nodes[id];
+        if (pn->nkids >= MP_MAX_STMTS)
+            break;
+        int sn = mp_new_node(g, OP_SEND, id);
+        if (sn < 0)
+            break;
+        p->nodes[sn].ch = (int8_t)ch;
+        int end = pn->nkids;
+        if (end > 0 && p->nodes[pn->kids[end - 1]].op == OP_FAIL)
+            end--;
+        int at = (int)mp_zrand(r, (unsigned)(end + 1));
+        memmove(&pn->kids[at + 1], &pn->kids[at],
+                (size_t)(pn->nkids - at) * sizeof pn->kids[0]);
+        pn->kids[at] = (int16_t)sn;
+        pn->nkids++;
+    }
+    int nr = 1 + (int)mp_zrand(r, 3);
+    for (int i = 0; i < nr && o->nkids + xb->npend + 2 < MP_MAX_STMTS; i++) {
+        int op = mp_zchance(r, 20) ? OP_TRY_RECEIVE : OP_RECEIVE;
+        int rn = mp_new_node(g, op, owner);
+        if (rn < 0)
+            break;
+        p->nodes[rn].ch = (int8_t)ch;
+        if (op == OP_RECEIVE && mp_zchance(r, 50))
+            p->nodes[rn].hflags |= RF_CATCH;
+        mp_add_kid(p, owner, rn);
+    }
+    if (o->nkids + xb->npend + 2 < MP_MAX_STMTS && mp_zchance(r, 20)) {
+        int cn = mp_new_node(g, OP_CANCEL_CH, owner);
+        if (cn >= 0) {
+            p->nodes[cn].ch = (int8_t)ch;
+            mp_add_kid(p, owner, cn);
+        }
+    }
+    return true;
+}
+
+enum { MP_PRODUCE_STMT_PCT = 5 };
 
 enum { W_LAUNCH, W_ASYNC, W_SCOPE, W_SUP, W_TMO, W_TMON, W_NC, W_DELAY,
        W_YIELD, W_ENSURE, W_AWAIT, W_JOIN, W_CANCEL, W_CSELF, W_START, W_FAIL,
@@ -1426,6 +1710,9 @@ static void mp_gen_body(mp_gen *g, int owner, int depth, const mp_vis *inherited
         if ((g->hand || g->chan) &&
             p->nodes[owner].nkids + xb.npend + 2 >= MP_MAX_STMTS)
             break;
+        if (g->chx && !cleanup && mp_zchance(r, MP_PRODUCE_STMT_PCT) &&
+            mp_gen_produce(g, owner, depth, &vis, &xb, can_nest))
+            continue;
         if (g->more && !cleanup && mp_mchance(r, MP_MORE_STMT_PCT) &&
             mp_gen_more(g, owner, depth, &vis, &xb, can_nest))
             continue;
@@ -1664,6 +1951,14 @@ MP_FN void mp_generate(mp_prog *p, mp_rng *r, bool timed) {
         p->permits = 1 + (int)mp_mrand(r, 3);
         p->npipe = mp_mchance(r, 50) ? 1 + (int)mp_mrand(r, MP_MAX_PIPES) : 0;
     }
+    /* from the sixth stream: the first five draw as they did before */
+    g.chx = g.chan && r->chx_ok && (r->bytes || mp_zchance(r, MP_CHX_PROG_PCT));
+    p->chx = g.chx;
+    if (g.chx)
+        for (int i = 0; i < p->nch; i++)
+            if (mp_zchance(r, 40))
+                p->chcap[i] = (int8_t)(mp_zchance(r, 50) ? MP_BUFFERED
+                                                         : MP_UNLIMITED);
     p->timed = timed;
     int root = mp_new_node(&g, OP_ROOT, -1);
     p->ncoro = 1;
@@ -1688,8 +1983,11 @@ static void mp_dump_node(FILE *f, const mp_prog *p, int id, int indent) {
         else
             fprintf(f, "(%d ticks)", n->ticks);
     }
-    if (n->target >= 0)
+    if (n->target >= 0 && n->op != OP_SELECT && n->op != OP_MX_HOLDS)
         fprintf(f, " -> #%d", n->target);
+    if (n->op == OP_MX_HOLDS)
+        fprintf(f, " owner=#%d", n->target >= 0 ? n->target
+                                                : mp_coro_of(p, id));
     else if (n->op == OP_CANCEL_CHILDREN)
         fprintf(f, " -> current job");
     if (n->xparent >= 0)
@@ -1698,18 +1996,31 @@ static void mp_dump_node(FILE *f, const mp_prog *p, int id, int indent) {
         fprintf(f, mp_is_hand(n->op) ? " root" : " no_parent");
     if (n->sup)
         fprintf(f, " supervisor");
-    if (n->hflags & HF_CB)
+    bool hand = n->op == OP_SUSPEND || n->op == OP_RESUME;
+    if (hand && (n->hflags & HF_CB))
         fprintf(f, " +on_cancel");
-    if (n->hflags & HF_FAST)
+    if (hand && (n->hflags & HF_FAST))
         fprintf(f, " fast");
-    if (n->hflags & HF_ERR)
+    if (hand && (n->hflags & HF_ERR))
         fprintf(f, " error");
-    if (n->hflags & HF_EX)
+    if (hand && (n->hflags & HF_EX))
         fprintf(f, " +on_drop");
     if (n->op >= OP_SEND && n->op <= OP_SELECT)
         fprintf(f, " ch%d", n->ch);
+    if (n->op == OP_PRODUCE)
+        fprintf(f, " ch%d capacity %s%d", n->ch,
+                n->ticks == MP_CONFLATED   ? "CONFLATED "
+                : n->ticks == MP_BUFFERED  ? "BUFFERED "
+                : n->ticks == MP_UNLIMITED ? "UNLIMITED "
+                                           : "",
+                n->ticks < 0 ? 0 : n->ticks);
     if (n->op == OP_SELECT) {
+        if (n->hflags & SF_CATCH)
+            fprintf(f, " catching");
         fprintf(f, " %sch%d", n->hflags & SF_SEND ? "send " : "", n->ch2);
+        if (n->hflags & SF_JOB)
+            fprintf(f, " %s(#%d)%s", n->hflags & SF_AWAIT ? "await" : "join",
+                    n->target, n->hflags & SF_JOBFIRST ? " first" : "");
         if (n->hflags & SF_TMO)
             fprintf(f, " timeout(%d ticks)", n->ticks);
         if (n->hflags & SF_UNBIASED)
@@ -1717,6 +2028,8 @@ static void mp_dump_node(FILE *f, const mp_prog *p, int id, int indent) {
     }
     if (n->hflags & HF_TRY)
         fprintf(f, n->op == OP_WITH_PERMIT ? " try_acquire" : " try_lock");
+    if (n->op == OP_WITH_LOCK && (n->hflags & LF_OWNER))
+        fprintf(f, " owner=#%d", mp_coro_of(p, id));
     if (n->op == OP_RECEIVE && (n->hflags & RF_CATCH))
         fprintf(f, " catching");
     if (n->op >= OP_FD_READ && n->op <= OP_FD_CLOSE)
@@ -1724,6 +2037,8 @@ static void mp_dump_node(FILE *f, const mp_prog *p, int id, int indent) {
                 n->op == OP_FD_CLOSE
                     ? (n->hflags & FF_WREND ? " write end" : " read end")
                     : "");
+    if (n->op == OP_PRODUCE && n->handler)
+        fprintf(f, " +handler");
     if (n->op == OP_LAUNCH || n->op == OP_ASYNC) {
         if (n->lazy)
             fprintf(f, " LAZY");
@@ -1754,18 +2069,23 @@ static void mp_dump_node(FILE *f, const mp_prog *p, int id, int indent) {
 }
 
 MP_FN void mp_dump(FILE *f, const mp_prog *p) {
-    fprintf(f, "program (seed %llu, %s%s%s%s%s, %d nodes, %d coroutines):\n",
+    fprintf(f, "program (seed %llu, %s%s%s%s%s%s, %d nodes, %d coroutines):\n",
             (unsigned long long)p->seed, p->timed ? "timed" : "untimed",
             p->ext ? ", extended" : "", p->hand ? ", hand" : "",
-            p->chan ? ", channels" : "", p->more ? ", more" : "", p->n,
-            p->ncoro);
+            p->chan ? ", channels" : "", p->more ? ", more" : "",
+            p->chx ? ", chx" : "", p->n, p->ncoro);
     static const char *const pols[] = {"", " drop_oldest", " drop_latest"};
     for (int i = 0; i < p->nch; i++)
         fprintf(f, "  ch%d: %s %d%s\n", i,
-                p->chcap[i] == MP_CONFLATED ? "conflated"
-                : p->chcap[i] ? "buffered"
-                              : "rendezvous",
-                p->chcap[i] == MP_CONFLATED ? 1 : p->chcap[i],
+                p->chcap[i] == MP_CONFLATED   ? "conflated"
+                : p->chcap[i] == MP_BUFFERED  ? "BUFFERED"
+                : p->chcap[i] == MP_UNLIMITED ? "UNLIMITED"
+                : p->chcap[i]                 ? "buffered"
+                                              : "rendezvous",
+                p->chcap[i] == MP_CONFLATED   ? 1
+                : p->chcap[i] == MP_BUFFERED  ? 64
+                : p->chcap[i] == MP_UNLIMITED ? -1
+                                              : p->chcap[i],
                 pols[p->chpol[i]]);
     if (p->more)
         fprintf(f, "  semaphore: %d permits, %d pipes\n", p->permits,

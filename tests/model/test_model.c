@@ -11,8 +11,12 @@
  * (with_lock); in "more" programs (half of the chan ones) also a
  * semaphore (with_permit, try_acquire), the drop policies, selects with a
  * SEND clause, a TIMEOUT clause or unbiased, and pipes (kin_read,
- * kin_wait_fd, kin_write, kin_close): model/prog.h) run on kin's Main loop and
- * compared with an independent model of DESIGN.md's rules (model/model.h),
+ * kin_wait_fd, kin_write, kin_close); in "chx" programs (half of the chan
+ * ones) also BUFFERED and UNLIMITED channels, select's RECEIVE_CATCHING,
+ * AWAIT and JOIN clauses, kin_produce, and the mutex's owner tokens
+ * (holds_lock, unlock and lock by an owner): model/prog.h) run on kin's
+ * Main loop and compared with an independent model of DESIGN.md's rules
+ * (model/model.h),
  * plus invariants checked on kin's run alone (model/interp.h).
  *
  *   test_model              runs KIN_MODEL_PROGRAMS programs (default 10000,
@@ -123,8 +127,9 @@ static bool waits_on_hand_job(const mp_prog *p) {
         if ((n->op == OP_LAUNCH || n->op == OP_ASYNC) && n->lazy &&
             n->xparent != -1)
             return true;
-        if ((n->op == OP_AWAIT || n->op == OP_JOIN) && n->target >= 0 &&
-            mp_is_hand(p->nodes[n->target].op))
+        if ((n->op == OP_AWAIT || n->op == OP_JOIN ||
+             (n->op == OP_SELECT && (n->hflags & SF_JOB))) &&
+            n->target >= 0 && mp_is_hand(p->nodes[n->target].op))
             return true;
     }
     return false;
@@ -310,6 +315,7 @@ int main(int argc, char **argv) {
     long chan = 0, chops = 0, undel = 0, locks = 0;
     long more = 0, permits = 0, selsend = 0, seltmo = 0;
     long pipes = 0, fdreads = 0, fdcanc = 0, fdbadf = 0;
+    long chx = 0, bigch = 0, seljob = 0, selcatch = 0, prods = 0, mxops = 0;
     long max_failures = env_long("KIN_MODEL_MAX_FAILURES", 3);
     for (long i = 0; i < c.programs; i++) {
         uint64_t seed = c.base + (uint64_t)i;
@@ -338,8 +344,18 @@ int main(int argc, char **argv) {
                 selsend += ev->kind == EV_RET && op == OP_SELECT &&
                            ev->rc == 1 &&
                            (g_prog.nodes[ev->node].hflags & SF_SEND);
-                seltmo += ev->kind == EV_RET && op == OP_SELECT &&
-                          ev->rc == 2;
+                if (ev->kind == EV_RET && op == OP_SELECT && ev->rc >= 0) {
+                    int kinds[5], chans[5];
+                    mp_sel_clauses(&g_prog.nodes[ev->node], kinds, chans);
+                    seltmo += kinds[ev->rc] == SK_TMO;
+                    seljob += kinds[ev->rc] == SK_AWAIT ||
+                              kinds[ev->rc] == SK_JOIN;
+                    selcatch += kinds[ev->rc] == SK_CATCH &&
+                                ev->val <= mp_closed_val(8);
+                }
+                prods += ev->kind == EV_START && op == OP_PRODUCE;
+                mxops += ev->kind == EV_RET && op >= OP_MX_HOLDS &&
+                         op <= OP_MX_RELOCK;
                 fdreads += ev->kind == EV_RET && op == OP_FD_READ &&
                            ev->rc == 2;
                 fdcanc += ev->kind == EV_RET && op == OP_FD_READ &&
@@ -348,6 +364,10 @@ int main(int argc, char **argv) {
                           ev->rc == -EBADF;
             }
             more += g_prog.more;
+            chx += g_prog.chx;
+            for (int k = 0; k < g_prog.nch; k++)
+                bigch += g_prog.chcap[k] == MP_BUFFERED ||
+                         g_prog.chcap[k] == MP_UNLIMITED;
             pipes += g_prog.npipe > 0;
         }
         if (failed >= max_failures)
@@ -362,7 +382,11 @@ int main(int argc, char **argv) {
            "by hand, %ld with channels: %ld channel operations, %ld "
            "undelivered elements, %ld with_lock bodies; %ld with the "
            "semaphore and more select clauses: %ld with_permit bodies, "
-           "%ld selects won by SEND, %ld by TIMEOUT; %ld with pipes: %ld "
+           "%ld selects won by SEND, %ld by TIMEOUT; %ld with BUFFERED or "
+           "UNLIMITED channels (%ld of them) and select's job and catching "
+           "clauses: %ld selects won by AWAIT or JOIN, %ld by a closed "
+           "RECEIVE_CATCHING, %ld producers run, %ld holds_lock, unlock "
+           "and lock with owner tokens; %ld with pipes: %ld "
            "messages read, %ld reads cancelled, %ld -EBADF; tick %lld ms), "
            "%ld passed, "
            "%ld failed, %ld without a deterministic variant; candidates "
@@ -371,8 +395,8 @@ int main(int argc, char **argv) {
            "%ld leaving jobs behind; "
            "%ld run again with longer ticks (%ld then matched); %.1f s\n",
            c.name, passed + failed, how[c.mode], timed, ext, hand, chan,
-           chops, undel, locks, more, permits, selsend, seltmo,
-           pipes, fdreads, fdcanc, fdbadf,
+           chops, undel, locks, more, permits, selsend, seltmo, chx, bigch,
+           seljob, selcatch, prods, mxops, pipes, fdreads, fdcanc, fdbadf,
            (long long)c.tick_ms, passed, failed, none, g_rejected[M_STUCK],
            g_rejected[M_AMBIGUOUS], g_rejected[M_TOO_LONG],
            g_rejected[M_LEAKY], g_retried, g_retry_passed, secs);
