@@ -1377,7 +1377,13 @@ typedef int (*kin_produce_fn)(kin_channel ch, void *arg);
 /** Kotlin's produce: makes a channel (copts; NULL: rendezvous) and launches
  * fn(ch, arg) as a child of the current job (lopts as kin_launch). When the
  * producer completes the channel is closed: without a cause on success,
- * with its failure or cancellation otherwise. kin_channel_cancel on the
+ * with its failure or cancellation otherwise, before the producer's job is
+ * final (a receiver sees the close before a kin_join of the producer
+ * returns). A failure the close carried into the channel goes to no
+ * exception handler (the receivers get it); one that finds the channel
+ * closed already, and that the parent does not take, goes to the
+ * producer's handler as a launch's would (kotlinx's ProducerCoroutine).
+ * kin_channel_cancel on the
  * channel cancels the producer. *out is the consumer's handle: destroy it
  * when done (see kin_channel_destroy). job may be NULL; else it receives
  * the producer's handle (L2). Returns 0, KIN_EINVAL, KIN_ENOTCORO,

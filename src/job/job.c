@@ -796,7 +796,9 @@ static void finalize_from(kin__job *j, bool locked, bool own_stack) {
         kin_error *cause =
             kin__state_cancelled(s) ? root_cause_locked(j) : NULL;
         bool root = !j->parent && j->kind != KIN__SCOPE;
-        if ((cause && !kin__is_cancel_code(cause->code)) || root) {
+        bool producer = j->flags & KIN__F_PRODUCER;
+        if ((cause && !kin__is_cancel_code(cause->code)) || root ||
+            KIN__UNLIKELY(producer)) {
             /* The slow path: the lock is dropped to call out. cause and
              * failure are frozen: nothing records a cause in a finalizing
              * job (offer_failure_to_parent touches only the parent). */
@@ -807,12 +809,17 @@ static void finalize_from(kin__job *j, bool locked, bool own_stack) {
                 KIN__ASSERT(cause == load_failure(j));
                 attach_later(cause, later);
             }
-            if (cause && !kin__is_cancel_code(cause->code)) {
-                bool taken = offer_failure_to_parent(j, cause);
-                if (!taken && j->kind == KIN__COROUTINE &&
-                    !(j->flags & KIN__F_ASYNC))
-                    report_uncaught(j, cause);
-            }
+            bool failed = cause && !kin__is_cancel_code(cause->code);
+            bool taken = failed && offer_failure_to_parent(j, cause);
+            /* A producer closes its channel now, after its parent was
+             * offered the failure and before it reports one (kotlinx's
+             * onCancelled: close(cause), and a handler only if that
+             * failed and the parent did not take it). */
+            if (producer && kin__producer_done(j, cause))
+                taken = true;
+            if (failed && !taken && j->kind == KIN__COROUTINE &&
+                !(j->flags & KIN__F_ASYNC))
+                report_uncaught(j, cause);
             /* A root leaves the registry before anyone learns it completed:
              * whoever returns from waiting for it (kin_run_blocking, then
              * maybe kin_shutdown) must not find it there. */

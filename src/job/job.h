@@ -124,7 +124,21 @@ enum kin__flag {
      * them (Kotlin's JobImpl.handlesException false: no ancestor is a
      * coroutine), so a failing child still reports to its handler. */
     KIN__F_UNHANDLED = 1u << 6,
+    /* kin_produce's coroutine: kin__producer_done closes its channel as it
+     * completes (below). */
+    KIN__F_PRODUCER = 1u << 7,
 };
+
+/* An upcall (as sched/coro.h's), defined in sync/produce.c: a producer j
+ * (KIN__F_PRODUCER) completes with cause (NULL: normally). Closes its
+ * channel with cause, before j's state is final and anyone waiting for j
+ * resumes, and drops the producer's hold on the channel: kotlinx's
+ * ProducerCoroutine.onCompleted / onCancelled, run in
+ * finalizeFinishingState. Returns true if the close carried cause into
+ * the channel (it was open), false if the channel was closed already:
+ * only then does an unhandled failure go to an exception handler.
+ * Called by finalize, with no lock held. */
+bool kin__producer_done(kin__job *j, kin_error *cause);
 
 /* A completion-list node: a waiter (on the waiting coroutine's stack, or the
  * loop of kin_run_blocking) or a completion handler (malloc'd). Waiter nodes

@@ -5,8 +5,11 @@
  * cancelling the channel cancels the coroutine (ChannelCoroutine.cancel).
  *
  * Here: the channel record holds two references, the consumer's handle and
- * the producer. A completion handler on the producer's job closes the
- * channel with the job's final cause and drops the producer's reference;
+ * the producer. The producer's job carries KIN__F_PRODUCER, so its
+ * finalize calls kin__producer_done, which closes the channel with the
+ * job's final cause before the job is final (a receiver resumes before a
+ * joiner, as in kotlinx) and drops the producer's reference; a failure the
+ * close carried into the channel goes to no exception handler;
  * kin_channel_cancel (channel.c) cancels the job it names in
  * kin__chan.producer. The producer body gets its own handle (the producer
  * bit, channel.h), valid until the record is freed, so a consumer that
@@ -31,14 +34,14 @@ static int producer_main(void *arg) {
     return p->fn(p->ch, p->arg);
 }
 
-static void producer_done(kin_job job, const kin_error *cause, void *arg) {
-    (void)job;
-    producer *p = arg;
+bool kin__producer_done(kin__job *j, kin_error *cause) {
+    producer *p = j->arg;
     kin__chan *c = p->c;
     kin__lock_acquire(&c->lock); /* our reference keeps it live */
-    kin__chan_close_locked(c, kin_error_retain(cause));
+    bool carried = kin__chan_close_locked(c, kin_error_retain(cause));
     kin__chan_unref_unlock(c);
     kin__free(p);
+    return carried;
 }
 
 int kin_produce(kin_channel *out, kin_job *job, const kin_launch_opts *lopts,
@@ -48,50 +51,44 @@ int kin_produce(kin_channel *out, kin_job *job, const kin_launch_opts *lopts,
         out->id = 0;
     if (job)
         job->id = 0;
-    if (!kin__running_job())
+    kin__job *co = kin__running_job();
+    if (!co)
         return kin__misuse(KIN_ENOTCORO,
                            "kin_produce: called outside a coroutine");
     if (!out || !fn)
         return kin__misuse(KIN_EINVAL, "kin_produce: %s is NULL",
                            out ? "fn" : "out");
     /* Everything that can fail is allocated before the launch: once the
-     * producer runs (at once, if UNDISPATCHED) it owns p until
-     * producer_done, which must then be registered whatever happens. */
+     * producer runs (at once, if UNDISPATCHED, or on another thread) it
+     * owns p and the channel reference until kin__producer_done. */
     producer *p = kin__malloc(sizeof *p);
-    kin__node *watch = kin__calloc(1, sizeof *watch);
-    if (!p || !watch) {
-        kin__free(p);
-        kin__free(watch);
+    if (!p)
         return kin__misuse(KIN_ENOMEM, "kin_produce: out of memory");
-    }
     kin__chan *c;
     int rc = kin__chan_make(&c, elem_size, copts, "kin_produce");
     if (rc < 0) {
         kin__free(p);
-        kin__free(watch);
         return rc;
     }
     *p = (producer){fn, arg, kin__chan_handle(c, true), c};
+    kin__lock_acquire(&c->lock);
+    c->refs++; /* the producer's, dropped by kin__producer_done */
+    kin__lock_release(&c->lock);
     kin_job h;
-    rc = kin_launch(&h, lopts, producer_main, p);
-    if (rc < 0) {
+    kin__spawn_req rq = {"kin_produce", co->cur, co->cur, KIN__F_PRODUCER,
+                         NULL};
+    rc = kin__spawn(&rq, &h, lopts, producer_main, NULL, p);
+    if (rc < 0) { /* it never ran: both references go */
         kin__lock_acquire(&c->lock);
+        c->refs--;
         kin__chan_unref_unlock(c);
         kin__free(p);
-        kin__free(watch);
         return rc;
     }
+    /* For kin_channel_cancel (cancelling a completed job does nothing). */
     kin__lock_acquire(&c->lock);
-    c->refs++;
     c->producer = h;
     kin__lock_release(&c->lock);
-    /* Runs at once if the producer has already completed. */
-    kin__job *j = kin__job_acquire(h, &rc); /* our handle keeps it */
-    KIN__ASSERT(j);
-    watch->fn = producer_done;
-    watch->arg = p;
-    kin__job_watch(j, h, watch);
-    kin__job_unref(j);
     *out = kin__chan_handle(c, false);
     if (job)
         *job = h;

@@ -1578,15 +1578,14 @@ static bool mp_gen_more(mp_gen *g, int owner, int depth, mp_vis *vis,
 /* ---- produce ("chx" programs, the sixth stream) -----------------------------
  * produce(ch) { ...; send(ch) x1-3 ... }; receive(ch) x1-3 (catching,
  * try_receive); maybe cancel(ch). Nothing else uses the channel.
- * Unless MP_PRODUCE_ALL is 1, its handle is not kept, so nothing waits for
- * the producer (kin closes the channel after the producer's waiters wake,
- * kotlinx before), and it is never made in a supervisor_scope's body (a
- * producer whose failure its parent does not take reports it to its
- * handler in kin, not in kotlinx when the close carried it: model.h
- * m_finalize): tests/sync/test_produce_close shows both; set it to 1 once
- * kin does as kotlinx. */
+ * With MP_PRODUCE_ALL (the default) its handle may be kept, so later
+ * statements wait for the producer (kotlinx closes the channel before the
+ * producer's waiters wake), and it may be made in a supervisor_scope's
+ * body (a failure the close carried into the channel goes to no handler:
+ * model.h m_finalize). kin did both differently until kin__producer_done
+ * (tests/sync/test_produce_close); 0 leaves those programs out. */
 #ifndef MP_PRODUCE_ALL
-#define MP_PRODUCE_ALL 0
+#define MP_PRODUCE_ALL 1
 #endif
 static bool mp_gen_produce(mp_gen *g, int owner, int depth, mp_vis *vis,
                            const mp_ext_body *xb, bool can_nest) {

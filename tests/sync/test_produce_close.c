@@ -11,15 +11,9 @@
  *      !handled) handleCoroutineException(...)`): a producer under a
  *      supervisor whose channel was open calls no handler.
  *
- * KNOWN BUG (found by the model test's produce programs, issue 11): kin
- * closes the channel in a completion handler of the producer's job, which
- * runs after the job's waiters were resumed (A), and reports the failure of
- * a producer that its parent did not take to its handler like any launch's
- * (B). A fix needs a hook in the job layer's finalize (before the state is
- * published and before the uncaught failure is reported). Until then this
- * test reports the deviations and exits 77 (skipped); the steps that do
- * hold are checked as usual. tests/model (prog.h mp_gen_produce) avoids
- * both cases for now.
+ * (The model test found both: kin closed the channel in a completion
+ * handler, after the joiner resumed, and reported the failure like any
+ * launch's. Now the job layer's finalize calls kin__producer_done.)
  */
 #include "check.h"
 
@@ -27,7 +21,6 @@ static kin_channel g_ch;
 static kin_job g_prod;
 static int g_handled;
 static int g_order[2], g_norder;
-static int g_known; /* deviations from kotlinx found */
 
 static int produce_nothing(kin_channel ch, void *arg) {
     (void)ch;
@@ -67,12 +60,8 @@ static int order(void *arg) {
     CHECK_EQ(kin_join(j), 0);
     EXPECT(5);
     CHECK_EQ(g_norder, 2);
-    if (g_order[0] != 'R') {
-        fprintf(stderr, "test_produce_close: KNOWN BUG (A): the producer's "
-                        "joiner resumed before its channel's receiver saw "
-                        "the close (kotlinx: the receiver first)\n");
-        g_known++;
-    }
+    CHECK_EQ(g_order[0], 'R'); /* the receiver saw the close first (A) */
+    CHECK_EQ(g_order[1], 'J');
     kin_job_release(g_prod);
     CHECK_EQ(kin_channel_destroy(g_ch), 0);
     return 0;
@@ -113,13 +102,7 @@ static int unhandled(void *arg) {
     EXPECT(6);
     CHECK_EQ(kin_supervisor_scope(sup_body, NULL), 0);
     EXPECT(10);
-    if (g_handled != 0) {
-        fprintf(stderr, "test_produce_close: KNOWN BUG (B): the failure the "
-                        "channel carried also went to the producer's "
-                        "handler (%d calls; kotlinx: none)\n",
-                g_handled);
-        g_known++;
-    }
+    CHECK_EQ(g_handled, 0); /* the channel carried it: no handler (B) */
     return 0;
 }
 
@@ -127,12 +110,6 @@ int main(void) {
     CHECK_EQ(kin_run_test(order, NULL), 0);
     CHECK_EQ(kin_run_test(unhandled, NULL), 0);
     FINISH(11);
-    if (g_known) {
-        printf("test_produce_close: %d known deviation(s) from kotlinx "
-               "(see the top): skipped\n",
-               g_known);
-        return 77;
-    }
     printf("test_produce_close: ok\n");
     return 0;
 }

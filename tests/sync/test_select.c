@@ -206,9 +206,11 @@ static int forever(kin_channel ch, void *arg) {
 }
 
 static void test_produce(void) {
-    /* the failure reaches the receiver as the close cause */
+    /* the failure reaches the receiver as the close cause, and so no
+     * handler (kotlinx's ProducerCoroutine.onCancelled reports it only
+     * when the close did not carry it) */
     CHECK_EQ(kin_supervisor_scope(failing_consumer, NULL), 0);
-    CHECK_EQ(handled, 1);
+    CHECK_EQ(handled, 0);
     /* cancelling the consumer's channel cancels the producer */
     int sent = 0;
     kin_channel ch;
