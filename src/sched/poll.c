@@ -22,9 +22,11 @@
  *
  * NOT STARVING FDS. While a worker is busy it polls without blocking when
  * its run queue drains and every POLL_EVERY picks (Go's scheduler polls the
- * network in findrunnable and from sysmon); while it spins before sleeping
- * it polls between spins. Only workers with pending fd waits poll: an idle
- * worker blocks in epoll_wait, it never busy-polls.
+ * network in findrunnable and from sysmon). Only workers with pending fd
+ * waits poll, and such a worker, once idle, blocks in epoll_wait at once:
+ * it does not spin first as other idle workers do (see IDLE_SPIN_NS in
+ * scheduler.c: the readiness it waits for is made by other threads, which
+ * a spinner keeps from a CPU). It never busy-polls.
  *
  * THE FD RECORD. A table indexed by fd number holds, per fd: a spinlock,
  * a generation, and at most one waiter per direction (a second one gets

@@ -22,7 +22,8 @@
  * polls (sched/scheduler.c: when its queue drains, every 61 picks). While
  * nothing is queued and the kernel has nothing for us (IORING_SQ_TASKRUN
  * clear, see uring.c), a non-blocking poll is a few memory reads: the
- * spinning before sleep and the busy worker's polls cost no system call.
+ * busy worker's polls cost no system call (an idle worker with waits
+ * pending does not spin: it submits and sleeps in one enter).
  *
  * REQUEST IDS. A request's user_data is (sequence << 32 | slot) in a
  * per-worker table: the slot points to the waiter while the wait lasts.
