@@ -1,0 +1,101 @@
+/*
+ * table.h — the table of records behind checked handles, shared by
+ * channels (sync/channel.c), Mutex and Semaphore (sync/semaphore.c), cold
+ * flows (flow/flow.c) and StateFlow / SharedFlow (flow/hot.c).
+ *
+ * WHY. kin.h promises that a stale or garbage handle gives an error, never
+ * undefined behaviour. So records live in chunks that are allocated on
+ * demand and never freed (type-stable memory, as the job records of
+ * job/slot.c): every index below nslots names memory that stays a record
+ * of that one type for the life of the process, so a lookup may touch it
+ * even when the handle is stale, and then tells by the generation. A
+ * freed record goes on a free list and is reused; its user moves the
+ * generation on before freeing it (kin__table_next_gen), so old handles
+ * stop matching. Memory is bounded by the peak number of live records.
+ *
+ * WHAT IS HERE, WHAT IS NOT. Here: allocation and the free list (under
+ * the table's mutex, a leaf: the slow path, out of line in table.c) and a
+ * lookup's bounds check and chunk load (kin__table_peek: inline, and given
+ * its user's constant shift and record size it compiles to the same code
+ * as a hand-written lookup). Each user keeps its own handle layout
+ * ({generation << 32 | index}, a channel's producer bit), its generation
+ * compare (under the record's spinlock, or in a flow slot's reference
+ * word) and its fast path.
+ *
+ * Index 0 is never handed out: the zero handle names nothing.
+ */
+#ifndef KIN_BASE_TABLE_H
+#define KIN_BASE_TABLE_H
+
+#include <pthread.h>
+#include <stdalign.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/kin_assert.h"
+
+/* Chunks per table: (1 << 16) << shift records at most. */
+#define KIN__TABLE_MAX_CHUNKS (1u << 16)
+
+typedef struct kin__table {
+    /* read by every lookup */
+    atomic_uint nslots; /* indices handed out so far, 0 included */
+    /* [immutable] the layout */
+    _Atomic(void *) *chunks; /* KIN__TABLE_MAX_CHUNKS, NULL until made */
+    size_t size;             /* bytes per record */
+    unsigned shift;          /* 1 << shift records per chunk */
+    size_t free_off;         /* offset of the record's free-list link (a
+                              * pointer to a record) */
+    /* Sets up each record of a new chunk (zeroed, not yet reachable):
+     * its index and first generation. */
+    void (*fresh)(void *rec, uint32_t idx);
+    /* the slow path, on its own cache line: alloc and free write here
+     * while lookups on other threads read nslots */
+    alignas(64) pthread_mutex_t mu; /* leaf */
+    void *free;                     /* [mu] freed records */
+} kin__table;
+
+/* A table of records of `type` (its free-list link: the pointer member
+ * `link`) in the chunk array `chunks` (a global of KIN__TABLE_MAX_CHUNKS,
+ * zero: in .bss, and at a fixed address for the lookups). */
+#define KIN__TABLE_INIT(chunks_, type, shift_, link, fresh_)                  \
+    {                                                                          \
+        .nslots = 1, .chunks = (chunks_), .size = sizeof(type),               \
+        .shift = (shift_), .free_off = offsetof(type, link),                  \
+        .fresh = (fresh_), .mu = PTHREAD_MUTEX_INITIALIZER, .free = NULL      \
+    }
+
+/* A record off the free list, or a fresh one; NULL when out of memory or
+ * the table is full. The caller sets it up (under its own lock). */
+void *kin__table_alloc(kin__table *t);
+
+/* Puts rec back (its generation already moved on: no handle names it). */
+void kin__table_free(kin__table *t, void *rec);
+
+/* The record at idx, or NULL for 0 or an index never handed out (a
+ * foreign or garbage handle). t and chunks are the table and its array;
+ * shift and size must be its constants, for the code to be as a
+ * hand-written lookup. The record may be free or reused: the caller
+ * compares the generation. */
+static inline void *kin__table_peek(kin__table *t, _Atomic(void *) *chunks,
+                                    uint32_t idx, unsigned shift,
+                                    size_t size) {
+    if (KIN__UNLIKELY(idx == 0 || idx >= atomic_load_explicit(
+                                             &t->nslots,
+                                             memory_order_acquire)))
+        return NULL;
+    char *chunk =
+        atomic_load_explicit(&chunks[idx >> shift], memory_order_acquire);
+    return chunk + (size_t)(idx & ((1u << shift) - 1)) * size;
+}
+
+/* The generation after gen, kept within mask (the bits a handle has for
+ * it) and never 0: records start at 1, so no generation-0 handle (a zero
+ * or garbage one) ever matches. */
+static inline uint32_t kin__table_next_gen(uint32_t gen, uint32_t mask) {
+    gen = (gen + 1) & mask;
+    return gen ? gen : 1;
+}
+
+#endif
