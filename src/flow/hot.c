@@ -176,6 +176,39 @@ void kin__hot_buf_free(void *buf, void *p) {
         kin__free(p);
 }
 
+/* ---- Collecting ------------------------------------------------------------ */
+
+#define STACK_BUF 256 /* values up to this size are copied on the stack */
+
+int kin__hot_collect(uint64_t id, uint8_t kind, const char *what,
+                     size_t nvals, kin__hot_subscribe_fn subscribe,
+                     kin__hot_fn fn, void *ctx, const char *who) {
+    kin__job *co = kin__running_job();
+    if (!co)
+        return kin__hot_outside(who);
+    int rc;
+    kin__hot *h = kin__hot_get(id, kind, who, what, &rc);
+    if (!h)
+        return rc;
+    size_t esize = h->esize;
+    kin__lock_release(&h->lock);
+    char stack[2 * STACK_BUF];
+    KIN__ASSERT(nvals >= 1 && nvals <= 2);
+    char *buf = esize > SIZE_MAX / nvals
+                    ? NULL
+                    : kin__hot_buf(stack, nvals * STACK_BUF, nvals * esize);
+    if (!buf)
+        return kin__misuse(KIN_ENOMEM, "%s: out of memory", who);
+    if ((h = kin__hot_get(id, kind, who, what, &rc))) {
+        kin__hot_sub sub = {0};
+        sub.co = co;
+        atomic_init(&sub.fired, false);
+        rc = subscribe(h, &sub, buf, fn, ctx);
+    }
+    kin__hot_buf_free(stack, buf);
+    return rc;
+}
+
 /* ---- as_flow: the cold flow stage that collects a hot flow ---------------- */
 
 typedef struct hot_stage {

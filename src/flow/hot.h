@@ -221,6 +221,18 @@ int kin__state_flow_collect(uint64_t id, kin__hot_fn fn, void *ctx,
 int kin__shared_flow_collect(uint64_t id, kin__hot_fn fn, void *ctx,
                              const char *who);
 
+/* What the two collects share (hot.c): checks the caller and the handle
+ * (of kind; what names it in messages), makes buf for nvals values of the
+ * flow's esize (on the stack when small), looks the record up again and
+ * calls subscribe with it locked and sub ready but for idx (zeroed, its
+ * coroutine set, not linked). subscribe links sub and runs the loop, whose
+ * result is returned. */
+typedef int (*kin__hot_subscribe_fn)(kin__hot *h, kin__hot_sub *sub,
+                                     char *buf, kin__hot_fn fn, void *ctx);
+int kin__hot_collect(uint64_t id, uint8_t kind, const char *what,
+                     size_t nvals, kin__hot_subscribe_fn subscribe,
+                     kin__hot_fn fn, void *ctx, const char *who);
+
 /* The as_flow of both kinds: a cold flow stage (flow.h) whose collect
  * runs collect(id, ...) into the collector (KIN_EINVAL / KIN_ESTALE for a
  * bad id, checked now and again at each collect). */
