@@ -15,9 +15,9 @@
  *
  * WHAT IS HERE, WHAT IS NOT. Here: allocation and the free list (under
  * the table's mutex, a leaf: the slow path, out of line in table.c) and a
- * lookup's bounds check and chunk load (kin__table_peek: inline, and given
- * its user's constant shift and record size it compiles to the same code
- * as a hand-written lookup). Each user keeps its own handle layout
+ * lookup's bounds check and chunk load (kin__table_has, kin__table_at,
+ * kin__table_peek: inline, and given its user's constant shift and record
+ * size they compile to the same code as a hand-written lookup). Each user keeps its own handle layout
  * ({generation << 32 | index}, a channel's producer bit), its generation
  * compare (under the record's spinlock, or in a flow slot's reference
  * word) and its fast path.
@@ -30,6 +30,7 @@
 #include <pthread.h>
 #include <stdalign.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -73,21 +74,34 @@ void *kin__table_alloc(kin__table *t);
 /* Puts rec back (its generation already moved on: no handle names it). */
 void kin__table_free(kin__table *t, void *rec);
 
-/* The record at idx, or NULL for 0 or an index never handed out (a
- * foreign or garbage handle). t and chunks are the table and its array;
- * shift and size must be its constants, for the code to be as a
- * hand-written lookup. The record may be free or reused: the caller
- * compares the generation. */
-static inline void *kin__table_peek(kin__table *t, _Atomic(void *) *chunks,
-                                    uint32_t idx, unsigned shift,
-                                    size_t size) {
-    if (KIN__UNLIKELY(idx == 0 || idx >= atomic_load_explicit(
+/* True if idx names a record: not 0 and handed out (else a foreign or
+ * garbage handle). */
+static inline bool kin__table_has(kin__table *t, uint32_t idx) {
+    return KIN__LIKELY(idx != 0 && idx < atomic_load_explicit(
                                              &t->nslots,
-                                             memory_order_acquire)))
-        return NULL;
+                                             memory_order_acquire));
+}
+
+/* The record at idx (kin__table_has) in the chunk array of its table.
+ * shift and size must be the table's constants, for the code to be a
+ * hand-written lookup's. The record may be free or reused: the caller
+ * compares the generation. */
+static inline void *kin__table_at(_Atomic(void *) *chunks, uint32_t idx,
+                                  unsigned shift, size_t size) {
     char *chunk =
         atomic_load_explicit(&chunks[idx >> shift], memory_order_acquire);
     return chunk + (size_t)(idx & ((1u << shift) - 1)) * size;
+}
+
+/* Both: the record at idx, or NULL if there is none. (A caller that fails
+ * at once on a bad index uses the two itself: the compiler cannot tell
+ * that the record's address is never NULL, and tests it again.) */
+static inline void *kin__table_peek(kin__table *t, _Atomic(void *) *chunks,
+                                    uint32_t idx, unsigned shift,
+                                    size_t size) {
+    if (KIN__UNLIKELY(!kin__table_has(t, idx)))
+        return NULL;
+    return kin__table_at(chunks, idx, shift, size);
 }
 
 /* The generation after gen, kept within mask (the bits a handle has for

@@ -397,7 +397,7 @@ int kin_flow_new(kin_flow *out, size_t elem_size, kin_flow_emitter_fn fn,
     out->id = 0;
     if (!fn)
         return kin__misuse(KIN_EINVAL, "kin_flow_new: fn is NULL");
-    kin__flow *f;
+    kin__flow *f = NULL; /* gcc -O3 cannot tell KIN_TRY set it */
     KIN_TRY(kin__flow_make(out, &new_ops, sizeof(new_stage), elem_size, NULL,
                            &f));
     new_stage *st = (new_stage *)f;
@@ -445,7 +445,7 @@ int kin_flow_from_array(kin_flow *out, const void *values, size_t n,
     if (elem_size && n > (SIZE_MAX - sizeof(array_stage)) / elem_size)
         return kin__misuse(KIN_EINVAL, "kin_flow_from_array: n * elem_size "
                                        "overflows");
-    kin__flow *f;
+    kin__flow *f = NULL; /* as in kin_flow_new */
     KIN_TRY(kin__flow_make(out, &array_ops,
                            sizeof(array_stage) + n * elem_size, elem_size,
                            NULL, &f));

@@ -159,11 +159,10 @@ __attribute__((cold)) kin__hot *kin__hot_get_failed(uint64_t id, kin__hot *h,
 static inline kin__hot *kin__hot_get(uint64_t id, uint8_t kind,
                                      const char *who, const char *what,
                                      int *rc) {
-    kin__hot *h = kin__table_peek(&kin__hot_table, kin__hot_chunks,
-                                  (uint32_t)id, KIN__HOT_CHUNK_SHIFT,
-                                  sizeof(kin__hot));
-    if (KIN__UNLIKELY(!h))
+    if (KIN__UNLIKELY(!kin__table_has(&kin__hot_table, (uint32_t)id)))
         return kin__hot_get_failed(id, NULL, who, what, rc);
+    kin__hot *h = kin__table_at(kin__hot_chunks, (uint32_t)id,
+                                KIN__HOT_CHUNK_SHIFT, sizeof(kin__hot));
     kin__lock_acquire(&h->lock);
     if (KIN__LIKELY(h->gen == (uint32_t)(id >> 32) && h->kind == kind))
         return h;

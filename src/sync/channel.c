@@ -489,7 +489,7 @@ int kin_channel_new(kin_channel *out, size_t elem_size,
     if (!out)
         return kin__misuse(KIN_EINVAL, "kin_channel_new: out is NULL");
     out->id = 0;
-    kin__chan *c;
+    kin__chan *c = NULL; /* gcc -O3 cannot tell KIN_TRY set it */
     KIN_TRY(kin__chan_make(&c, elem_size, opts, "kin_channel_new"));
     *out = kin__chan_handle(c, false);
     return 0;

@@ -116,11 +116,10 @@ kin__sync_get_failed(uint64_t id, kin__sync *s, uint8_t kind, const char *who,
 static inline kin__sync *kin__sync_get(uint64_t id, uint8_t kind,
                                        const char *who, const char *what,
                                        int *rc) {
-    kin__sync *s =
-        kin__table_peek(&kin__sync_table, kin__sync_chunks, (uint32_t)id,
-                        KIN__SYNC_CHUNK_SHIFT, sizeof(kin__sync));
-    if (KIN__UNLIKELY(!s))
+    if (KIN__UNLIKELY(!kin__table_has(&kin__sync_table, (uint32_t)id)))
         return kin__sync_get_failed(id, NULL, kind, who, what, rc);
+    kin__sync *s = kin__table_at(kin__sync_chunks, (uint32_t)id,
+                                 KIN__SYNC_CHUNK_SHIFT, sizeof(kin__sync));
     kin__lock_acquire(&s->lock);
     if (KIN__LIKELY(s->gen == (uint32_t)(id >> 32) && s->kind == kind))
         return s;
