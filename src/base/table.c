@@ -22,6 +22,20 @@ static void link_set(kin__table *t, char *rec, void *next) {
     memcpy(rec + t->free_off, &next, sizeof next);
 }
 
+/* Sets up a record of a new chunk (zeroed, not reachable yet: the chunk
+ * is published after): its index and first generation. memcpy: the
+ * generation may be an atomic word (no other thread sees it yet). */
+static void fresh(kin__table *t, char *rec, uint32_t idx) {
+    memcpy(rec + t->idx_off, &idx, sizeof idx);
+    if (t->gen_size == sizeof(uint32_t)) {
+        uint32_t g = (uint32_t)t->gen_first;
+        memcpy(rec + t->gen_off, &g, sizeof g);
+    } else {
+        uint64_t g = t->gen_first;
+        memcpy(rec + t->gen_off, &g, sizeof g);
+    }
+}
+
 /* The record of the next index never handed out, making its chunk if
  * needed; NULL when out of memory or full. t->mu held. */
 static char *take_fresh(kin__table *t) {
@@ -35,7 +49,7 @@ static char *take_fresh(kin__table *t) {
         if (!chunk)
             return NULL;
         for (uint32_t i = 0; i < slots; i++)
-            t->fresh(chunk + (size_t)i * t->size, (c << t->shift) | i);
+            fresh(t, chunk + (size_t)i * t->size, (c << t->shift) | i);
         atomic_store_explicit(&t->chunks[c], chunk, memory_order_release);
     }
     atomic_store_explicit(&t->nslots, idx + 1, memory_order_release);

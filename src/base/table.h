@@ -46,25 +46,31 @@ typedef struct kin__table {
     _Atomic(void *) *chunks; /* KIN__TABLE_MAX_CHUNKS, NULL until made */
     size_t size;             /* bytes per record */
     unsigned shift;          /* 1 << shift records per chunk */
-    size_t free_off;         /* offset of the record's free-list link (a
-                              * pointer to a record) */
-    /* Sets up each record of a new chunk (zeroed, not yet reachable):
-     * its index and first generation. */
-    void (*fresh)(void *rec, uint32_t idx);
+    size_t free_off;         /* the free-list link (a pointer to a record) */
+    size_t idx_off;          /* the record's index (a uint32_t) */
+    size_t gen_off;          /* the word holding its generation */
+    size_t gen_size;         /* 4 or 8 bytes */
+    uint64_t gen_first;      /* that word in a new record (generation 1) */
     /* the slow path, on its own cache line: alloc and free write here
      * while lookups on other threads read nslots */
     alignas(64) pthread_mutex_t mu; /* leaf */
     void *free;                     /* [mu] freed records */
 } kin__table;
 
-/* A table of records of `type` (its free-list link: the pointer member
- * `link`) in the chunk array `chunks` (a global of KIN__TABLE_MAX_CHUNKS,
- * zero: in .bss, and at a fixed address for the lookups). */
-#define KIN__TABLE_INIT(chunks_, type, shift_, link, fresh_)                  \
+/* A table of records of `type` in the chunk array `chunks` (a global of
+ * KIN__TABLE_MAX_CHUNKS: zeroed, in .bss, and at a fixed address for the
+ * lookups). link: the member that links free records; idx: the uint32_t
+ * member that holds the record's index; gen: the member (4 or 8 bytes)
+ * that holds its generation, which new records get as `first` (1, or a
+ * flow slot's 1 << 32: generation 1 in the high half, no reference). The
+ * rest of a new record is zero. */
+#define KIN__TABLE_INIT(chunks_, type, shift_, link, idx, gen, first)         \
     {                                                                          \
         .nslots = 1, .chunks = (chunks_), .size = sizeof(type),               \
         .shift = (shift_), .free_off = offsetof(type, link),                  \
-        .fresh = (fresh_), .mu = PTHREAD_MUTEX_INITIALIZER, .free = NULL      \
+        .idx_off = offsetof(type, idx), .gen_off = offsetof(type, gen),       \
+        .gen_size = sizeof(((type *)0)->gen), .gen_first = (first),           \
+        .mu = PTHREAD_MUTEX_INITIALIZER, .free = NULL                         \
     }
 
 /* A record off the free list, or a fresh one; NULL when out of memory or

@@ -33,16 +33,11 @@ typedef struct kin__flow_slot {
     struct kin__flow_slot *free_next; /* [table mu] */
 } kin__flow_slot;
 
-/* A slot of a new chunk: its index, generation 1 and no reference. */
-static void slot_fresh(void *rec, uint32_t idx) {
-    kin__flow_slot *s = rec;
-    s->idx = idx;
-    atomic_init(&s->refgen, (uint64_t)1 << 32);
-}
-
+/* New slots: generation 1, no reference. */
 static _Atomic(void *) g_chunks[KIN__TABLE_MAX_CHUNKS];
-static kin__table g_table = KIN__TABLE_INIT(g_chunks, kin__flow_slot,
-                                            CHUNK_SHIFT, free_next, slot_fresh);
+static kin__table g_table =
+    KIN__TABLE_INIT(g_chunks, kin__flow_slot, CHUNK_SHIFT, free_next, idx,
+                    refgen, (uint64_t)1 << 32);
 
 /* Called with references at 0: bumps the generation (every handle to it
  * is stale from now on) and puts the slot back. */

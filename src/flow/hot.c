@@ -15,16 +15,10 @@
 
 /* ---- The table ------------------------------------------------------------ */
 
-/* A record of a new chunk: its index, and generation 1. */
-static void hot_fresh(void *rec, uint32_t idx) {
-    kin__hot *h = rec;
-    h->idx = idx;
-    h->gen = 1;
-}
-
 _Atomic(void *) kin__hot_chunks[KIN__TABLE_MAX_CHUNKS];
-kin__table kin__hot_table = KIN__TABLE_INIT(
-    kin__hot_chunks, kin__hot, KIN__HOT_CHUNK_SHIFT, free_next, hot_fresh);
+kin__table kin__hot_table =
+    KIN__TABLE_INIT(kin__hot_chunks, kin__hot, KIN__HOT_CHUNK_SHIFT,
+                    free_next, idx, gen, 1);
 
 kin__hot *kin__hot_alloc(uint8_t kind) {
     kin__hot *h = kin__table_alloc(&kin__hot_table);
@@ -180,18 +174,30 @@ void kin__hot_buf_free(void *buf, void *p) {
 
 #define STACK_BUF 256 /* values up to this size are copied on the stack */
 
+/* Checks the handle and gives the flow's value size: 0, or the code of
+ * kin__hot_get with its message made. */
+static int esize_of(uint64_t id, uint8_t kind, const char *who,
+                    const char *what, size_t *esize) {
+    int rc;
+    *esize = 0;
+    kin__hot *h = kin__hot_get(id, kind, who, what, &rc);
+    if (!h)
+        return rc;
+    *esize = h->esize;
+    kin__lock_release(&h->lock);
+    return 0;
+}
+
 int kin__hot_collect(uint64_t id, uint8_t kind, const char *what,
                      size_t nvals, kin__hot_subscribe_fn subscribe,
                      kin__hot_fn fn, void *ctx, const char *who) {
     kin__job *co = kin__running_job();
     if (!co)
         return kin__hot_outside(who);
-    int rc;
-    kin__hot *h = kin__hot_get(id, kind, who, what, &rc);
-    if (!h)
+    size_t esize;
+    int rc = esize_of(id, kind, who, what, &esize);
+    if (rc < 0)
         return rc;
-    size_t esize = h->esize;
-    kin__lock_release(&h->lock);
     char stack[2 * STACK_BUF];
     KIN__ASSERT(nvals >= 1 && nvals <= 2);
     char *buf = esize > SIZE_MAX / nvals
@@ -199,7 +205,8 @@ int kin__hot_collect(uint64_t id, uint8_t kind, const char *what,
                     : kin__hot_buf(stack, nvals * STACK_BUF, nvals * esize);
     if (!buf)
         return kin__misuse(KIN_ENOMEM, "%s: out of memory", who);
-    if ((h = kin__hot_get(id, kind, who, what, &rc))) {
+    kin__hot *h = kin__hot_get(id, kind, who, what, &rc);
+    if (h) {
         kin__hot_sub sub = {0};
         sub.co = co;
         atomic_init(&sub.fired, false);
@@ -239,12 +246,10 @@ int kin__hot_as_flow(uint64_t id, uint8_t kind, kin_flow *out,
     if (!out)
         return kin__misuse(KIN_EINVAL, "%s: out is NULL", who);
     out->id = 0;
-    int rc;
-    kin__hot *h = kin__hot_get(id, kind, who, what, &rc);
-    if (!h)
+    size_t esize;
+    int rc = esize_of(id, kind, who, what, &esize);
+    if (rc < 0)
         return rc;
-    size_t esize = h->esize;
-    kin__lock_release(&h->lock);
     kin__flow *st;
     const kin__flow_ops *ops =
         kind == KIN__HOT_STATE ? &state_stage_ops : &shared_stage_ops;

@@ -28,16 +28,10 @@
 #define DEFAULT_BUFFERED 64 /* kotlinx's CHANNEL_DEFAULT_CAPACITY */
 #define DROP_TMP 256        /* DROP_OLDEST copies smaller elements here */
 
-/* A record of a new chunk: its index, and generation 1. */
-static void chan_fresh(void *rec, uint32_t idx) {
-    kin__chan *c = rec;
-    c->idx = idx;
-    c->gen = 1;
-}
-
 _Atomic(void *) kin__chan_chunks[KIN__TABLE_MAX_CHUNKS];
-kin__table kin__chan_table = KIN__TABLE_INIT(
-    kin__chan_chunks, kin__chan, KIN__CHAN_CHUNK_SHIFT, free_next, chan_fresh);
+kin__table kin__chan_table =
+    KIN__TABLE_INIT(kin__chan_chunks, kin__chan, KIN__CHAN_CHUNK_SHIFT,
+                    free_next, idx, gen, 1);
 
 static kin__chan *record_alloc(void) {
     return kin__table_alloc(&kin__chan_table);

@@ -14,16 +14,11 @@
 
 /* ---- The table ------------------------------------------------------------ */
 
-/* A record of a new chunk: its index, generation 1, FREE. */
-static void sync_fresh(void *rec, uint32_t idx) {
-    kin__sync *s = rec;
-    s->idx = idx;
-    s->gen = 1;
-}
-
+/* New records are FREE (0), generation 1. */
 _Atomic(void *) kin__sync_chunks[KIN__TABLE_MAX_CHUNKS];
-kin__table kin__sync_table = KIN__TABLE_INIT(
-    kin__sync_chunks, kin__sync, KIN__SYNC_CHUNK_SHIFT, free_next, sync_fresh);
+kin__table kin__sync_table =
+    KIN__TABLE_INIT(kin__sync_chunks, kin__sync, KIN__SYNC_CHUNK_SHIFT,
+                    free_next, idx, gen, 1);
 
 int kin__sync_new(uint8_t kind, int permits, int avail, uint64_t *id) {
     kin__sync *s = kin__table_alloc(&kin__sync_table);
