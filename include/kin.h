@@ -718,7 +718,11 @@ KIN_EXPORT int kin_with_context(kin_dispatcher *d, kin_fn fn, void *arg);
  * Coroutines dispatched to Main before are queued for the first
  * kin_main_run_ready. Returns 0; KIN_EALREADY (this thread is already
  * attached); KIN_EBUSY (Main belongs to another thread: it ran
- * kin_run_blocking first or is attached); KIN_EPERM (inside a coroutine, or
+ * kin_run_blocking first or is attached; or, built with
+ * -DKIN_POLLER=io_uring, this thread's loop already waits for fds in an
+ * io_uring ring, which has no fd for the host to wait on: a kin_run_blocking
+ * on it waited on an fd. Attach before the thread's first fd wait: a hosted
+ * loop's fd waits always use an epoll); KIN_EPERM (inside a coroutine, or
  * while this thread runs a kin loop: a completion handler inside
  * kin_run_blocking); KIN_ENOMEM (no memory or no fd for the epoll). While
  * attached, kin_run_blocking on this thread returns KIN_EBUSY;

@@ -7,95 +7,51 @@
  * The design is in flow.h.
  *
  * Who owns what: a slot's refgen is the only shared mutable word of a
- * flow (CAS / fetch_sub); g_mu guards the free-slot list and the growth of
- * the chunk table (chunks are never freed). A stage's fields are written
- * by kin__flow_make before its handle exists and never again (on_free
- * excepted: on_free_set claims it, its writer holds a reference, and the
- * releasing fetch_sub orders the write before the free). A collector
- * lives on its owner's stack and only the owner touches it.
+ * flow (CAS / fetch_sub); the table's mutex (base/table.h) guards the
+ * free-slot list and the growth of the chunk table (chunks are never
+ * freed). A stage's fields are written by kin__flow_make before its
+ * handle exists and never again (on_free excepted: on_free_set claims it,
+ * its writer holds a reference, and the releasing fetch_sub orders the
+ * write before the free). A collector lives on its owner's stack and only
+ * the owner touches it.
  */
-#include <pthread.h>
 #include <string.h>
 
 #include "base/alloc.h"
 #include "base/error.h"
+#include "base/table.h"
 #include "flow/flow.h"
 
 /* ---- The slot table -------------------------------------------------------*/
 
-#define CHUNK_SHIFT 10
-#define CHUNK_SLOTS (1u << CHUNK_SHIFT)
-#define MAX_CHUNKS (1u << 16) /* 2^26 live flows */
+#define CHUNK_SHIFT 10 /* 2^26 live flows */
 
 typedef struct kin__flow_slot {
     _Atomic uint64_t refgen; /* gen << 32 | references */
     uint32_t idx;            /* [immutable] */
     kin__flow *flow;         /* written while references == 0 only */
-    struct kin__flow_slot *free_next; /* [g_mu] */
+    struct kin__flow_slot *free_next; /* [table mu] */
 } kin__flow_slot;
 
-static pthread_mutex_t g_mu = PTHREAD_MUTEX_INITIALIZER;
-static _Atomic(kin__flow_slot *) g_chunks[MAX_CHUNKS];
-static atomic_uint g_nslots = 1; /* index 0: the zero handle */
-static kin__flow_slot *g_free;   /* [g_mu] */
-
-static kin__flow_slot *slot_alloc(void) {
-    pthread_mutex_lock(&g_mu);
-    kin__flow_slot *s = g_free;
-    if (s) {
-        g_free = s->free_next;
-        s->free_next = NULL;
-    } else {
-        uint32_t idx = atomic_load_explicit(&g_nslots, memory_order_relaxed);
-        if ((idx >> CHUNK_SHIFT) < MAX_CHUNKS) {
-            kin__flow_slot *chunk = atomic_load_explicit(
-                &g_chunks[idx >> CHUNK_SHIFT], memory_order_relaxed);
-            if (!chunk) {
-                chunk = kin__calloc(CHUNK_SLOTS, sizeof *chunk);
-                if (chunk) {
-                    for (uint32_t i = 0; i < CHUNK_SLOTS; i++) {
-                        chunk[i].idx = (idx & ~(CHUNK_SLOTS - 1)) | i;
-                        atomic_init(&chunk[i].refgen, (uint64_t)1 << 32);
-                    }
-                    atomic_store_explicit(&g_chunks[idx >> CHUNK_SHIFT],
-                                          chunk, memory_order_release);
-                }
-            }
-            if (chunk) {
-                s = &chunk[idx & (CHUNK_SLOTS - 1)];
-                atomic_store_explicit(&g_nslots, idx + 1,
-                                      memory_order_release);
-            }
-        }
-    }
-    pthread_mutex_unlock(&g_mu);
-    return s;
-}
+/* New slots: generation 1, no reference. */
+static _Atomic(void *) g_chunks[KIN__TABLE_MAX_CHUNKS];
+static kin__table g_table =
+    KIN__TABLE_INIT(g_chunks, kin__flow_slot, CHUNK_SHIFT, free_next, idx,
+                    refgen, (uint64_t)1 << 32);
 
 /* Called with references at 0: bumps the generation (every handle to it
  * is stale from now on) and puts the slot back. */
 static void slot_free(kin__flow_slot *s) {
     uint64_t v = atomic_load_explicit(&s->refgen, memory_order_relaxed);
-    uint64_t gen = (v >> 32) + 1;
-    if ((uint32_t)gen == 0)
-        gen = 1;
+    uint64_t gen = kin__table_next_gen((uint32_t)(v >> 32), UINT32_MAX);
     s->flow = NULL;
-    atomic_store_explicit(&s->refgen, (gen & 0xffffffffu) << 32,
-                          memory_order_release);
-    pthread_mutex_lock(&g_mu);
-    s->free_next = g_free;
-    g_free = s;
-    pthread_mutex_unlock(&g_mu);
+    atomic_store_explicit(&s->refgen, gen << 32, memory_order_release);
+    kin__table_free(&g_table, s);
 }
 
 static kin__flow_slot *slot_peek(kin_flow h) {
-    uint32_t idx = (uint32_t)h.id;
-    if (KIN__UNLIKELY(idx == 0 || idx >= atomic_load_explicit(
-                                              &g_nslots, memory_order_acquire)))
-        return NULL;
-    kin__flow_slot *chunk = atomic_load_explicit(&g_chunks[idx >> CHUNK_SHIFT],
-                                                 memory_order_acquire);
-    return &chunk[idx & (CHUNK_SLOTS - 1)];
+    return kin__table_peek(&g_table, g_chunks, (uint32_t)h.id, CHUNK_SHIFT,
+                           sizeof(kin__flow_slot));
 }
 
 kin_flow kin__flow_handle(kin__flow *f) {
@@ -161,7 +117,7 @@ int kin__flow_make(kin_flow *out, const kin__flow_ops *ops, size_t stage_size,
                    size_t esize, kin__flow *up, kin__flow **stage) {
     KIN__ASSERT(stage_size >= sizeof(kin__flow));
     kin__flow *f = kin__calloc(1, stage_size);
-    kin__flow_slot *s = f ? slot_alloc() : NULL;
+    kin__flow_slot *s = f ? kin__table_alloc(&g_table) : NULL;
     if (!s) {
         kin__free(f);
         if (up)
@@ -436,7 +392,7 @@ int kin_flow_new(kin_flow *out, size_t elem_size, kin_flow_emitter_fn fn,
     out->id = 0;
     if (!fn)
         return kin__misuse(KIN_EINVAL, "kin_flow_new: fn is NULL");
-    kin__flow *f;
+    kin__flow *f = NULL; /* gcc -O3 cannot tell KIN_TRY set it */
     KIN_TRY(kin__flow_make(out, &new_ops, sizeof(new_stage), elem_size, NULL,
                            &f));
     new_stage *st = (new_stage *)f;
@@ -484,7 +440,7 @@ int kin_flow_from_array(kin_flow *out, const void *values, size_t n,
     if (elem_size && n > (SIZE_MAX - sizeof(array_stage)) / elem_size)
         return kin__misuse(KIN_EINVAL, "kin_flow_from_array: n * elem_size "
                                        "overflows");
-    kin__flow *f;
+    kin__flow *f = NULL; /* as in kin_flow_new */
     KIN_TRY(kin__flow_make(out, &array_ops,
                            sizeof(array_stage) + n * elem_size, elem_size,
                            NULL, &f));

@@ -3,7 +3,6 @@
  * share: the table of records their handles name, subscriber lists and
  * the subscriber's park / wake. The design is in hot.h.
  */
-#include <pthread.h>
 #include <stddef.h>
 #include <string.h>
 
@@ -16,46 +15,13 @@
 
 /* ---- The table ------------------------------------------------------------ */
 
-#define CHUNK_SHIFT KIN__HOT_CHUNK_SHIFT
-#define CHUNK_SLOTS (1u << CHUNK_SHIFT)
-#define MAX_CHUNKS KIN__HOT_MAX_CHUNKS
-
-static pthread_mutex_t g_mu = PTHREAD_MUTEX_INITIALIZER; /* leaf */
-_Atomic(kin__hot *) kin__hot_chunks[MAX_CHUNKS];
-atomic_uint kin__hot_nslots = 1; /* slot 0 is never used: zero handle */
-static kin__hot *g_free;         /* [g_mu] freed records */
-
-/* A free record (unlocked), or NULL if out of memory. g_mu held. */
-static kin__hot *take_slot_locked(void) {
-    kin__hot *h = g_free;
-    if (h) {
-        g_free = h->free_next;
-        return h;
-    }
-    uint32_t idx = atomic_load_explicit(&kin__hot_nslots, memory_order_relaxed);
-    if ((idx >> CHUNK_SHIFT) >= MAX_CHUNKS)
-        return NULL;
-    kin__hot *chunk = atomic_load_explicit(&kin__hot_chunks[idx >> CHUNK_SHIFT],
-                                           memory_order_relaxed);
-    if (!chunk) {
-        chunk = kin__calloc(CHUNK_SLOTS, sizeof *chunk);
-        if (!chunk)
-            return NULL;
-        for (uint32_t i = 0; i < CHUNK_SLOTS; i++) {
-            chunk[i].idx = ((idx >> CHUNK_SHIFT) << CHUNK_SHIFT) | i;
-            chunk[i].gen = 1;
-        }
-        atomic_store_explicit(&kin__hot_chunks[idx >> CHUNK_SHIFT], chunk,
-                              memory_order_release);
-    }
-    atomic_store_explicit(&kin__hot_nslots, idx + 1, memory_order_release);
-    return &chunk[idx & (CHUNK_SLOTS - 1)];
-}
+_Atomic(void *) kin__hot_chunks[KIN__TABLE_MAX_CHUNKS];
+kin__table kin__hot_table =
+    KIN__TABLE_INIT(kin__hot_chunks, kin__hot, KIN__HOT_CHUNK_SHIFT,
+                    free_next, idx, gen, 1);
 
 kin__hot *kin__hot_alloc(uint8_t kind) {
-    pthread_mutex_lock(&g_mu);
-    kin__hot *h = take_slot_locked();
-    pthread_mutex_unlock(&g_mu);
+    kin__hot *h = kin__table_alloc(&kin__hot_table);
     if (!h)
         return NULL;
     kin__lock_acquire(&h->lock);
@@ -89,12 +55,9 @@ kin__hot *kin__hot_get_failed(uint64_t id, kin__hot *h, const char *who,
 void kin__hot_free_locked(kin__hot *h) {
     KIN__ASSERT(h->subs == NULL && h->qhead == NULL);
     h->kind = KIN__HOT_FREE;
-    h->gen = h->gen + 1 == 0 ? 1 : h->gen + 1;
+    h->gen = kin__table_next_gen(h->gen, UINT32_MAX);
     kin__lock_release(&h->lock);
-    pthread_mutex_lock(&g_mu);
-    h->free_next = g_free;
-    g_free = h;
-    pthread_mutex_unlock(&g_mu);
+    kin__table_free(&kin__hot_table, h);
 }
 
 /* ---- Subscribers -------------------------------------------------------- */
@@ -207,6 +170,52 @@ void kin__hot_buf_free(void *buf, void *p) {
         kin__free(p);
 }
 
+/* ---- Collecting ------------------------------------------------------------ */
+
+#define STACK_BUF 256 /* values up to this size are copied on the stack */
+
+/* Checks the handle and gives the flow's value size: 0, or the code of
+ * kin__hot_get with its message made. */
+static int esize_of(uint64_t id, uint8_t kind, const char *who,
+                    const char *what, size_t *esize) {
+    int rc;
+    *esize = 0;
+    kin__hot *h = kin__hot_get(id, kind, who, what, &rc);
+    if (!h)
+        return rc;
+    *esize = h->esize;
+    kin__lock_release(&h->lock);
+    return 0;
+}
+
+int kin__hot_collect(uint64_t id, uint8_t kind, const char *what,
+                     size_t nvals, kin__hot_subscribe_fn subscribe,
+                     kin__hot_fn fn, void *ctx, const char *who) {
+    kin__job *co = kin__running_job();
+    if (!co)
+        return kin__hot_outside(who);
+    size_t esize;
+    int rc = esize_of(id, kind, who, what, &esize);
+    if (rc < 0)
+        return rc;
+    char stack[2 * STACK_BUF];
+    KIN__ASSERT(nvals >= 1 && nvals <= 2);
+    char *buf = esize > SIZE_MAX / nvals
+                    ? NULL
+                    : kin__hot_buf(stack, nvals * STACK_BUF, nvals * esize);
+    if (!buf)
+        return kin__misuse(KIN_ENOMEM, "%s: out of memory", who);
+    kin__hot *h = kin__hot_get(id, kind, who, what, &rc);
+    if (h) {
+        kin__hot_sub sub = {0};
+        sub.co = co;
+        atomic_init(&sub.fired, false);
+        rc = subscribe(h, &sub, buf, fn, ctx);
+    }
+    kin__hot_buf_free(stack, buf);
+    return rc;
+}
+
 /* ---- as_flow: the cold flow stage that collects a hot flow ---------------- */
 
 typedef struct hot_stage {
@@ -237,12 +246,10 @@ int kin__hot_as_flow(uint64_t id, uint8_t kind, kin_flow *out,
     if (!out)
         return kin__misuse(KIN_EINVAL, "%s: out is NULL", who);
     out->id = 0;
-    int rc;
-    kin__hot *h = kin__hot_get(id, kind, who, what, &rc);
-    if (!h)
+    size_t esize;
+    int rc = esize_of(id, kind, who, what, &esize);
+    if (rc < 0)
         return rc;
-    size_t esize = h->esize;
-    kin__lock_release(&h->lock);
     kin__flow *st;
     const kin__flow_ops *ops =
         kind == KIN__HOT_STATE ? &state_stage_ops : &shared_stage_ops;

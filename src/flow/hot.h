@@ -4,10 +4,11 @@
  * loops that their as_flow stages run.
  *
  * HANDLES. As kin_channel and kin_mutex: records live in chunks that are
- * allocated on demand and never freed (hot.c owns the table); a handle is
- * {generation << 32 | index}, bounds-checked, and its generation and kind
- * are compared under the record's own spinlock. Destroy bumps the
- * generation, so every later call with an old handle is KIN_ESTALE.
+ * allocated on demand and never freed (base/table.h; hot.c owns the
+ * table); a handle is {generation << 32 | index}, bounds-checked, and its
+ * generation and kind are compared under the record's own spinlock.
+ * Destroy bumps the generation, so every later call with an old handle is
+ * KIN_ESTALE.
  *
  * SUBSCRIBERS. A collector (Kotlin's subscriber) links a kin__hot_sub that
  * lives on its own coroutine's stack for the whole collect. It waits for a
@@ -67,6 +68,7 @@
 #include <stdint.h>
 
 #include "base/lock.h"
+#include "base/table.h"
 #include "job/job.h"
 #include "kin.h"
 
@@ -131,11 +133,10 @@ typedef struct kin__hot {
     struct kin__hot *free_next; /* [table mu] */
 } kin__hot;
 
-/* The table (hot.c): chunks of records, never freed. */
+/* The table (hot.c; base/table.h): chunks of records, never freed. */
 #define KIN__HOT_CHUNK_SHIFT 8
-#define KIN__HOT_MAX_CHUNKS (1u << 16)
-extern _Atomic(kin__hot *) kin__hot_chunks[KIN__HOT_MAX_CHUNKS];
-extern atomic_uint kin__hot_nslots;
+extern _Atomic(void *) kin__hot_chunks[KIN__TABLE_MAX_CHUNKS];
+extern kin__table kin__hot_table;
 
 /* A new record of kind (locked, fields zeroed but for gen and idx), or NULL
  * if out of memory (no error set). */
@@ -158,14 +159,10 @@ __attribute__((cold)) kin__hot *kin__hot_get_failed(uint64_t id, kin__hot *h,
 static inline kin__hot *kin__hot_get(uint64_t id, uint8_t kind,
                                      const char *who, const char *what,
                                      int *rc) {
-    uint32_t idx = (uint32_t)id;
-    if (KIN__UNLIKELY(idx == 0 ||
-                      idx >= atomic_load_explicit(&kin__hot_nslots,
-                                                  memory_order_acquire)))
+    if (KIN__UNLIKELY(!kin__table_has(&kin__hot_table, (uint32_t)id)))
         return kin__hot_get_failed(id, NULL, who, what, rc);
-    kin__hot *chunk = atomic_load_explicit(
-        &kin__hot_chunks[idx >> KIN__HOT_CHUNK_SHIFT], memory_order_acquire);
-    kin__hot *h = &chunk[idx & ((1u << KIN__HOT_CHUNK_SHIFT) - 1)];
+    kin__hot *h = kin__table_at(kin__hot_chunks, (uint32_t)id,
+                                KIN__HOT_CHUNK_SHIFT, sizeof(kin__hot));
     kin__lock_acquire(&h->lock);
     if (KIN__LIKELY(h->gen == (uint32_t)(id >> 32) && h->kind == kind))
         return h;
@@ -222,6 +219,18 @@ int kin__state_flow_collect(uint64_t id, kin__hot_fn fn, void *ctx,
                             const char *who);
 int kin__shared_flow_collect(uint64_t id, kin__hot_fn fn, void *ctx,
                              const char *who);
+
+/* What the two collects share (hot.c): checks the caller and the handle
+ * (of kind; what names it in messages), makes buf for nvals values of the
+ * flow's esize (on the stack when small), looks the record up again and
+ * calls subscribe with it locked and sub ready but for idx (zeroed, its
+ * coroutine set, not linked). subscribe links sub and runs the loop, whose
+ * result is returned. */
+typedef int (*kin__hot_subscribe_fn)(kin__hot *h, kin__hot_sub *sub,
+                                     char *buf, kin__hot_fn fn, void *ctx);
+int kin__hot_collect(uint64_t id, uint8_t kind, const char *what,
+                     size_t nvals, kin__hot_subscribe_fn subscribe,
+                     kin__hot_fn fn, void *ctx, const char *who);
 
 /* The as_flow of both kinds: a cold flow stage (flow.h) whose collect
  * runs collect(id, ...) into the collector (KIN_EINVAL / KIN_ESTALE for a

@@ -30,147 +30,147 @@ static kin__flow *op_start(kin_flow *f, const char *who, bool fn_ok, int *rc) {
     return up;
 }
 
-/* A collector that forwards to down and keeps the operator's fields. */
-#define FWD_COLLECTOR                                                          \
-    kin_flow_collector c;                                                      \
-    kin_flow_collector *down
+/* ---- What the operators share ---------------------------------------------
+ * Most stages are a user function and its argument (fn_stage), and most
+ * collects run the upstream into a collector that forwards to down
+ * (fwd_col, on the collect's stack; its emit is the operator's). */
 
-/* ---- map -------------------------------------------------------------------*/
+/* The user function of a stage, by operator. */
+typedef union op_fn {
+    kin_flow_map_fn map;
+    kin_flow_pred_fn pred;
+    kin_flow_transform_fn transform;
+    kin_flow_value_fn value;
+    kin_flow_start_fn start;
+    kin_flow_cause_fn cause;
+    kin_flow_equal_fn equal;
+} op_fn;
 
 typedef struct {
     kin__flow base;
-    kin_flow_map_fn fn;
+    op_fn fn;
     void *arg;
-} map_stage;
+} fn_stage;
 
-typedef struct {
-    FWD_COLLECTOR;
-    kin_flow_map_fn fn;
+/* Takes *f over and makes a stage of ops (ops->name names it in
+ * messages) with fn and arg; fn_ok false: KIN_EINVAL, "fn is NULL". It
+ * emits out_size bytes, or the upstream's esize if same_size. */
+static int fn_stage_make(kin_flow *f, const kin__flow_ops *ops, bool fn_ok,
+                         op_fn fn, void *arg, bool same_size,
+                         size_t out_size) {
+    int rc;
+    kin__flow *up = op_start(f, ops->name, fn_ok, &rc), *st;
+    if (!up)
+        return rc;
+    KIN_TRY(kin__flow_make(f, ops, sizeof(fn_stage),
+                           same_size ? up->esize : out_size, up, &st));
+    ((fn_stage *)st)->fn = fn;
+    ((fn_stage *)st)->arg = arg;
+    return 0;
+}
+
+typedef struct fwd_col {
+    kin_flow_collector c; /* first: emit gets back here with a cast */
+    kin_flow_collector *down;
+    op_fn fn; /* a fn_stage's (fn_col_init) */
     void *arg;
-    void *buf;
-} map_col;
+    void *buf; /* fwd_run_buf: a value of the stage's esize */
+} fwd_col;
+
+/* m gets the fn and arg of self, a fn_stage. */
+static inline void fn_col_init(fwd_col *m, kin__flow *self) {
+    const fn_stage *st = (const fn_stage *)self;
+    m->fn = st->fn;
+    m->arg = st->arg;
+}
+
+/* Collects self's upstream into m with emit, forwarding to down (m's own
+ * fields set by the caller). */
+static int fwd_run(kin__flow *self, kin_flow_collector *down, fwd_col *m,
+                   int (*emit)(kin_flow_collector *, const void *)) {
+    kin__flow_collector_init(&m->c, emit, self->up->esize, down->owner);
+    m->down = down;
+    int rc = kin__flow_run(self->up, &m->c);
+    kin__flow_collector_end(&m->c);
+    return rc;
+}
+
+/* fwd_run with m->buf a value of self->esize for the collect (map's
+ * output, distinct's last value): on the stack, or one malloc if large.
+ * Apart, so that operators without one do not carry its stack space. */
+static int fwd_run_buf(kin__flow *self, kin_flow_collector *down, fwd_col *m,
+                       int (*emit)(kin_flow_collector *, const void *)) {
+    kin__flow_scratch s;
+    kin__flow_scratch_init(&s);
+    m->buf = kin__flow_scratch_get(&s, self->esize);
+    if (!m->buf)
+        return KIN_ENOMEM;
+    int rc = fwd_run(self, down, m, emit);
+    kin__flow_scratch_free(&s);
+    return rc;
+}
+
+/* ---- map -------------------------------------------------------------------*/
 
 static int map_emit(kin_flow_collector *c, const void *v) {
-    map_col *m = (map_col *)c;
-    int rc = m->fn(v, m->buf, m->arg);
+    fwd_col *m = (fwd_col *)c;
+    int rc = m->fn.map(v, m->buf, m->arg);
     if (KIN__UNLIKELY(rc < 0))
         return kin__flow_rc(rc);
     return kin__flow_emit_down(m->down, m->buf);
 }
 
 static int map_collect(kin__flow *self, kin_flow_collector *down) {
-    map_stage *st = (map_stage *)self;
-    kin__flow_scratch s;
-    kin__flow_scratch_init(&s);
-    map_col m;
-    m.buf = kin__flow_scratch_get(&s, self->esize);
-    if (!m.buf)
-        return KIN_ENOMEM;
-    kin__flow_collector_init(&m.c, map_emit, self->up->esize, down->owner);
-    m.down = down;
-    m.fn = st->fn;
-    m.arg = st->arg;
-    int rc = kin__flow_run(self->up, &m.c);
-    kin__flow_collector_end(&m.c);
-    kin__flow_scratch_free(&s);
-    return rc;
+    fwd_col m;
+    fn_col_init(&m, self);
+    return fwd_run_buf(self, down, &m, map_emit);
 }
 
 static const kin__flow_ops map_ops = {"kin_flow_map", map_collect, NULL};
 
 int kin_flow_map(kin_flow *f, size_t out_size, kin_flow_map_fn fn,
                  void *arg) {
-    int rc;
-    kin__flow *up = op_start(f, "kin_flow_map", fn != NULL, &rc), *st;
-    if (!up)
-        return rc;
-    KIN_TRY(kin__flow_make(f, &map_ops, sizeof(map_stage), out_size, up, &st));
-    ((map_stage *)st)->fn = fn;
-    ((map_stage *)st)->arg = arg;
-    return 0;
+    return fn_stage_make(f, &map_ops, fn != NULL, (op_fn){.map = fn}, arg,
+                         false, out_size);
 }
 
 /* ---- filter --------------------------------------------------------------------*/
 
-typedef struct {
-    kin__flow base;
-    kin_flow_pred_fn fn;
-    void *arg;
-} filter_stage;
-
-typedef struct {
-    FWD_COLLECTOR;
-    kin_flow_pred_fn fn;
-    void *arg;
-} filter_col;
-
 static int filter_emit(kin_flow_collector *c, const void *v) {
-    filter_col *m = (filter_col *)c;
-    int rc = m->fn(v, m->arg);
+    fwd_col *m = (fwd_col *)c;
+    int rc = m->fn.pred(v, m->arg);
     if (rc > 0)
         return kin__flow_emit_down(m->down, v);
     return KIN__LIKELY(rc == 0) ? 0 : kin__flow_rc(rc);
 }
 
 static int filter_collect(kin__flow *self, kin_flow_collector *down) {
-    filter_stage *st = (filter_stage *)self;
-    filter_col m;
-    kin__flow_collector_init(&m.c, filter_emit, self->esize, down->owner);
-    m.down = down;
-    m.fn = st->fn;
-    m.arg = st->arg;
-    int rc = kin__flow_run(self->up, &m.c);
-    kin__flow_collector_end(&m.c);
-    return rc;
+    fwd_col m;
+    fn_col_init(&m, self);
+    return fwd_run(self, down, &m, filter_emit);
 }
 
 static const kin__flow_ops filter_ops = {"kin_flow_filter", filter_collect,
                                          NULL};
 
 int kin_flow_filter(kin_flow *f, kin_flow_pred_fn fn, void *arg) {
-    int rc;
-    kin__flow *up = op_start(f, "kin_flow_filter", fn != NULL, &rc), *st;
-    if (!up)
-        return rc;
-    KIN_TRY(kin__flow_make(f, &filter_ops, sizeof(filter_stage), up->esize,
-                           up, &st));
-    ((filter_stage *)st)->fn = fn;
-    ((filter_stage *)st)->arg = arg;
-    return 0;
+    return fn_stage_make(f, &filter_ops, fn != NULL, (op_fn){.pred = fn}, arg,
+                         true, 0);
 }
 
 /* ---- transform -------------------------------------------------------------------*/
 
-typedef struct {
-    kin__flow base;
-    kin_flow_transform_fn fn;
-    void *arg;
-} transform_stage;
-
-typedef struct {
-    FWD_COLLECTOR;
-    kin_flow_transform_fn fn;
-    void *arg;
-} transform_col;
-
 /* fn emits into down itself (Kotlin's transform gives the block the
  * downstream collector): its emits are checked there. */
 static int transform_emit(kin_flow_collector *c, const void *v) {
-    transform_col *m = (transform_col *)c;
-    return kin__flow_user_done(m->down, m->fn(m->down, v, m->arg));
+    fwd_col *m = (fwd_col *)c;
+    return kin__flow_user_done(m->down, m->fn.transform(m->down, v, m->arg));
 }
 
 static int transform_collect(kin__flow *self, kin_flow_collector *down) {
-    transform_stage *st = (transform_stage *)self;
-    transform_col m;
-    kin__flow_collector_init(&m.c, transform_emit, self->up->esize,
-                             down->owner);
-    m.down = down;
-    m.fn = st->fn;
-    m.arg = st->arg;
-    int rc = kin__flow_run(self->up, &m.c);
-    kin__flow_collector_end(&m.c);
-    return rc;
+    fwd_col m;
+    fn_col_init(&m, self);
+    return fwd_run(self, down, &m, transform_emit);
 }
 
 static const kin__flow_ops transform_ops = {"kin_flow_transform",
@@ -178,15 +178,8 @@ static const kin__flow_ops transform_ops = {"kin_flow_transform",
 
 int kin_flow_transform(kin_flow *f, size_t out_size, kin_flow_transform_fn fn,
                        void *arg) {
-    int rc;
-    kin__flow *up = op_start(f, "kin_flow_transform", fn != NULL, &rc), *st;
-    if (!up)
-        return rc;
-    KIN_TRY(kin__flow_make(f, &transform_ops, sizeof(transform_stage),
-                           out_size, up, &st));
-    ((transform_stage *)st)->fn = fn;
-    ((transform_stage *)st)->arg = arg;
-    return 0;
+    return fn_stage_make(f, &transform_ops, fn != NULL,
+                         (op_fn){.transform = fn}, arg, false, out_size);
 }
 
 /* ---- take ------------------------------------------------------------------------*/
@@ -197,7 +190,7 @@ typedef struct {
 } take_stage;
 
 typedef struct {
-    FWD_COLLECTOR;
+    fwd_col f; /* first */
     uint64_t left;
     kin__flow_abort abort;
 } take_col;
@@ -206,7 +199,7 @@ typedef struct {
  * stopped with an abort this collect owns (emitAbort). */
 static int take_emit(kin_flow_collector *c, const void *v) {
     take_col *m = (take_col *)c;
-    int rc = kin__flow_emit_down(m->down, v);
+    int rc = kin__flow_emit_down(m->f.down, v);
     if (KIN__UNLIKELY(rc < 0))
         return rc;
     if (KIN__UNLIKELY(--m->left == 0))
@@ -217,14 +210,11 @@ static int take_emit(kin_flow_collector *c, const void *v) {
 static int take_collect(kin__flow *self, kin_flow_collector *down) {
     take_stage *st = (take_stage *)self;
     take_col m;
-    kin__flow_collector_init(&m.c, take_emit, self->esize, down->owner);
-    m.down = down;
     m.left = st->n;
     m.abort.err = NULL;
-    int rc = kin__flow_run(self->up, &m.c);
+    int rc = fwd_run(self, down, &m.f, take_emit);
     if (kin__flow_abort_mine(&m.abort, rc))
         rc = 0;
-    kin__flow_collector_end(&m.c);
     return rc;
 }
 
@@ -249,66 +239,35 @@ int kin_flow_take(kin_flow *f, uint64_t n) {
 
 /* ---- on_each --------------------------------------------------------------------*/
 
-typedef struct {
-    kin__flow base;
-    kin_flow_value_fn fn;
-    void *arg;
-} each_stage;
-
-typedef struct {
-    FWD_COLLECTOR;
-    kin_flow_value_fn fn;
-    void *arg;
-} each_col;
-
 static int each_emit(kin_flow_collector *c, const void *v) {
-    each_col *m = (each_col *)c;
-    int rc = m->fn(v, m->arg);
+    fwd_col *m = (fwd_col *)c;
+    int rc = m->fn.value(v, m->arg);
     if (KIN__UNLIKELY(rc < 0))
         return kin__flow_rc(rc);
     return kin__flow_emit_down(m->down, v);
 }
 
 static int each_collect(kin__flow *self, kin_flow_collector *down) {
-    each_stage *st = (each_stage *)self;
-    each_col m;
-    kin__flow_collector_init(&m.c, each_emit, self->esize, down->owner);
-    m.down = down;
-    m.fn = st->fn;
-    m.arg = st->arg;
-    int rc = kin__flow_run(self->up, &m.c);
-    kin__flow_collector_end(&m.c);
-    return rc;
+    fwd_col m;
+    fn_col_init(&m, self);
+    return fwd_run(self, down, &m, each_emit);
 }
 
 static const kin__flow_ops each_ops = {"kin_flow_on_each", each_collect,
                                        NULL};
 
 int kin_flow_on_each(kin_flow *f, kin_flow_value_fn fn, void *arg) {
-    int rc;
-    kin__flow *up = op_start(f, "kin_flow_on_each", fn != NULL, &rc), *st;
-    if (!up)
-        return rc;
-    KIN_TRY(
-        kin__flow_make(f, &each_ops, sizeof(each_stage), up->esize, up, &st));
-    ((each_stage *)st)->fn = fn;
-    ((each_stage *)st)->arg = arg;
-    return 0;
+    return fn_stage_make(f, &each_ops, fn != NULL, (op_fn){.value = fn}, arg,
+                         true, 0);
 }
 
 /* ---- on_start ---------------------------------------------------------------------*/
 
-typedef struct {
-    kin__flow base;
-    kin_flow_start_fn fn;
-    void *arg;
-} start_stage;
-
 /* As kotlinx's onStart: fn emits into the downstream collector, then the
  * upstream is collected straight into it. */
 static int start_collect(kin__flow *self, kin_flow_collector *down) {
-    start_stage *st = (start_stage *)self;
-    int rc = kin__flow_user_done(down, st->fn(down, st->arg));
+    fn_stage *st = (fn_stage *)self;
+    int rc = kin__flow_user_done(down, st->fn.start(down, st->arg));
     if (rc < 0)
         return rc;
     return kin__flow_run(self->up, down);
@@ -318,24 +277,11 @@ static const kin__flow_ops start_ops = {"kin_flow_on_start", start_collect,
                                         NULL};
 
 int kin_flow_on_start(kin_flow *f, kin_flow_start_fn fn, void *arg) {
-    int rc;
-    kin__flow *up = op_start(f, "kin_flow_on_start", fn != NULL, &rc), *st;
-    if (!up)
-        return rc;
-    KIN_TRY(kin__flow_make(f, &start_ops, sizeof(start_stage), up->esize, up,
-                           &st));
-    ((start_stage *)st)->fn = fn;
-    ((start_stage *)st)->arg = arg;
-    return 0;
+    return fn_stage_make(f, &start_ops, fn != NULL, (op_fn){.start = fn}, arg,
+                         true, 0);
 }
 
 /* ---- on_completion ------------------------------------------------------------------*/
-
-typedef struct {
-    kin__flow base;
-    kin_flow_cause_fn fn;
-    void *arg;
-} completion_stage;
 
 /* After a failure fn gets a collector that fails every emit with the cause
  * (kotlinx's ThrowingCollector). */
@@ -352,14 +298,14 @@ static int throwing_emit(kin_flow_collector *c, const void *v) {
 }
 
 static int completion_collect(kin__flow *self, kin_flow_collector *down) {
-    completion_stage *st = (completion_stage *)self;
+    fn_stage *st = (fn_stage *)self;
     int rc = kin__flow_run(self->up, down);
     if (rc >= 0) /* success: fn may emit downstream */
-        return kin__flow_user_done(down, st->fn(down, NULL, st->arg));
+        return kin__flow_user_done(down, st->fn.cause(down, NULL, st->arg));
     throwing_col t;
     t.cause = kin_error_retain(kin_last_error());
     kin__flow_collector_init(&t.c, throwing_emit, self->esize, down->owner);
-    int frc = kin__flow_rc(st->fn(&t.c, t.cause, st->arg));
+    int frc = kin__flow_rc(st->fn.cause(&t.c, t.cause, st->arg));
     kin__flow_collector_end(&t.c);
     kin_error *cause = t.cause;
     if (frc < 0 && kin_last_error() != cause && !t.c.failed) {
@@ -380,28 +326,20 @@ static const kin__flow_ops completion_ops = {"kin_flow_on_completion",
                                              completion_collect, NULL};
 
 int kin_flow_on_completion(kin_flow *f, kin_flow_cause_fn fn, void *arg) {
-    int rc;
-    kin__flow *up = op_start(f, "kin_flow_on_completion", fn != NULL, &rc),
-              *st;
-    if (!up)
-        return rc;
-    KIN_TRY(kin__flow_make(f, &completion_ops, sizeof(completion_stage),
-                           up->esize, up, &st));
-    ((completion_stage *)st)->fn = fn;
-    ((completion_stage *)st)->arg = arg;
-    return 0;
+    return fn_stage_make(f, &completion_ops, fn != NULL, (op_fn){.cause = fn},
+                         arg, true, 0);
 }
 
 /* ---- catch, retry: kotlinx's catchImpl ---------------------------------------------*/
 
 typedef struct {
-    FWD_COLLECTOR;
+    fwd_col f; /* first */
     kin_error *from_down; /* the downstream's failure, if it failed */
 } catch_col;
 
 static int catch_emit(kin_flow_collector *c, const void *v) {
     catch_col *m = (catch_col *)c;
-    int rc = kin__flow_emit_down(m->down, v);
+    int rc = kin__flow_emit_down(m->f.down, v);
     if (KIN__UNLIKELY(rc < 0) && !m->from_down)
         m->from_down = kin_error_retain(kin_last_error());
     return rc;
@@ -414,11 +352,8 @@ static int catch_emit(kin_flow_collector *c, const void *v) {
 static int catch_impl(kin__flow *self, kin_flow_collector *down,
                       kin_error **cause) {
     catch_col m;
-    kin__flow_collector_init(&m.c, catch_emit, self->esize, down->owner);
-    m.down = down;
     m.from_down = NULL;
-    int rc = kin__flow_run(self->up, &m.c);
-    kin__flow_collector_end(&m.c);
+    int rc = fwd_run(self, down, &m.f, catch_emit);
     if (rc >= 0) {
         kin_error_release(m.from_down);
         return 0;
@@ -442,19 +377,13 @@ static int catch_impl(kin__flow *self, kin_flow_collector *down,
     return 1;
 }
 
-typedef struct {
-    kin__flow base;
-    kin_flow_cause_fn fn;
-    void *arg;
-} catch_stage;
-
 static int catch_collect(kin__flow *self, kin_flow_collector *down) {
-    catch_stage *st = (catch_stage *)self;
+    fn_stage *st = (fn_stage *)self;
     kin_error *cause = NULL;
     int rc = catch_impl(self, down, &cause);
     if (rc <= 0)
         return rc;
-    rc = st->fn(down, cause, st->arg);
+    rc = st->fn.cause(down, cause, st->arg);
     if (rc < 0 && rc == cause->code && kin_error_code(kin_last_error()) != rc)
         kin__error_set(kin_error_retain(cause)); /* rethrown */
     kin_error_release(cause);
@@ -465,15 +394,8 @@ static const kin__flow_ops catch_ops = {"kin_flow_catch", catch_collect,
                                         NULL};
 
 int kin_flow_catch(kin_flow *f, kin_flow_cause_fn fn, void *arg) {
-    int rc;
-    kin__flow *up = op_start(f, "kin_flow_catch", fn != NULL, &rc), *st;
-    if (!up)
-        return rc;
-    KIN_TRY(kin__flow_make(f, &catch_ops, sizeof(catch_stage), up->esize, up,
-                           &st));
-    ((catch_stage *)st)->fn = fn;
-    ((catch_stage *)st)->arg = arg;
-    return 0;
+    return fn_stage_make(f, &catch_ops, fn != NULL, (op_fn){.cause = fn}, arg,
+                         true, 0);
 }
 
 typedef struct {
@@ -563,53 +485,32 @@ int kin_flow_retry_when(kin_flow *f, kin_flow_retry_fn fn, void *arg) {
 /* ---- distinct_until_changed -----------------------------------------------------------*/
 
 typedef struct {
-    kin__flow base;
-    kin_flow_equal_fn eq;
-    void *arg;
-} distinct_stage;
-
-typedef struct {
-    FWD_COLLECTOR;
-    kin_flow_equal_fn eq;
-    void *arg;
+    fwd_col f; /* first; f.fn.equal: eq (NULL: bytes), f.buf: the last */
     size_t esize;
     bool has_prev;
-    void *prev;
 } distinct_col;
 
 static int distinct_emit(kin_flow_collector *c, const void *v) {
     distinct_col *m = (distinct_col *)c;
     if (m->has_prev) {
-        int same = m->eq ? m->eq(m->prev, v, m->arg)
-                         : memcmp(m->prev, v, m->esize) == 0;
+        int same = m->f.fn.equal ? m->f.fn.equal(m->f.buf, v, m->f.arg)
+                                 : memcmp(m->f.buf, v, m->esize) == 0;
         if (KIN__UNLIKELY(same < 0))
             return kin__flow_rc(same);
         if (same)
             return 0;
     }
-    memcpy(m->prev, v, m->esize);
+    memcpy(m->f.buf, v, m->esize);
     m->has_prev = true;
-    return kin__flow_emit_down(m->down, v);
+    return kin__flow_emit_down(m->f.down, v);
 }
 
 static int distinct_collect(kin__flow *self, kin_flow_collector *down) {
-    distinct_stage *st = (distinct_stage *)self;
-    kin__flow_scratch s;
-    kin__flow_scratch_init(&s);
     distinct_col m;
-    m.prev = kin__flow_scratch_get(&s, self->esize);
-    if (!m.prev)
-        return KIN_ENOMEM;
-    kin__flow_collector_init(&m.c, distinct_emit, self->esize, down->owner);
-    m.down = down;
-    m.eq = st->eq;
-    m.arg = st->arg;
+    fn_col_init(&m.f, self);
     m.esize = self->esize;
     m.has_prev = false;
-    int rc = kin__flow_run(self->up, &m.c);
-    kin__flow_collector_end(&m.c);
-    kin__flow_scratch_free(&s);
-    return rc;
+    return fwd_run_buf(self, down, &m.f, distinct_emit);
 }
 
 static const kin__flow_ops distinct_ops = {"kin_flow_distinct_until_changed",
@@ -617,15 +518,6 @@ static const kin__flow_ops distinct_ops = {"kin_flow_distinct_until_changed",
 
 int kin_flow_distinct_until_changed(kin_flow *f, kin_flow_equal_fn eq,
                                     void *arg) {
-    int rc;
-    kin__flow *up =
-        op_start(f, "kin_flow_distinct_until_changed", true, &rc);
-    kin__flow *st;
-    if (!up)
-        return rc;
-    KIN_TRY(kin__flow_make(f, &distinct_ops, sizeof(distinct_stage),
-                           up->esize, up, &st));
-    ((distinct_stage *)st)->eq = eq;
-    ((distinct_stage *)st)->arg = arg;
-    return 0;
+    return fn_stage_make(f, &distinct_ops, true, (op_fn){.equal = eq}, arg,
+                         true, 0);
 }

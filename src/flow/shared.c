@@ -30,7 +30,6 @@
 #include "flow/hot.h"
 
 #define WHAT "shared flow"
-#define STACK_BUF 256
 
 static inline kin__hot *get(kin_shared_flow s, const char *who, int *rc) {
     return kin__hot_get(s.id, KIN__HOT_SHARED, who, WHAT, rc);
@@ -432,34 +431,20 @@ static int collect_loop(kin__hot *h, kin__hot_sub *sub, char *buf,
     }
 }
 
+/* Subscribes (h locked): the replay cache first. */
+static int subscribe(kin__hot *h, kin__hot_sub *sub, char *buf,
+                     kin__hot_fn fn, void *ctx) {
+    sub->idx = h->replay_idx;
+    if (!h->subs || sub->idx < h->min_idx)
+        h->min_idx = sub->idx;
+    kin__hot_link(h, sub);
+    return collect_loop(h, sub, buf, fn, ctx);
+}
+
 int kin__shared_flow_collect(uint64_t id, kin__hot_fn fn, void *ctx,
                              const char *who) {
-    kin_shared_flow s = {id};
-    kin__job *co = kin__running_job();
-    if (!co)
-        return kin__hot_outside(who);
-    int rc;
-    kin__hot *h = get(s, who, &rc);
-    if (!h)
-        return rc;
-    size_t esize = h->esize;
-    kin__lock_release(&h->lock);
-    char stack[STACK_BUF];
-    char *buf = kin__hot_buf(stack, sizeof stack, esize);
-    if (!buf)
-        return kin__misuse(KIN_ENOMEM, "%s: out of memory", who);
-    if ((h = get(s, who, &rc))) {
-        kin__hot_sub sub = {0};
-        sub.co = co;
-        sub.idx = h->replay_idx; /* the replay cache first */
-        atomic_init(&sub.fired, false);
-        if (!h->subs || sub.idx < h->min_idx)
-            h->min_idx = sub.idx;
-        kin__hot_link(h, &sub);
-        rc = collect_loop(h, &sub, buf, fn, ctx);
-    }
-    kin__hot_buf_free(stack, buf);
-    return rc;
+    return kin__hot_collect(id, KIN__HOT_SHARED, WHAT, 1, subscribe, fn, ctx,
+                            who);
 }
 
 int kin_shared_flow_as_flow(kin_shared_flow s, kin_flow *out) {

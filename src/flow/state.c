@@ -245,33 +245,19 @@ static int collect_loop(kin__hot *h, kin__hot_sub *sub, char *cur, char *last,
     }
 }
 
+/* Subscribes (h locked): the current value is new to us. buf holds two
+ * values: the one read and the one passed on last. */
+static int subscribe(kin__hot *h, kin__hot_sub *sub, char *buf,
+                     kin__hot_fn fn, void *ctx) {
+    sub->idx = h->version - 1;
+    kin__hot_link(h, sub);
+    return collect_loop(h, sub, buf, buf + h->esize, fn, ctx);
+}
+
 int kin__state_flow_collect(uint64_t id, kin__hot_fn fn, void *ctx,
                             const char *who) {
-    kin_state_flow s = {id};
-    kin__job *co = kin__running_job();
-    if (!co)
-        return kin__hot_outside(who);
-    int rc;
-    kin__hot *h = get(s, who, &rc);
-    if (!h)
-        return rc;
-    size_t esize = h->esize;
-    kin__lock_release(&h->lock);
-    char buf[2 * STACK_BUF];
-    char *cur = esize > SIZE_MAX / 2 ? NULL
-                                     : kin__hot_buf(buf, sizeof buf, 2 * esize);
-    if (!cur)
-        return kin__misuse(KIN_ENOMEM, "%s: out of memory", who);
-    if ((h = get(s, who, &rc))) {
-        kin__hot_sub sub = {0};
-        sub.co = co;
-        sub.idx = h->version - 1; /* the current value is new to us */
-        atomic_init(&sub.fired, false);
-        kin__hot_link(h, &sub);
-        rc = collect_loop(h, &sub, cur, cur + esize, fn, ctx);
-    }
-    kin__hot_buf_free(buf, cur);
-    return rc;
+    return kin__hot_collect(id, KIN__HOT_STATE, WHAT, 2, subscribe, fn, ctx,
+                            who);
 }
 
 int kin_state_flow_as_flow(kin_state_flow s, kin_flow *out) {

@@ -62,14 +62,18 @@
  * whose end brings the count to zero with USE_CLOSING set. Calls that
  * begin while USE_CLOSING is set fail with -EBADF (the file is being
  * closed); calls that begin while close(2) itself runs (USE_CLOSE_RUNNING)
- * wait for it, because the number may name a new file right after. The
- * word also counts the closes (its epoch): a call that got EAGAIN and
- * then waits passes the epoch it began in to kin__fd_wait_begin, which
- * checks it under the record's lock before it arms anything, so a wait
- * never starts on a number closed (and perhaps reused) since its system
- * call: -EBADF instead of waiting on someone else's file, or forever, or
- * arming (and later removing) the number in an epoll where it now names
- * one of kin's own eventfds: that lost every wake-up of a worker.
+ * wait for it, because the number may name a new file right after. A
+ * second kin_close that begins while one is under way (`closing`, set
+ * under the record's lock from its start until its close(2) returned)
+ * gets -EBADF and closes nothing: it never calls close(2) on a number the
+ * first one has just freed for reuse. The word also counts the closes
+ * (its epoch): a call that got EAGAIN and then waits passes the epoch it
+ * began in to kin__fd_wait_begin, which checks it under the record's lock
+ * before it arms anything, so a wait never starts on a number closed (and
+ * perhaps reused) since its system call: -EBADF instead of waiting on
+ * someone else's file, or forever, or arming (and later removing) the
+ * number in an epoll where it now names one of kin's own eventfds: that
+ * lost every wake-up of a worker.
  *
  * TWO BACKENDS. Built with -DKIN_POLLER=io_uring, a worker's poller is an
  * io_uring ring instead (poll_uring.c: a oneshot POLL_ADD per wait,
@@ -606,6 +610,15 @@ int kin__fd_close(int fd) {
     kin__coro *wake[2];
     int n = 0;
     kin__lock_acquire(&r->lock);
+    if (r->closing) {
+        /* Another kin_close of fd is under way (its close(2) deferred to a
+         * call in flight, or running): it closes. Deciding by the use word
+         * alone would be too late: that close may clear its flags (the
+         * number closed, perhaps reused already) between our taking this
+         * lock and our fetch_or below, and we would close(2) again. */
+        kin__lock_release(&r->lock);
+        return -EBADF;
+    }
     r->gen++;
     r->closing = true;
     kin__fd_waiter *ws[2] = {r->rd, r->wr != r->rd ? r->wr : NULL};
@@ -629,8 +642,8 @@ int kin__fd_close(int fd) {
     for (int i = 0; i < n; i++)
         kin__wake(wake[i]);
     unsigned s = atomic_fetch_or(&r->use, USE_CLOSING);
-    if (s & USE_FLAGS)
-        return -EBADF; /* closed twice at once: the other one closes */
+    if (s & USE_FLAGS) /* not expected: `closing` stops a second close */
+        return -EBADF;
     if ((s & USE_CALLS) == 0)
         return close_now(r, fd);
     return 0; /* the last system call in flight closes it (its errors are

@@ -17,7 +17,6 @@
  *     testSuspendSendOnClosedChannel), then gives the closed result;
  *   - cancel drops everything (to the undelivered callback).
  */
-#include <pthread.h>
 #include <string.h>
 
 #include "base/alloc.h"
@@ -26,56 +25,20 @@
 
 /* ---- The record table -------------------------------------------------------*/
 
-#define CHUNK_SHIFT KIN__CHAN_CHUNK_SHIFT
-#define CHUNK_SLOTS (1u << CHUNK_SHIFT)
-#define MAX_CHUNKS KIN__CHAN_MAX_CHUNKS
 #define DEFAULT_BUFFERED 64 /* kotlinx's CHANNEL_DEFAULT_CAPACITY */
 #define DROP_TMP 256        /* DROP_OLDEST copies smaller elements here */
 
-static pthread_mutex_t g_mu = PTHREAD_MUTEX_INITIALIZER;
-_Atomic(kin__chan *) kin__chan_chunks[MAX_CHUNKS];
-atomic_uint kin__chan_nslots = 1; /* index 0: the zero handle */
-#define g_chunks kin__chan_chunks
-#define g_nslots kin__chan_nslots
-static kin__chan *g_free; /* [g_mu] */
+_Atomic(void *) kin__chan_chunks[KIN__TABLE_MAX_CHUNKS];
+kin__table kin__chan_table =
+    KIN__TABLE_INIT(kin__chan_chunks, kin__chan, KIN__CHAN_CHUNK_SHIFT,
+                    free_next, idx, gen, 1);
 
 static kin__chan *record_alloc(void) {
-    pthread_mutex_lock(&g_mu);
-    kin__chan *c = g_free;
-    if (c) {
-        g_free = c->free_next;
-        c->free_next = NULL;
-    } else {
-        uint32_t idx = atomic_load_explicit(&g_nslots, memory_order_relaxed);
-        if ((idx >> CHUNK_SHIFT) < MAX_CHUNKS) {
-            kin__chan *chunk = atomic_load_explicit(
-                &g_chunks[idx >> CHUNK_SHIFT], memory_order_relaxed);
-            if (!chunk) {
-                chunk = kin__calloc(CHUNK_SLOTS, sizeof *chunk);
-                if (chunk) {
-                    for (uint32_t i = 0; i < CHUNK_SLOTS; i++) {
-                        chunk[i].idx = (idx & ~(CHUNK_SLOTS - 1)) | i;
-                        chunk[i].gen = 1;
-                    }
-                    atomic_store_explicit(&g_chunks[idx >> CHUNK_SHIFT], chunk,
-                                          memory_order_release);
-                }
-            }
-            if (chunk) {
-                c = &chunk[idx & (CHUNK_SLOTS - 1)];
-                atomic_store_explicit(&g_nslots, idx + 1, memory_order_release);
-            }
-        }
-    }
-    pthread_mutex_unlock(&g_mu);
-    return c;
+    return kin__table_alloc(&kin__chan_table);
 }
 
 static void record_free(kin__chan *c) {
-    pthread_mutex_lock(&g_mu);
-    c->free_next = g_free;
-    g_free = c;
-    pthread_mutex_unlock(&g_mu);
+    kin__table_free(&kin__chan_table, c);
 }
 
 kin_channel kin__chan_handle(kin__chan *c, bool producer) {
@@ -520,7 +483,7 @@ int kin_channel_new(kin_channel *out, size_t elem_size,
     if (!out)
         return kin__misuse(KIN_EINVAL, "kin_channel_new: out is NULL");
     out->id = 0;
-    kin__chan *c;
+    kin__chan *c = NULL; /* gcc -O3 cannot tell KIN_TRY set it */
     KIN_TRY(kin__chan_make(&c, elem_size, opts, "kin_channel_new"));
     *out = kin__chan_handle(c, false);
     return 0;

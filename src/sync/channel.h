@@ -24,12 +24,13 @@
  * clauses claim with the same CAS.
  *
  * HANDLES. A kin_channel is {gen << 33 | producer bit << 32 | index}.
- * Records live in chunks that are never freed, so any handle can be looked
- * up safely; the generation is compared under the record's lock and bumped
- * when the record is freed. A kin_produce channel has two handles: the
- * consumer's and the producer's (the bit set); the consumer's becomes
- * stale at kin_channel_destroy, the producer's when the record is freed,
- * once the producer has completed too.
+ * Records live in chunks that are never freed (base/table.h), so any
+ * handle can be looked up safely; the generation is compared under the
+ * record's lock and bumped when the record is freed. A kin_produce
+ * channel has two handles: the consumer's and the producer's (the bit
+ * set); the consumer's becomes stale at kin_channel_destroy, the
+ * producer's when the record is freed, once the producer has completed
+ * too.
  *
  * LOCK ORDER: channel locks (several only in select, by address) before
  * job locks; nothing is taken under a channel lock except job locks
@@ -44,6 +45,7 @@
 #include <stdint.h>
 
 #include "base/lock.h"
+#include "base/table.h"
 #include "job/job.h"
 #include "kin.h"
 
@@ -114,11 +116,10 @@ enum {
     KIN__OP_SUSPEND = 10, /* not ready: a waiter must be queued */
 };
 
-/* The record table (channel.c): chunks never freed. */
+/* The record table (channel.c; base/table.h): chunks never freed. */
 #define KIN__CHAN_CHUNK_SHIFT 8
-#define KIN__CHAN_MAX_CHUNKS (1u << 16)
-extern _Atomic(kin__chan *) kin__chan_chunks[KIN__CHAN_MAX_CHUNKS];
-extern atomic_uint kin__chan_nslots;
+extern _Atomic(void *) kin__chan_chunks[KIN__TABLE_MAX_CHUNKS];
+extern kin__table kin__chan_table;
 
 /* The error half of kin__chan_lock (c may be NULL: foreign handle). */
 kin__chan *kin__chan_lock_failed(kin__chan *c, const char *who, int *rc);
@@ -132,14 +133,8 @@ static inline bool kin__chan_handle_ok(kin__chan *c, kin_channel h) {
 /* The record of a handle without locking (select sorts by it); NULL for a
  * foreign handle. */
 static inline kin__chan *kin__chan_peek(kin_channel h) {
-    uint32_t idx = (uint32_t)h.id;
-    if (KIN__UNLIKELY(idx == 0 || idx >= atomic_load_explicit(
-                                              &kin__chan_nslots,
-                                              memory_order_acquire)))
-        return NULL;
-    kin__chan *chunk = atomic_load_explicit(
-        &kin__chan_chunks[idx >> KIN__CHAN_CHUNK_SHIFT], memory_order_acquire);
-    return &chunk[idx & ((1u << KIN__CHAN_CHUNK_SHIFT) - 1)];
+    return kin__table_peek(&kin__chan_table, kin__chan_chunks, (uint32_t)h.id,
+                           KIN__CHAN_CHUNK_SHIFT, sizeof(kin__chan));
 }
 
 /* Looks the handle up and locks the record. NULL (unlocked) with *rc set

@@ -3,7 +3,6 @@
  * kin_mutex (mutex.c): the table of records and the FIFO wait. The design
  * (handles, the hand-off, cancellation, locks) is in waitq.h.
  */
-#include <pthread.h>
 #include <string.h>
 
 #include "base/alloc.h"
@@ -15,48 +14,14 @@
 
 /* ---- The table ------------------------------------------------------------ */
 
-#define CHUNK_SHIFT KIN__SYNC_CHUNK_SHIFT
-#define CHUNK_SLOTS (1u << CHUNK_SHIFT)
-#define MAX_CHUNKS KIN__SYNC_MAX_CHUNKS
-
-static pthread_mutex_t g_mu = PTHREAD_MUTEX_INITIALIZER; /* leaf */
-_Atomic(kin__sync *) kin__sync_chunks[MAX_CHUNKS];
-atomic_uint kin__sync_nslots = 1; /* slot 0 is never used: zero handle */
-#define g_chunks kin__sync_chunks
-#define g_nslots kin__sync_nslots
-static kin__sync *g_free; /* [g_mu] destroyed records */
-
-/* A free record (FREE, unlocked), or NULL if out of memory. g_mu held. */
-static kin__sync *take_slot_locked(void) {
-    kin__sync *s = g_free;
-    if (s) {
-        g_free = s->free_next;
-        return s;
-    }
-    uint32_t idx = atomic_load_explicit(&g_nslots, memory_order_relaxed);
-    if ((idx >> CHUNK_SHIFT) >= MAX_CHUNKS)
-        return NULL;
-    kin__sync *chunk = atomic_load_explicit(&g_chunks[idx >> CHUNK_SHIFT],
-                                            memory_order_relaxed);
-    if (!chunk) {
-        chunk = kin__calloc(CHUNK_SLOTS, sizeof *chunk);
-        if (!chunk)
-            return NULL;
-        for (uint32_t i = 0; i < CHUNK_SLOTS; i++) {
-            chunk[i].idx = ((idx >> CHUNK_SHIFT) << CHUNK_SHIFT) | i;
-            chunk[i].gen = 1;
-        }
-        atomic_store_explicit(&g_chunks[idx >> CHUNK_SHIFT], chunk,
-                              memory_order_release);
-    }
-    atomic_store_explicit(&g_nslots, idx + 1, memory_order_release);
-    return &chunk[idx & (CHUNK_SLOTS - 1)];
-}
+/* New records are FREE (0), generation 1. */
+_Atomic(void *) kin__sync_chunks[KIN__TABLE_MAX_CHUNKS];
+kin__table kin__sync_table =
+    KIN__TABLE_INIT(kin__sync_chunks, kin__sync, KIN__SYNC_CHUNK_SHIFT,
+                    free_next, idx, gen, 1);
 
 int kin__sync_new(uint8_t kind, int permits, int avail, uint64_t *id) {
-    pthread_mutex_lock(&g_mu);
-    kin__sync *s = take_slot_locked();
-    pthread_mutex_unlock(&g_mu);
+    kin__sync *s = kin__table_alloc(&kin__sync_table);
     if (!s)
         return KIN_ENOMEM;
     kin__lock_acquire(&s->lock);
@@ -94,13 +59,10 @@ kin__sync *kin__sync_get_failed(uint64_t id, kin__sync *s, uint8_t kind,
 void kin__sync_destroy_locked(kin__sync *s) {
     KIN__ASSERT(s->head == NULL);
     s->kind = KIN__SYNC_FREE;
-    s->gen = s->gen + 1 == 0 ? 1 : s->gen + 1;
+    s->gen = kin__table_next_gen(s->gen, UINT32_MAX);
     s->owner = NULL;
     kin__lock_release(&s->lock);
-    pthread_mutex_lock(&g_mu);
-    s->free_next = g_free;
-    g_free = s;
-    pthread_mutex_unlock(&g_mu);
+    kin__table_free(&kin__sync_table, s);
 }
 
 /* ---- The wait ------------------------------------------------------------- */

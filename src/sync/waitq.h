@@ -12,10 +12,11 @@
  * destroyed one may have been freed or reused as something else, and reading
  * its magic is then exactly the undefined behaviour we promise away. So the
  * records live in chunks that are allocated on demand and never freed
- * (type-stable memory, like the job records of job/slot.c): a handle
- * {generation << 32 | index} is bounds-checked, and the generation is
- * compared under the record's own lock, so even a destroy racing a lock on
- * another thread is an error code (KIN_ESTALE), not a race on freed memory.
+ * (type-stable memory: base/table.h, as the job records of job/slot.c): a
+ * handle {generation << 32 | index} is bounds-checked, and the generation
+ * is compared under the record's own lock, so even a destroy racing a lock
+ * on another thread is an error code (KIN_ESTALE), not a race on freed
+ * memory.
  * Memory is bounded by the peak number of live mutexes and semaphores. The
  * cost on the fast path is one indexed load before the record's spinlock,
  * which every operation takes anyway.
@@ -56,6 +57,7 @@
 #include <stdint.h>
 
 #include "base/lock.h"
+#include "base/table.h"
 #include "job/job.h"
 #include "kin.h"
 
@@ -92,11 +94,11 @@ typedef struct kin__sync {
  * *id receives its handle. KIN_ENOMEM (no message set) if out of memory. */
 int kin__sync_new(uint8_t kind, int permits, int avail, uint64_t *id);
 
-/* The table (semaphore.c): chunks of records, never freed. */
+/* The table (semaphore.c; base/table.h): chunks of records, never freed;
+ * 2^24 live objects at most. */
 #define KIN__SYNC_CHUNK_SHIFT 8
-#define KIN__SYNC_MAX_CHUNKS (1u << 16) /* 2^24 live objects */
-extern _Atomic(kin__sync *) kin__sync_chunks[KIN__SYNC_MAX_CHUNKS];
-extern atomic_uint kin__sync_nslots; /* slot 0 is never used: zero handle */
+extern _Atomic(void *) kin__sync_chunks[KIN__TABLE_MAX_CHUNKS];
+extern kin__table kin__sync_table;
 
 /* The error half of kin__sync_get (s: the record, locked, or NULL for an
  * index out of range): unlocks s, makes the message, sets *rc, NULL. */
@@ -114,14 +116,10 @@ kin__sync_get_failed(uint64_t id, kin__sync *s, uint8_t kind, const char *who,
 static inline kin__sync *kin__sync_get(uint64_t id, uint8_t kind,
                                        const char *who, const char *what,
                                        int *rc) {
-    uint32_t idx = (uint32_t)id;
-    if (KIN__UNLIKELY(idx == 0 || idx >= atomic_load_explicit(
-                                              &kin__sync_nslots,
-                                              memory_order_acquire)))
+    if (KIN__UNLIKELY(!kin__table_has(&kin__sync_table, (uint32_t)id)))
         return kin__sync_get_failed(id, NULL, kind, who, what, rc);
-    kin__sync *chunk = atomic_load_explicit(
-        &kin__sync_chunks[idx >> KIN__SYNC_CHUNK_SHIFT], memory_order_acquire);
-    kin__sync *s = &chunk[idx & ((1u << KIN__SYNC_CHUNK_SHIFT) - 1)];
+    kin__sync *s = kin__table_at(kin__sync_chunks, (uint32_t)id,
+                                 KIN__SYNC_CHUNK_SHIFT, sizeof(kin__sync));
     kin__lock_acquire(&s->lock);
     if (KIN__LIKELY(s->gen == (uint32_t)(id >> 32) && s->kind == kind))
         return s;
