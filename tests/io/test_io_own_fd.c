@@ -25,11 +25,11 @@ static int is_kins(int fd) {
            strstr(link, "io_uring");
 }
 
+/* On Default: no EXPECT here (the steps are the main thread's; what
+ * orders this write before the read is the socket, which TSan cannot see). */
 static int writer(void *arg) {
     (void)arg;
-    EXPECT(3);
     CHECK_EQ(kin_delay(20), 0);
-    EXPECT(4);
     CHECK_EQ(kin_write(g_sv[1], "x", 1), 1);
     return 0;
 }
@@ -64,7 +64,7 @@ static int body(void *arg) {
                         writer, NULL),
              0);
     CHECK_EQ(kin_wait_fd(g_sv[0], KIN_READABLE, 10000), KIN_READABLE);
-    EXPECT(5);
+    EXPECT(3);
     CHECK_EQ(kin_read(g_sv[0], b, 1), 1);
     CHECK_EQ(kin_join(j), 0);
     CHECK_EQ(kin_job_release(j), 0);
@@ -80,7 +80,7 @@ int main(void) {
     CHECK_EQ(close(p[0]), 0); /* plain close(2): kin does not know */
     CHECK_EQ(close(p[1]), 0);
     CHECK_EQ(kin_run_blocking(body, NULL), 0);
-    EXPECT(6);
+    FINISH(4);
     close(g_sv[0]);
     close(g_sv[1]);
     return 0;
