@@ -329,6 +329,11 @@ static inline void kin__job_publish_wait(kin__job *co, kin__job *cur) {
  * parent may be NULL (a root). */
 int kin__job_attach(kin__job *j, kin__job *parent, bool lazy);
 
+/* kin__job_attach (not lazy) then, with `own`, kin__job_own(j, parent),
+ * for a new coroutine whose parent is the caller's current job: while
+ * that runs its body (the usual case), in one lock round of the parent. */
+void kin__job_attach_running(kin__job *j, kin__job *parent, bool own);
+
 /* Records the owner of a handle (the caller's reference becomes the handle
  * reference). owner may be NULL (a handle nobody releases automatically). */
 void kin__job_own(kin__job *j, kin__job *owner);
