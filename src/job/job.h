@@ -276,6 +276,15 @@ static inline void kin__dbg_wait_over(kin__job *co) {
     atomic_store_explicit(&co->dbg_wait, KIN__W_NONE, memory_order_relaxed);
 }
 
+/* kin__error_set for co, the coroutine running on this thread (whose
+ * current-error slot is its own): takes over the reference to e. */
+static inline void kin__job_set_error(kin__job *co, kin_error *e) {
+    kin_error *old = co->sched.error;
+    co->sched.error = e;
+    if (old)
+        kin__error_unref(old);
+}
+
 /* ---- slot.c ---- */
 
 /* Allocates a cleared record with `refs` references. NULL if out of memory.*/
