@@ -129,8 +129,9 @@ static void carve_locked(magazine *m) {
 }
 
 /* The loaded magazine is empty: swap in the spare, or a full one from the
- * depot, or carve fresh slots. Returns false when memory ran out. */
-static bool refill(slot_cache *c) {
+ * depot, or carve fresh slots. Returns false when memory ran out. Out of
+ * line: inlined, it made every kin__job_alloc save five registers. */
+static __attribute__((noinline)) bool refill(slot_cache *c) {
     if (!c->registered)
         register_cache(c);
     if (c->spare && c->spare->n) {
@@ -182,42 +183,51 @@ kin__job *kin__job_alloc(uint32_t refs) {
     return j;
 }
 
+/* The loaded magazine is missing or full: make room (spare, depot), then
+ * put j in. Out of line, so that slot_free saves no registers. */
+static __attribute__((noinline)) void slot_free_slow(slot_cache *c,
+                                                     kin__job *j) {
+    if (!c->registered)
+        register_cache(c);
+    if (c->spare && c->spare->n < MAG_SLOTS) {
+        magazine *t = c->loaded;
+        c->loaded = c->spare;
+        c->spare = t;
+    } else {
+        pthread_mutex_lock(&g_mu);
+        if (c->spare && c->spare->n == MAG_SLOTS) {
+            c->spare->next = g_full;
+            g_full = c->spare;
+            c->spare = NULL;
+        }
+        if (!c->spare) {
+            c->spare = c->loaded;
+            c->loaded = g_empty;
+            if (c->loaded)
+                g_empty = c->loaded->next;
+            else
+                c->loaded = mag_new();
+            if (c->loaded)
+                c->loaded->n = 0;
+        }
+        pthread_mutex_unlock(&g_mu);
+        if (!c->loaded) {
+            /* No memory for a magazine: the record stays reclaimed but
+             * unreachable (a bounded leak under memory exhaustion). */
+            c->loaded = c->spare;
+            c->spare = NULL;
+            return;
+        }
+    }
+    c->loaded->slot[c->loaded->n++] = j;
+}
+
 /* Puts a reclaimed (and cleaned) record into the calling thread's cache. */
-static void slot_free(kin__job *j) {
+static inline void slot_free(kin__job *j) {
     slot_cache *c = &t_cache;
     if (KIN__UNLIKELY(!c->loaded || c->loaded->n == MAG_SLOTS)) {
-        if (!c->registered)
-            register_cache(c);
-        if (c->spare && c->spare->n < MAG_SLOTS) {
-            magazine *t = c->loaded;
-            c->loaded = c->spare;
-            c->spare = t;
-        } else {
-            pthread_mutex_lock(&g_mu);
-            if (c->spare && c->spare->n == MAG_SLOTS) {
-                c->spare->next = g_full;
-                g_full = c->spare;
-                c->spare = NULL;
-            }
-            if (!c->spare) {
-                c->spare = c->loaded;
-                c->loaded = g_empty;
-                if (c->loaded)
-                    g_empty = c->loaded->next;
-                else
-                    c->loaded = mag_new();
-                if (c->loaded)
-                    c->loaded->n = 0;
-            }
-            pthread_mutex_unlock(&g_mu);
-            if (!c->loaded) {
-                /* No memory for a magazine: the record stays reclaimed but
-                 * unreachable (a bounded leak under memory exhaustion). */
-                c->loaded = c->spare;
-                c->spare = NULL;
-                return;
-            }
-        }
+        slot_free_slow(c, j);
+        return;
     }
     c->loaded->slot[c->loaded->n++] = j;
 }
