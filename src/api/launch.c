@@ -176,17 +176,21 @@ static void dispatch_or_fail(kin__job *j, const char *who) {
 /* The common launch: default options, into the current job, onto the
  * caller's own loop or (Default) its own worker. Everything kin__spawn
  * checks is known to hold here: the dispatcher is running (we run on it),
- * the worker exists, the parent is not final (it is running). Returns 1 if
- * the case does not apply, else what kin__spawn would. */
+ * the worker exists, the parent is not final (it is running). */
+static inline bool fast_applies(kin__job *co) {
+    kin_dispatcher *d = co->cur->sched.dispatcher;
+    kin__worker *w = co->sched.home;
+    if (d->kind == KIN__DISP_LOOP)
+        return atomic_load_explicit(&d->loop, memory_order_relaxed) == w;
+    return d->kind == KIN__DISP_DEFAULT && w->pool == d->pool;
+}
+
+/* fast_applies(co) holds. Returns what kin__spawn would. */
 static int spawn_fast(kin__job *co, kin_job *out, kin_fn fn, kin_async_fn afn,
                       void *arg) {
     kin__job *parent = co->cur;
     kin_dispatcher *d = parent->sched.dispatcher;
     kin__worker *w = co->sched.home;
-    bool own_loop = d->kind == KIN__DISP_LOOP &&
-                    atomic_load_explicit(&d->loop, memory_order_relaxed) == w;
-    if (!own_loop && !(d->kind == KIN__DISP_DEFAULT && w->pool == d->pool))
-        return 1;
     kin__job *j = kin__job_alloc(out ? 3 : 2); /* tree + coro (+ handle) */
     if (KIN__UNLIKELY(!j)) {
         if (out)
@@ -207,12 +211,12 @@ static int spawn_fast(kin__job *co, kin_job *out, kin_fn fn, kin_async_fn afn,
         j->body.fn = fn;
     j->arg = arg;
     take_site(j);
-    kin__job_attach(j, parent, false); /* cannot fail: parent is running */
-    if (out) {
-        kin__job_own(j, parent);
+    /* the parent is running: linked (and owning the handle) in one lock
+     * round */
+    kin__job_attach_running(j, parent, out != NULL);
+    if (out)
         *out = kin__job_handle(j);
-    }
-    if (own_loop) {
+    if (d->kind == KIN__DISP_LOOP) {
         j->sched.home = w;
         kin__runq_push(w, &j->sched);
     } else {
@@ -221,9 +225,8 @@ static int spawn_fast(kin__job *co, kin_job *out, kin_fn fn, kin_async_fn afn,
     return 0;
 }
 
-int kin_launch(kin_job *out, const kin_launch_opts *opts, kin_fn fn,
-               void *arg) {
-    kin__job *co = kin__running_job();
+static int launch_slow(kin__job *co, kin_job *out, const kin_launch_opts *opts,
+                       kin_fn fn, void *arg) {
     if (!co) {
         if (out)
             out->id = 0;
@@ -231,18 +234,22 @@ int kin_launch(kin_job *out, const kin_launch_opts *opts, kin_fn fn,
                            "kin_launch: called outside a coroutine; use "
                            "kin_scope_launch with a scope object");
     }
-    if (!opts && fn) {
-        int rc = spawn_fast(co, out, fn, NULL, arg);
-        if (rc != 1)
-            return rc;
-    }
     kin__spawn_req rq = {"kin_launch", co->cur, co->cur, 0, NULL};
     return kin__spawn(&rq, out, opts, fn, NULL, arg);
 }
 
-int kin_async(kin_job *out, const kin_launch_opts *opts, kin_async_fn fn,
-              void *arg) {
+/* The fast path and the rest are both tail calls: no registers to save
+ * around a call that might not apply. */
+int kin_launch(kin_job *out, const kin_launch_opts *opts, kin_fn fn,
+               void *arg) {
     kin__job *co = kin__running_job();
+    if (KIN__LIKELY(co != NULL) && !opts && fn && fast_applies(co))
+        return spawn_fast(co, out, fn, NULL, arg);
+    return launch_slow(co, out, opts, fn, arg);
+}
+
+static int async_slow(kin__job *co, kin_job *out, const kin_launch_opts *opts,
+                      kin_async_fn fn, void *arg) {
     if (!co) {
         if (out)
             out->id = 0;
@@ -256,13 +263,16 @@ int kin_async(kin_job *out, const kin_launch_opts *opts, kin_async_fn fn,
         return kin__misuse(KIN_EINVAL,
                            "kin_async: the coroutine function is NULL");
     }
-    if (!opts) {
-        int rc = spawn_fast(co, out, NULL, fn, arg);
-        if (rc != 1)
-            return rc;
-    }
     kin__spawn_req rq = {"kin_async", co->cur, co->cur, 0, NULL};
     return kin__spawn(&rq, out, opts, NULL, fn, arg);
+}
+
+int kin_async(kin_job *out, const kin_launch_opts *opts, kin_async_fn fn,
+              void *arg) {
+    kin__job *co = kin__running_job();
+    if (KIN__LIKELY(co != NULL) && !opts && fn && fast_applies(co))
+        return spawn_fast(co, out, NULL, fn, arg);
+    return async_slow(co, out, opts, fn, arg);
 }
 
 void kin__start_lazy(kin__job *j) {

@@ -25,9 +25,10 @@
 /* Sets the current job's cancellation as the current error and returns its
  * code. */
 static int cancelled_rc(kin__job *co) {
+    KIN__ASSERT(kin__running_job() == co);
     kin_error *e = kin__job_cancel_error(co->cur);
     int code = e->code;
-    kin__error_set(e);
+    kin__job_set_error(co, e);
     return code;
 }
 

@@ -104,10 +104,11 @@ kin_error *kin_error_retain(const kin_error *ce) {
 }
 
 void kin_error_release(kin_error *e) {
-    if (!e || atomic_load_explicit(&e->refs, memory_order_relaxed) < 0)
-        return;
-    if (atomic_fetch_sub_explicit(&e->refs, 1, memory_order_acq_rel) != 1)
-        return;
+    if (e)
+        kin__error_unref(e);
+}
+
+void kin__error_free(kin_error *e) {
     if (e->payload_free)
         e->payload_free(e->payload);
     for (size_t i = 0; i < e->nsup; i++)

@@ -45,6 +45,21 @@ static inline bool kin__is_cancel_code(int code) {
     return code == KIN_ECANCELED || code == KIN_ETIMEDOUT;
 }
 
+/* kin_error_retain and kin_error_release for a non-NULL error, inline: a
+ * tree cancelled from its root retains its cause once per descendant, and
+ * each of them releases it when it completes and when it is reclaimed. */
+static inline kin_error *kin__error_ref(kin_error *e) {
+    if (atomic_load_explicit(&e->refs, memory_order_relaxed) >= 0)
+        atomic_fetch_add_explicit(&e->refs, 1, memory_order_relaxed);
+    return e;
+}
+void kin__error_free(kin_error *e); /* the last reference went */
+static inline void kin__error_unref(kin_error *e) {
+    if (atomic_load_explicit(&e->refs, memory_order_relaxed) >= 0 &&
+        atomic_fetch_sub_explicit(&e->refs, 1, memory_order_acq_rel) == 1)
+        kin__error_free(e);
+}
+
 /* Makes an error object (one reference, owned by the caller). Never returns
  * NULL: out of memory gives a static object with the same code when kin
  * knows the code, else the static "out of memory" error. `cause` is

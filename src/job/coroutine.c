@@ -72,7 +72,7 @@ void kin__coro_main(kin__coro *sco) {
     }
     kin__job_body_done(co, rc, sco->error);
     if (sco->error) {
-        kin_error_release(sco->error);
+        kin__error_unref(sco->error);
         sco->error = NULL;
     }
 }

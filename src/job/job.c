@@ -28,8 +28,10 @@
 /* ---- Causes ---------------------------------------------------------------*/
 
 /* Keeps e (retained) in j's list of later failures, once by identity.
- * Out of memory drops it, as attaching it would. */
-static void add_later_locked(kin__job *j, kin_error *e) {
+ * Out of memory drops it, as attaching it would. Out of line: rare, and it
+ * would make record_cause_locked's callers save registers. */
+static __attribute__((noinline, cold)) void add_later_locked(kin__job *j,
+                                                             kin_error *e) {
     KIN__ASSERT_HELD(&j->lock);
     kin__later *l = j->later;
     uint32_t n = l ? l->n : 0;
@@ -71,17 +73,17 @@ void kin__later_free(kin__later *l) {
 /* Records a cause: the first cancellation and the first failure are kept;
  * later failures are kept for attach_later (once each, by identity); later
  * cancellations are dropped (DESIGN rule 13). */
-static void record_cause_locked(kin__job *j, kin_error *cause) {
+static inline void record_cause_locked(kin__job *j, kin_error *cause) {
     KIN__ASSERT_HELD(&j->lock);
     kin_error *first = atomic_load_explicit(&j->cause, memory_order_relaxed);
     if (!first)
-        atomic_store_explicit(&j->cause, kin_error_retain(cause),
+        atomic_store_explicit(&j->cause, kin__error_ref(cause),
                               memory_order_release);
     if (kin__is_cancel_code(cause->code))
         return;
     kin_error *f = atomic_load_explicit(&j->failure, memory_order_relaxed);
     if (!f)
-        atomic_store_explicit(&j->failure, kin_error_retain(cause),
+        atomic_store_explicit(&j->failure, kin__error_ref(cause),
                               memory_order_release);
     else if (f != cause)
         add_later_locked(j, cause);
@@ -171,7 +173,8 @@ static void unlink_node_locked(kin__job *j, kin__node *n) {
  * kin__job_body_done). Each entry holds a reference. */
 static __thread kin__job *t_due;
 
-static void note_cancelling_due_locked(kin__job *j) {
+static __attribute__((noinline, cold)) void
+note_cancelling_due_locked(kin__job *j) {
     kin__job_ref(j);
     j->due_next = t_due;
     t_due = j;
@@ -207,8 +210,8 @@ static void run_cancelling_handlers(kin__job *j) {
     kin__report_completion_failure(j, failed);
 }
 
-static void run_cancelling_due(void) {
-    while (KIN__UNLIKELY(t_due != NULL)) {
+static __attribute__((noinline)) void run_cancelling_due_list(void) {
+    while (t_due != NULL) {
         kin__job *j = t_due;
         t_due = j->due_next;
         j->due_next = NULL;
@@ -217,10 +220,15 @@ static void run_cancelling_due(void) {
     }
 }
 
+static inline void run_cancelling_due(void) {
+    if (KIN__UNLIKELY(t_due != NULL))
+        run_cancelling_due_list();
+}
+
 /* Records cause in j; returns true if j turned CANCELLING just now. A NEW
  * (lazy, never started) job or a root has no body left to run, so its body
  * counts as done from here on. */
-static bool mark_cancelling_locked(kin__job *j, kin_error *cause) {
+static inline bool mark_cancelling_locked(kin__job *j, kin_error *cause) {
     int s = atomic_load_explicit(&j->state, memory_order_relaxed);
     if (kin__state_final(s))
         return false;
@@ -261,7 +269,10 @@ static void defer_finalize_locked(kin__job *j, kin__job **fin) {
 static void wake_own_locked(kin__job *j) {
     kin__job *co = j->coro;
     if (co && atomic_load(&co->cancel_wake) == j) {
-        kin__susp_cancel_locked(co); /* kin_suspend (job/suspend.c) */
+        /* in a kin_suspend (job/suspend.c): only then a call */
+        if (kin__susp_phase(atomic_load_explicit(
+                &co->susp_word, memory_order_acquire)) == KIN__SUSP_WAITING)
+            kin__susp_cancel_locked(co);
         kin__wake(&co->sched);
     }
 }
@@ -273,14 +284,23 @@ static void wake_own_locked(kin__job *j) {
 static void cancel_descendants_locked(kin__job *root, kin__job **fin) {
     kin__job *node = root;
     kin__job *child = root->child_head;
+    if (!child)
+        return;
+    /* What node's children are cancelled with: found once per node, not
+     * once per child (a root may have a million children). */
+    kin_error *kc = kids_cause_locked(node);
     for (;;) {
         if (child) {
             kin__lock_acquire(&child->lock);
-            if (mark_cancelling_locked(child, kids_cause_locked(node))) {
+            if (mark_cancelling_locked(child, kc)) {
                 defer_finalize_locked(child, fin);
-                node = child;
-                child = node->child_head;
-                continue;
+                if (child->child_head) { /* down: cancel its children */
+                    node = child;
+                    child = node->child_head;
+                    kc = kids_cause_locked(node);
+                    continue;
+                }
+                wake_own_locked(child); /* a leaf: marked and woken */
             }
             kin__job *next = child->sib_next;
             kin__lock_release(&child->lock);
@@ -295,6 +315,7 @@ static void cancel_descendants_locked(kin__job *root, kin__job **fin) {
         kin__lock_release(&node->lock);
         node = up;
         child = next;
+        kc = kids_cause_locked(node);
     }
 }
 
@@ -349,6 +370,7 @@ static void propagate_up(kin__job *j, kin_error *failure, kin__job **fin) {
 
 static void finalize(kin__job *j);
 static void finalize_from(kin__job *j, bool locked, bool own_stack);
+static inline bool finalize_simple_locked(kin__job *j, bool own_stack);
 
 static void run_deferred(kin__job *fin) {
     kin__susp_drain(); /* kin_suspend's on-cancel callbacks (suspend.c) */
@@ -457,6 +479,47 @@ int kin__job_attach(kin__job *j, kin__job *parent, bool lazy) {
     }
     kin__lock_release(&parent->lock);
     return 0;
+}
+
+void kin__job_attach_running(kin__job *j, kin__job *parent, bool own) {
+    kin__lock_acquire(&parent->lock);
+    int ps = atomic_load_explicit(&parent->state, memory_order_relaxed);
+    if (KIN__UNLIKELY(parent->body_done ||
+                      (ps != KIN_STATE_ACTIVE && ps != KIN_STATE_CANCELLING))) {
+        /* Not running its body after all: a completion handler launching
+         * from the stack of a coroutine that has just completed. */
+        kin__lock_release(&parent->lock);
+        kin__job_attach(j, parent, false);
+        if (own)
+            kin__job_own(j, parent);
+        return;
+    }
+    atomic_store_explicit(&j->state, KIN_STATE_ACTIVE, memory_order_relaxed);
+    j->parent = parent;
+    kin__job *tail = parent->child_tail;
+    j->sib_prev = tail; /* sib_next is zero in a new record */
+    if (tail)
+        tail->sib_next = j;
+    else
+        parent->child_head = j;
+    parent->child_tail = j;
+    parent->active++;
+    if (own) { /* kin__job_own's work, under the same lock round */
+        j->owner = parent;
+        atomic_store_explicit(&j->handle_held, true, memory_order_relaxed);
+        kin__job *h = parent->owned_head;
+        j->own_next = h; /* own_prev is zero in a new record */
+        if (h)
+            h->own_prev = j;
+        parent->owned_head = j;
+    }
+    if (KIN__UNLIKELY(ps == KIN_STATE_CANCELLING)) {
+        /* born cancelled, as in kin__job_attach */
+        kin__lock_acquire(&j->lock);
+        mark_cancelling_locked(j, kids_cause_locked(parent));
+        kin__lock_release(&j->lock);
+    }
+    kin__lock_release(&parent->lock);
 }
 
 void kin__job_settle(kin__job *j) {
@@ -604,19 +667,24 @@ void kin__job_remove_node(kin__job *j, kin__node *n) {
 
 /* ---- Body done -----------------------------------------------------------------*/
 
-/* The cause a body's return code stands for (a new reference), or NULL for
- * success. err is the body's current error: it is the failure when its code
- * matches. */
-static kin_error *cause_of_rc(kin__job *j, int rc, kin_error *err) {
+/* The cause a body's return code stands for, or NULL for success. err is
+ * the body's current error (borrowed): it is the failure when its code
+ * matches, and is then returned borrowed (*owned false: the caller's slot
+ * keeps it alive, and a cancelled child, the common case, costs no
+ * reference count); any other cause is a new reference (*owned true). */
+static kin_error *cause_of_rc(kin__job *j, int rc, kin_error *err,
+                              bool *owned) {
+    *owned = false;
     if (rc == 0)
         return NULL;
+    if (rc < 0 && err && err->code == rc)
+        return err;
+    *owned = true;
     if (rc > 0)
         return kin__error_make(KIN_EINVAL, "KinError", NULL,
                                "coroutine body returned %d; bodies return 0 "
                                "or a negative code",
                                rc);
-    if (err && err->code == rc)
-        return kin_error_retain(err);
     if (kin__is_cancel_code(rc)) {
         /* Returning the cancellation code it was given: its own cause. */
         kin_error *own = NULL;
@@ -668,9 +736,14 @@ body_done_with(kin__job *j, kin_error *cause, void *value,
      * stack goes back to a pool only after the switch away from it. */
     atomic_store_explicit(&j->sched.dbg_stack, NULL, memory_order_relaxed);
     bool fin_now = claim_finalize_locked(j);
-    if (fin_now && !cause && !fin) {
-        /* The common case: success, no children left. One lock round. */
-        finalize_from(j, true, own_stack);
+    if (fin_now && !newly) {
+        /* The common cases: success, or a cancelled coroutine ending with
+         * its cancellation (or a later failure) while already cancelling,
+         * with no children left. Nothing was marked by this call, so there
+         * is no walk to finish, no parent to cancel and nothing deferred:
+         * finalize in the same lock round. */
+        if (!finalize_simple_locked(j, own_stack))
+            finalize_from(j, true, own_stack);
         return true;
     }
     kin__lock_release(&j->lock);
@@ -685,12 +758,13 @@ body_done_with(kin__job *j, kin_error *cause, void *value,
 }
 
 void kin__job_body_done(kin__job *j, int rc, kin_error *err) {
-    kin_error *cause = cause_of_rc(j, rc, err);
+    bool owned;
+    kin_error *cause = cause_of_rc(j, rc, err, &owned);
     /* Finalizing on the coroutine's own stack (see finalize_from). */
     bool own_stack = j->kind == KIN__COROUTINE && j->sched.stack != NULL &&
                      kin__current_coro() == &j->sched;
     body_done_with(j, cause, NULL, own_stack, false);
-    if (cause)
+    if (owned)
         kin_error_release(cause);
 }
 
@@ -738,6 +812,41 @@ static void unlink_child_locked(kin__job *p, kin__job *j) {
         p->child_tail = j->sib_prev;
     j->sib_prev = j->sib_next = NULL;
     p->active--;
+}
+
+/* finalize_from's common case, written out: j (locked, claimed) is a child
+ * with nothing on its completion list, no handles to release, no failure
+ * to offer and a body that ran (a coroutine finishing its body with
+ * success or its cancellation). Publishes its final state, leaves its
+ * parent and drops its tree reference; returns false, with nothing done
+ * and j still locked, if j is not that simple. */
+static inline bool finalize_simple_locked(kin__job *j, bool own_stack) {
+    KIN__ASSERT_HELD(&j->lock);
+    kin__job *p = j->parent;
+    if (!p || j->nodes_head || j->owned_head || j->never_ran)
+        return false;
+    int s = atomic_load_explicit(&j->state, memory_order_relaxed);
+    int final = KIN_STATE_COMPLETED;
+    if (kin__state_cancelled(s)) {
+        kin_error *cause = root_cause_locked(j);
+        if (!kin__is_cancel_code(cause->code))
+            return false; /* a failure: offered to the parent first */
+        final = KIN_STATE_CANCELLED;
+    }
+    /* as publish_locked: readers of the final state see cause and result */
+    atomic_store_explicit(&j->state, final, memory_order_release);
+    kin__lock_release(&j->lock);
+    kin__lock_acquire(&p->lock);
+    unlink_child_locked(p, j);
+    bool up = claim_finalize_locked(p);
+    kin__lock_release(&p->lock);
+    if (own_stack)
+        j->zombie_owns_tree = true; /* dropped with the coroutine's */
+    else
+        kin__job_unref(j); /* the tree reference */
+    if (up)
+        finalize(p);
+    return true;
 }
 
 /* Publishes j's final state and fires its waiters. Called with j locked;

@@ -290,6 +290,15 @@ static inline void kin__dbg_wait_over(kin__job *co) {
     atomic_store_explicit(&co->dbg_wait, KIN__W_NONE, memory_order_relaxed);
 }
 
+/* kin__error_set for co, the coroutine running on this thread (whose
+ * current-error slot is its own): takes over the reference to e. */
+static inline void kin__job_set_error(kin__job *co, kin_error *e) {
+    kin_error *old = co->sched.error;
+    co->sched.error = e;
+    if (old)
+        kin__error_unref(old);
+}
+
 /* ---- slot.c ---- */
 
 /* Allocates a cleared record with `refs` references. NULL if out of memory.*/
@@ -342,6 +351,11 @@ static inline void kin__job_publish_wait(kin__job *co, kin__job *cur) {
  * unlinked, a root of its own (Kotlin makes it the same way). Returns 0.
  * parent may be NULL (a root). */
 int kin__job_attach(kin__job *j, kin__job *parent, bool lazy);
+
+/* kin__job_attach (not lazy) then, with `own`, kin__job_own(j, parent),
+ * for a new coroutine whose parent is the caller's current job: while
+ * that runs its body (the usual case), in one lock round of the parent. */
+void kin__job_attach_running(kin__job *j, kin__job *parent, bool own);
 
 /* Records the owner of a handle (the caller's reference becomes the handle
  * reference). owner may be NULL (a handle nobody releases automatically). */

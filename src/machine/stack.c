@@ -334,7 +334,7 @@ static kin__stack *cache_get_locked(size_class *c, int carve, raw_stack *r) {
     return NULL;
 }
 
-kin__stack *kin__stack_get(kin__stack_pool *pool, size_t size) {
+kin__stack *kin__stack_get_slow(kin__stack_pool *pool, size_t size) {
     for (size_t i = pool->count; i-- > 0;) {
         if (pool->e[i].size == size) {
             kin__stack *s = pool->e[i].s;
@@ -407,38 +407,56 @@ kin__stack *kin__stack_get(kin__stack_pool *pool, size_t size) {
 static void release_now(kin__stack *s);
 
 /* Moves the pool's entries [from, count) to the global cache (no system
- * call, no stack memory read). */
+ * call, no stack memory read). A pool nearly always holds one size, so
+ * the class is looked up once per run of equal sizes, the warm array grown
+ * once for the run, and the global count updated once per spill: a burst
+ * of a million completions spills 128 stacks at a time, and each stack
+ * costs a copy, not a class search and an atomic. */
 static void pool_spill(kin__stack_pool *pool, size_t from) {
     if (pool->count <= from)
         return;
     kin__stack *orphans[KIN__POOL_CAP];
-    size_t norphans = 0;
+    size_t norphans = 0, added = 0;
     pthread_mutex_lock(&g_mu);
-    for (size_t i = from; i < pool->count; i++) {
-        kin__stack *s = pool->e[i].s;
-        size_class *c = class_for_locked(pool->e[i].size);
-        if (c && c->nwarm == c->capwarm) {
-            size_t cap = c->capwarm ? c->capwarm * 2 : 256;
+    for (size_t i = from; i < pool->count;) {
+        size_t size = pool->e[i].size, end = i + 1;
+        while (end < pool->count && pool->e[end].size == size)
+            end++;
+        size_class *c = class_for_locked(size);
+        size_t need = c ? c->nwarm + (end - i) : 0;
+        if (c && need > c->capwarm) {
+            size_t cap = c->capwarm ? c->capwarm : 256;
+            while (cap < need)
+                cap *= 2;
             kin__stack **v = kin__realloc(c->warm, cap * sizeof *v);
             if (v) {
                 c->warm = v;
                 c->capwarm = cap;
             }
         }
-        if (c && c->nwarm < c->capwarm) {
-            c->warm[c->nwarm++] = s;
-            atomic_fetch_add_explicit(&g_warm_total, 1, memory_order_relaxed);
-        } else {
-            orphans[norphans++] = s; /* no class or no memory: release */
+        size_t take = 0;
+        if (c) {
+            take = c->capwarm - c->nwarm;
+            if (take > end - i)
+                take = end - i;
+            kin__stack **dst = c->warm + c->nwarm;
+            for (size_t k = 0; k < take; k++)
+                dst[k] = pool->e[i + k].s;
+            c->nwarm += take;
+            added += take;
         }
+        for (size_t k = i + take; k < end; k++)
+            orphans[norphans++] = pool->e[k].s; /* no class or no memory */
+        i = end;
     }
+    atomic_fetch_add_explicit(&g_warm_total, added, memory_order_relaxed);
     pthread_mutex_unlock(&g_mu);
     pool->count = from;
     for (size_t i = 0; i < norphans; i++)
         release_now(orphans[i]);
 }
 
-void kin__stack_put(kin__stack_pool *pool, kin__stack *s) {
+void kin__stack_put_slow(kin__stack_pool *pool, kin__stack *s) {
 #if KIN__ASAN
     /* The frames a finished coroutine switched away from for the last time
      * (coro_entry, transfer) never return, so their redzones stay poisoned

@@ -49,6 +49,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/kin_assert.h"
+#include "base/sanitizer.h"
+
 #define KIN__STACK_CANARY 0x6b696e2d63616e61ull /* "kin-cana" */
 #define KIN__STACK_DEFAULT_SIZE (128u * 1024u)
 #define KIN__STACK_MIN_SIZE (16u * 1024u)
@@ -96,10 +99,33 @@ static inline size_t kin__stack_default_fast(void) {
 /* Takes a stack of exactly `size` bytes (already rounded) from the pool, the
  * global cache, or a new mapping. NULL when out of memory (or when fault
  * injection says so). */
-kin__stack *kin__stack_get(kin__stack_pool *pool, size_t size);
+kin__stack *kin__stack_get_slow(kin__stack_pool *pool, size_t size);
+static inline kin__stack *kin__stack_get(kin__stack_pool *pool, size_t size) {
+    /* The common case inline: the most recently pooled stack fits (the
+     * search of the rest, the global cache and new mappings are in the
+     * slow path, whose frame is large). */
+    size_t n = pool->count;
+    if (KIN__LIKELY(n != 0) && pool->e[n - 1].size == size) {
+        pool->count = n - 1;
+        return pool->e[n - 1].s;
+    }
+    return kin__stack_get_slow(pool, size);
+}
 
 /* Gives a stack back (to the pool, or the global cache past its size). */
-void kin__stack_put(kin__stack_pool *pool, kin__stack *s);
+void kin__stack_put_slow(kin__stack_pool *pool, kin__stack *s);
+static inline void kin__stack_put(kin__stack_pool *pool, kin__stack *s) {
+#if !KIN__ASAN /* ASan unpoisons the stack's top first (stack.c) */
+    size_t n = pool->count;
+    if (KIN__LIKELY(n < KIN__POOL_CAP)) {
+        pool->e[n].s = s;
+        pool->e[n].size = s->size;
+        pool->count = n + 1;
+        return;
+    }
+#endif
+    kin__stack_put_slow(pool, s);
+}
 
 /* Idle-time housekeeping: shrinks the pool to its budget and gives the
  * kernel back the cached stacks that went unused for a second (a slice at a

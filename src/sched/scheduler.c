@@ -429,6 +429,8 @@ static bool prepare_start(kin__worker *w, kin__coro *co) {
 
 static void fire_due_timers(kin__worker *w) {
     int64_t now = kin__now(w);
+    if (!kin__timer_maybe_due(&w->timers, now))
+        return; /* the usual case while busy: same tick, nothing expired */
     kin__timer *t;
     while ((t = kin__timer_pop_due(&w->timers, now)) != NULL)
         t->fire(t);

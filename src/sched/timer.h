@@ -89,6 +89,14 @@ void kin__timer_remove(kin__timer_heap *h, kin__timer *t);
  * order, or NULL. */
 kin__timer *kin__timer_pop_due(kin__timer_heap *h, int64_t now);
 
+/* False if kin__timer_pop_due(h, now) would return NULL without moving the
+ * wheel: nothing expired is waiting and `now` is still in the wheel's
+ * current tick. Inline, for the look at the timers before each pick. */
+static inline int kin__timer_maybe_due(const kin__timer_heap *h, int64_t now) {
+    return h->due.head != NULL ||
+           (h->n != 0 && now > 0 && now / 1000000 > h->cur_tick);
+}
+
 /* When the next timer may expire (a lower bound: a coarse slot's start),
  * or INT64_MAX if no timer is armed. */
 int64_t kin__timer_next(kin__timer_heap *h);
