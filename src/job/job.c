@@ -816,14 +816,16 @@ static void unlink_child_locked(kin__job *p, kin__job *j) {
 
 /* finalize_from's common case, written out: j (locked, claimed) is a child
  * with nothing on its completion list, no handles to release, no failure
- * to offer and a body that ran (a coroutine finishing its body with
- * success or its cancellation). Publishes its final state, leaves its
- * parent and drops its tree reference; returns false, with nothing done
- * and j still locked, if j is not that simple. */
+ * to offer, no channel to close (not a producer) and a body that ran (a
+ * coroutine finishing its body with success or its cancellation).
+ * Publishes its final state, leaves its parent and drops its tree
+ * reference; returns false, with nothing done and j still locked, if j is
+ * not that simple. */
 static inline bool finalize_simple_locked(kin__job *j, bool own_stack) {
     KIN__ASSERT_HELD(&j->lock);
     kin__job *p = j->parent;
-    if (!p || j->nodes_head || j->owned_head || j->never_ran)
+    if (!p || j->nodes_head || j->owned_head || j->never_ran ||
+        (j->flags & KIN__F_PRODUCER)) /* it closes its channel first */
         return false;
     int s = atomic_load_explicit(&j->state, memory_order_relaxed);
     int final = KIN_STATE_COMPLETED;
