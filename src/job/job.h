@@ -168,13 +168,19 @@ struct kin__job {
     /* ---- identity (slot.c): kept when the record is reclaimed ---- */
     _Atomic uint64_t refgen; /* generation << 32 | reference count */
     uint32_t idx;            /* [immutable] slot index */
+    /* Kept, not zeroed, when the record is reclaimed: a thread may take
+     * the lock of a record it holds no reference to (kin__job_disown takes
+     * its owner's, which may be completing and reclaimed meanwhile; the
+     * slots are type-stable). Zeroing it under such a holder would let the
+     * record's next job take it too, and the stale holder's release would
+     * then unlock the new job's lock. Free (0) whenever nobody holds it. */
+    kin__lock lock;
 
     /* ---- everything below is zero in a free record (slot.c) ---- */
     uint8_t kind;    /* [immutable] enum kin__kind */
     uint8_t flags;   /* [immutable] enum kin__flag */
     uint8_t start;   /* [immutable] kin_start_mode */
     bool registered; /* a root in the registry (registry.c) */
-    kin__lock lock;
     atomic_int state; /* kin_state; written under lock */
     bool body_done;   /* [lock] */
     bool finalizing;  /* [lock] finalize() has been claimed */

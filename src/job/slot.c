@@ -23,7 +23,8 @@
  * CLEAN ON FREE: a record is zeroed when it is reclaimed, while its lines
  * are still in the cache of the thread that used it last, not when it is
  * allocated, when they are cold. So kin__job_alloc hands out a record whose
- * fields are all zero except identity (refgen, idx).
+ * fields are all zero except identity (refgen, idx) and the lock, which is
+ * free unless a stale holder still has it (see kin__job.lock).
  *
  * Lock order: g_mu is a leaf.
  */
