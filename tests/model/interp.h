@@ -1008,6 +1008,29 @@ static int ki_capacity(int cap) {
                                  : cap;
 }
 
+/* After launching job node s (handle h, rc of the call `who`): registers
+ * ki_on_complete on it and keeps or releases its handle, with
+ * KR->registering[s] set meanwhile (ki_on_complete may run at once). */
+static void ki_register_spawned(int s, kin_job h, int rc, const char *who,
+                                void *arg) {
+    const mp_node *n = ki_node(s);
+    ki_lock();
+    KR->registering[s] = true;
+    ki_unlock();
+    const char *bad = rc != 0 ? who
+                      : kin_invoke_on_completion(h, ki_on_complete, arg)
+                          ? "kin_invoke_on_completion"
+                      : !n->keep && kin_job_release(h) ? "kin_job_release"
+                                                       : NULL;
+    ki_lock();
+    KR->registering[s] = false;
+    if (bad)
+        ki_violation("%s failed on #%d", bad, s);
+    if (n->keep)
+        KR->handle[s] = h;
+    ki_unlock();
+}
+
 /* PRODUCE node s in owner's body: a child of the current job, as a
  * launch; its handle kept if a statement uses it (prog.h MP_PRODUCE_ALL). */
 static int ki_produce_stmt(int owner, int s) {
@@ -1036,20 +1059,8 @@ static int ki_produce_stmt(int owner, int s) {
     int rc = kin_produce(&out, &h, &o, &co, sizeof(int), ki_producer, arg);
     ki_lock();
     KR->chans[n->ch] = out;
-    KR->registering[s] = true;
     ki_unlock();
-    const char *bad = rc != 0 ? "kin_produce"
-                      : kin_invoke_on_completion(h, ki_on_complete, arg)
-                          ? "kin_invoke_on_completion"
-                      : !n->keep && kin_job_release(h) ? "kin_job_release"
-                                                       : NULL;
-    ki_lock();
-    KR->registering[s] = false;
-    if (bad)
-        ki_violation("%s failed on #%d", bad, s);
-    if (n->keep)
-        KR->handle[s] = h;
-    ki_unlock();
+    ki_register_spawned(s, h, rc, "kin_produce", arg);
     return rc;
 }
 
@@ -1123,21 +1134,7 @@ static int ki_stmt(int owner, int s) {
             }
             ki_unlock();
         }
-        ki_lock();
-        KR->registering[s] = true;
-        ki_unlock();
-        const char *bad = rc != 0 ? "kin_launch/async"
-                          : kin_invoke_on_completion(h, ki_on_complete, arg)
-                              ? "kin_invoke_on_completion"
-                          : !n->keep && kin_job_release(h) ? "kin_job_release"
-                                                           : NULL;
-        ki_lock();
-        KR->registering[s] = false;
-        if (bad)
-            ki_violation("%s failed on #%d", bad, s);
-        if (n->keep)
-            KR->handle[s] = h;
-        ki_unlock();
+        ki_register_spawned(s, h, rc, "kin_launch/async", arg);
         break;
     }
     case OP_PRODUCE:
