@@ -98,9 +98,7 @@ kin_error *kin_error_new(int code, const char *type, const char *fmt, ...) {
 
 kin_error *kin_error_retain(const kin_error *ce) {
     kin_error *e = (kin_error *)ce;
-    if (e && atomic_load_explicit(&e->refs, memory_order_relaxed) >= 0)
-        atomic_fetch_add_explicit(&e->refs, 1, memory_order_relaxed);
-    return e;
+    return e ? kin__error_ref(e) : NULL;
 }
 
 void kin_error_release(kin_error *e) {

@@ -370,7 +370,8 @@ static void propagate_up(kin__job *j, kin_error *failure, kin__job **fin) {
 
 static void finalize(kin__job *j);
 static void finalize_from(kin__job *j, bool locked, bool own_stack);
-static inline bool finalize_simple_locked(kin__job *j, bool own_stack);
+static inline bool finalize_simple_locked(kin__job *j, bool own_stack,
+                                          kin__job **up);
 
 static void run_deferred(kin__job *fin) {
     kin__susp_drain(); /* kin_suspend's on-cancel callbacks (suspend.c) */
@@ -422,6 +423,41 @@ void kin__root_cancel(kin__job *j, kin_error *cause) {
 
 /* ---- Creation ---------------------------------------------------------------*/
 
+/* Links the new job j (nobody else sees it yet) as the last child of
+ * parent (locked, in state ps: ACTIVE, COMPLETING or CANCELLING); under a
+ * cancelling parent it is born cancelling (Kotlin). */
+static inline void link_child_locked(kin__job *parent, kin__job *j, int ps) {
+    KIN__ASSERT_HELD(&parent->lock);
+    j->parent = parent;
+    j->sib_prev = parent->child_tail;
+    j->sib_next = NULL;
+    if (parent->child_tail)
+        parent->child_tail->sib_next = j;
+    else
+        parent->child_head = j;
+    parent->child_tail = j;
+    parent->active++;
+    if (KIN__UNLIKELY(ps == KIN_STATE_CANCELLING)) {
+        /* its lock is taken for the helpers' sake */
+        kin__lock_acquire(&j->lock);
+        mark_cancelling_locked(j, kids_cause_locked(parent));
+        kin__lock_release(&j->lock);
+    }
+}
+
+/* Records that owner (locked) holds j's handle: it is released when owner
+ * completes (kin.h L2). */
+static inline void link_owned_locked(kin__job *owner, kin__job *j) {
+    KIN__ASSERT_HELD(&owner->lock);
+    j->owner = owner;
+    atomic_store_explicit(&j->handle_held, true, memory_order_relaxed);
+    j->own_prev = NULL;
+    j->own_next = owner->owned_head;
+    if (owner->owned_head)
+        owner->owned_head->own_prev = j;
+    owner->owned_head = j;
+}
+
 int kin__job_attach(kin__job *j, kin__job *parent, bool lazy) {
     int initial = lazy ? KIN_STATE_NEW : KIN_STATE_ACTIVE;
     atomic_store_explicit(&j->state, initial, memory_order_relaxed);
@@ -461,22 +497,7 @@ int kin__job_attach(kin__job *j, kin__job *parent, bool lazy) {
         kin__lock_release(&parent->lock);
         return 0;
     }
-    j->parent = parent;
-    j->sib_prev = parent->child_tail;
-    j->sib_next = NULL;
-    if (parent->child_tail)
-        parent->child_tail->sib_next = j;
-    else
-        parent->child_head = j;
-    parent->child_tail = j;
-    parent->active++;
-    if (ps == KIN_STATE_CANCELLING) {
-        /* Kotlin: a child of a cancelling parent is born cancelled. Nobody
-         * else can see j yet; its lock is taken for the helpers' sake. */
-        kin__lock_acquire(&j->lock);
-        mark_cancelling_locked(j, kids_cause_locked(parent));
-        kin__lock_release(&j->lock);
-    }
+    link_child_locked(parent, j, ps);
     kin__lock_release(&parent->lock);
     return 0;
 }
@@ -495,30 +516,9 @@ void kin__job_attach_running(kin__job *j, kin__job *parent, bool own) {
         return;
     }
     atomic_store_explicit(&j->state, KIN_STATE_ACTIVE, memory_order_relaxed);
-    j->parent = parent;
-    kin__job *tail = parent->child_tail;
-    j->sib_prev = tail; /* sib_next is zero in a new record */
-    if (tail)
-        tail->sib_next = j;
-    else
-        parent->child_head = j;
-    parent->child_tail = j;
-    parent->active++;
-    if (own) { /* kin__job_own's work, under the same lock round */
-        j->owner = parent;
-        atomic_store_explicit(&j->handle_held, true, memory_order_relaxed);
-        kin__job *h = parent->owned_head;
-        j->own_next = h; /* own_prev is zero in a new record */
-        if (h)
-            h->own_prev = j;
-        parent->owned_head = j;
-    }
-    if (KIN__UNLIKELY(ps == KIN_STATE_CANCELLING)) {
-        /* born cancelled, as in kin__job_attach */
-        kin__lock_acquire(&j->lock);
-        mark_cancelling_locked(j, kids_cause_locked(parent));
-        kin__lock_release(&j->lock);
-    }
+    link_child_locked(parent, j, ps);
+    if (own) /* kin__job_own's work, under the same lock round */
+        link_owned_locked(parent, j);
     kin__lock_release(&parent->lock);
 }
 
@@ -544,18 +544,13 @@ bool kin__job_start(kin__job *j) {
 /* ---- Handles owned by jobs (kin.h rule L2) ----------------------------------*/
 
 void kin__job_own(kin__job *j, kin__job *owner) {
-    j->owner = owner;
     if (!owner) {
+        j->owner = NULL;
         atomic_store(&j->handle_held, true);
         return;
     }
     kin__lock_acquire(&owner->lock);
-    atomic_store_explicit(&j->handle_held, true, memory_order_relaxed);
-    j->own_prev = NULL;
-    j->own_next = owner->owned_head;
-    if (owner->owned_head)
-        owner->owned_head->own_prev = j;
-    owner->owned_head = j;
+    link_owned_locked(owner, j);
     kin__lock_release(&owner->lock);
 }
 
@@ -742,8 +737,11 @@ body_done_with(kin__job *j, kin_error *cause, void *value,
          * with no children left. Nothing was marked by this call, so there
          * is no walk to finish, no parent to cancel and nothing deferred:
          * finalize in the same lock round. */
-        if (!finalize_simple_locked(j, own_stack))
+        kin__job *up; /* the simple case inline: no call on this path */
+        if (!finalize_simple_locked(j, own_stack, &up))
             finalize_from(j, true, own_stack);
+        else if (up)
+            finalize(up);
         return true;
     }
     kin__lock_release(&j->lock);
@@ -814,14 +812,16 @@ static void unlink_child_locked(kin__job *p, kin__job *j) {
     p->active--;
 }
 
-/* finalize_from's common case, written out: j (locked, claimed) is a child
- * with nothing on its completion list, no handles to release, no failure
- * to offer, no channel to close (not a producer) and a body that ran (a
- * coroutine finishing its body with success or its cancellation).
- * Publishes its final state, leaves its parent and drops its tree
- * reference; returns false, with nothing done and j still locked, if j is
- * not that simple. */
-static inline bool finalize_simple_locked(kin__job *j, bool own_stack) {
+/* finalize_from's common case, tried first on each job it finalizes: j
+ * (locked, claimed) is a child with nothing on its completion list, no
+ * handles to release, no failure to offer, no channel to close (not a
+ * producer) and a body that ran (a coroutine finishing its body with
+ * success or its cancellation: a million cancelled children come this
+ * way). Publishes its final state, leaves its parent and drops its tree
+ * reference; *up is the parent if this completes it in turn. Returns
+ * false, with nothing done and j still locked, if j is not that simple. */
+static inline bool finalize_simple_locked(kin__job *j, bool own_stack,
+                                          kin__job **up) {
     KIN__ASSERT_HELD(&j->lock);
     kin__job *p = j->parent;
     if (!p || j->nodes_head || j->owned_head || j->never_ran ||
@@ -840,14 +840,12 @@ static inline bool finalize_simple_locked(kin__job *j, bool own_stack) {
     kin__lock_release(&j->lock);
     kin__lock_acquire(&p->lock);
     unlink_child_locked(p, j);
-    bool up = claim_finalize_locked(p);
+    *up = claim_finalize_locked(p) ? p : NULL;
     kin__lock_release(&p->lock);
     if (own_stack)
         j->zombie_owns_tree = true; /* dropped with the coroutine's */
     else
         kin__job_unref(j); /* the tree reference */
-    if (up)
-        finalize(p);
     return true;
 }
 
@@ -903,6 +901,12 @@ static void finalize_from(kin__job *j, bool locked, bool own_stack) {
         if (!locked)
             kin__lock_acquire(&j->lock);
         locked = false;
+        kin__job *parent_next;
+        if (finalize_simple_locked(j, own_stack, &parent_next)) {
+            own_stack = false;
+            j = parent_next;
+            continue;
+        }
         int s = atomic_load_explicit(&j->state, memory_order_relaxed);
         kin_error *cause =
             kin__state_cancelled(s) ? root_cause_locked(j) : NULL;
