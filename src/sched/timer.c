@@ -20,7 +20,7 @@ static const int SHIFT[KIN__WHEEL_LEVELS] = {0, 8, 14, 20, 26};
 
 enum { LEVEL_OVERFLOW = 100, LEVEL_DUE = 101 };
 
-#define NS_PER_TICK 1000000
+#define NS_PER_TICK KIN__TIMER_NS_PER_TICK
 
 static inline int64_t tick_ceil(int64_t ns) {
     return ns <= 0 ? 0 : (ns + NS_PER_TICK - 1) / NS_PER_TICK;

@@ -30,6 +30,7 @@
 #include <stdint.h>
 
 #define KIN__TIMER_IDLE (-1)
+#define KIN__TIMER_NS_PER_TICK 1000000 /* the wheel's tick: 1 ms */
 #define KIN__WHEEL_LEVELS 5
 
 typedef struct kin__timer kin__timer;
@@ -94,7 +95,8 @@ kin__timer *kin__timer_pop_due(kin__timer_heap *h, int64_t now);
  * current tick. Inline, for the look at the timers before each pick. */
 static inline int kin__timer_maybe_due(const kin__timer_heap *h, int64_t now) {
     return h->due.head != NULL ||
-           (h->n != 0 && now > 0 && now / 1000000 > h->cur_tick);
+           (h->n != 0 && now > 0 &&
+            now / KIN__TIMER_NS_PER_TICK > h->cur_tick);
 }
 
 /* When the next timer may expire (a lower bound: a coarse slot's start),

@@ -133,6 +133,13 @@ static int body(void *arg) {
                        prod, NULL),
            KIN_EINVAL, "invalid capacity");
     QUIET(ch.id == 0);
+    /* the launch refuses after the channel was made: the channel is
+     * freed again (both its references), nothing runs, *out stays zero */
+    kin_job pj = {1};
+    MISUSE(kin_produce(&ch, &pj, &(kin_launch_opts){.start = 99}, NULL, 4,
+                       prod, NULL),
+           KIN_EINVAL, "kin_produce: unknown start mode");
+    QUIET(ch.id == 0 && pj.id == 0);
 
     /* kin_select */
     MISUSE(kin_select(NULL, 1), KIN_EINVAL, "no clauses");
