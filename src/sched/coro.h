@@ -1,5 +1,5 @@
 /*
- * coro.h — a coroutine as the scheduler sees it, and the five functions the
+ * coro.h — a coroutine as the scheduler sees it, and the seven functions the
  * scheduler needs from the layer above.
  *
  * The scheduler runs, suspends, wakes and moves coroutines; it does not know
@@ -24,11 +24,14 @@
  *                        pool: drop the references the scheduler held.
  *   kin__coro_name       its display name, for overflow reports
  *                        (async-signal-safe: no allocation, no lock).
+ *   kin__coro_hold       keep the record alive (a reference), and
+ *   kin__coro_unhold     let it go: around a wake-up queued in another
+ *                        thread's inbox, which may outlive the coroutine.
  *
  * WHO OWNS WHAT: fields marked [home] belong to the thread of the
- * coroutine's home worker once it has started; park is the only field other
- * threads write (kin__wake), run_next is written by whoever holds the
- * coroutine in a queue (see "SUSPENSION PROTOCOL" in scheduler.c).
+ * coroutine's home worker once it has started; other threads write only
+ * remote_wake and wake_next (kin__wake), and park of an Unconfined one;
+ * run_next is written by whoever holds the coroutine in a queue (see "SUSPENSION PROTOCOL" in scheduler.c).
  */
 #ifndef KIN_SCHED_CORO_H
 #define KIN_SCHED_CORO_H
@@ -52,7 +55,13 @@ struct kin__coro {
     /* [immutable] where it runs; for a job that is not a coroutine (a
      * scope, a root), the dispatcher its children inherit */
     struct kin_dispatcher *dispatcher;
-    atomic_int park;      /* KIN__RUNNING / PARKED / ... (scheduler.h) */
+    /* KIN__RUNNING / PARKED / ... (scheduler.h): a pinned coroutine's is
+     * its home thread's alone; an Unconfined one's any waker's (atomics) */
+    atomic_int park;
+    /* A wake-up from another thread is queued in the home's inbox (pinned
+     * coroutines; see wake_remote in scheduler.c), linked by wake_next. */
+    atomic_int remote_wake;
+    kin__coro *wake_next;
     bool started;         /* [home] */
     /* Set (relaxed) by the job layer when the job is cancelled, so the
      * first run asks kin__coro_may_start only then: a hint, since a
@@ -81,6 +90,8 @@ bool kin__coro_may_start(kin__coro *co);
 void kin__coro_no_stack(kin__coro *co);
 void kin__coro_main(kin__coro *co);
 void kin__coro_retire(kin__coro *co);
+void kin__coro_hold(kin__coro *co);
+void kin__coro_unhold(kin__coro *co);
 void kin__coro_name(const kin__coro *co, char *buf, size_t len);
 
 #endif

@@ -24,8 +24,10 @@
  *   - A coroutine is in at most one run queue or inbox, and only while its
  *     park word is RUNNING or NOTIFIED (woken, or yielding).
  *   - Only the home worker's thread runs a started coroutine, switches to or
- *     from it, or touches its [home] fields; other threads only kin__wake it
- *     (an atomic on park, then a push to the home's inbox).
+ *     from it, or touches its [home] fields, the park word of a pinned one
+ *     included; other threads only kin__wake it (for a pinned coroutine a
+ *     wake-up item in the home's inbox; for an Unconfined one an atomic on
+ *     park, then a push of the coroutine itself).
  *   - run queue, runnext, timers and stack pool are touched only by the
  *     worker's own thread. The inbox is a lock-free LIFO any thread pushes
  *     to; the worker takes it whole and reverses it to keep FIFO order.
@@ -36,15 +38,23 @@
  *   that came before the park, so the next park returns at once. Every wait
  *   is a loop that re-checks its condition, so a stale NOTIFIED costs one
  *   spurious return, never a lost event.
- *   A pinned coroutine may publish PARKED before it has switched out: only
- *   its own thread can run it, and that thread is busy switching it out.
- *   An Unconfined one may be queued by a waker on another thread, so it
- *   publishes PARKING, switches out, and the next context on its thread
- *   turns PARKING into PARKED (finish_park); a waker that finds PARKING
- *   marks it PARKING_WOKEN and leaves the queuing to that thread (Go's
- *   gopark does the same with its unlock function on g0). Waits that a
- *   cancellation must end are built on this by the job layer
- *   (kin__job_wait in job/coroutine.c).
+ *   A pinned coroutine's park word is written by its home thread only, with
+ *   plain stores (a locked instruction is ~6 ns on the 2-core EPYC guest,
+ *   and a channel ping-pong parked and woke twice a round trip). A waker on
+ *   another thread queues a wake-up item in the home's inbox instead
+ *   (wake_remote: one at a time per coroutine, holding its record); the
+ *   home takes it when it next drains its inbox (at a pick, or after a
+ *   sleep) and does the local wake then. A coroutine between
+ *   publishing its wait and parking cannot miss it: the item is taken only
+ *   by its own thread, after the park.
+ *   An Unconfined coroutine may be queued by a waker on another thread
+ *   (it moves to the waker's thread), so every transition of its park word
+ *   is an atomic read-modify-write: it publishes PARKING, switches out,
+ *   and the next context on its thread turns PARKING into PARKED
+ *   (finish_park); a waker that finds PARKING marks it PARKING_WOKEN and
+ *   leaves the queuing to that thread (Go's gopark does the same with its
+ *   unlock function on g0). Waits that a cancellation must end are built
+ *   on this by the job layer (kin__job_wait in job/coroutine.c).
  *
  * WHY DIRECT SWITCHES
  *   A coroutine that suspends picks the next runnable coroutine itself and
@@ -258,20 +268,46 @@ static inline kin__coro *runq_pop(kin__worker *w) {
     return co;
 }
 
+/* The inbox holds two kinds of item, told apart by the low bit of the
+ * pointer that names one (records are aligned): a coroutine to queue (bit
+ * clear, linked through run_next: kin__worker_push) and a wake-up of a
+ * pinned coroutine from another thread (bit set, linked through wake_next:
+ * wake_remote). A coroutine may be queued here both ways at once. */
+#define INBOX_WAKE ((uintptr_t)1)
+
+static inline kin__coro *inbox_wake_item(kin__coro *co) {
+    return (kin__coro *)((uintptr_t)co | INBOX_WAKE);
+}
+
+static inline kin__coro *inbox_coro(kin__coro *item) {
+    return (kin__coro *)((uintptr_t)item & ~INBOX_WAKE);
+}
+
+static inline kin__coro **inbox_link(kin__coro *item) {
+    kin__coro *co = inbox_coro(item);
+    return ((uintptr_t)item & INBOX_WAKE) ? &co->wake_next : &co->run_next;
+}
+
+static void take_remote_wake(kin__worker *w, kin__coro *co);
+
 static void drain_inbox(kin__worker *w) {
     kin__coro *list =
         atomic_exchange_explicit(&w->inbox, NULL, memory_order_acquire);
     kin__coro *fifo = NULL;
     while (list) { /* the inbox is LIFO: reverse it */
-        kin__coro *next = list->run_next;
-        list->run_next = fifo;
+        kin__coro **link = inbox_link(list);
+        kin__coro *next = *link;
+        *link = fifo;
         fifo = list;
         list = next;
     }
     while (fifo) {
-        kin__coro *next = fifo->run_next;
-        runq_push(w, fifo);
-        fifo = next;
+        kin__coro *item = fifo;
+        fifo = *inbox_link(item); /* before the item may be queued again */
+        if ((uintptr_t)item & INBOX_WAKE)
+            take_remote_wake(w, inbox_coro(item));
+        else
+            runq_push(w, item);
     }
 }
 
@@ -302,16 +338,21 @@ void kin__worker_unpark(kin__worker *w) {
     }
 }
 
+static void inbox_push(kin__worker *w, kin__coro *item) {
+    kin__coro **link = inbox_link(item);
+    kin__coro *head = atomic_load_explicit(&w->inbox, memory_order_relaxed);
+    do {
+        *link = head;
+    } while (!atomic_compare_exchange_weak(&w->inbox, &head, item));
+    kin__worker_unpark(w);
+}
+
 void kin__worker_push(kin__worker *w, kin__coro *co) {
     if (w == t_self.worker) {
         runq_push(w, co);
         return;
     }
-    kin__coro *head = atomic_load_explicit(&w->inbox, memory_order_relaxed);
-    do {
-        co->run_next = head;
-    } while (!atomic_compare_exchange_weak(&w->inbox, &head, co));
-    kin__worker_unpark(w);
+    inbox_push(w, co);
 }
 
 /* ---- Switching ----------------------------------------------------------*/
@@ -571,7 +612,9 @@ static void wake_push(kin__coro *co) {
     kin__worker_push(co->home, co);
 }
 
-void kin__wake(kin__coro *co) {
+/* The Unconfined protocol: any thread may queue such a coroutine, so every
+ * transition of its park word is an atomic read-modify-write. */
+static void wake_shared(kin__coro *co) {
     /* The common case first: it is parked (one CAS, no load before it). */
     int s = KIN__PARKED;
     for (;;) {
@@ -592,18 +635,81 @@ void kin__wake(kin__coro *co) {
     }
 }
 
-void kin__park(kin__coro *co) {
-    kin__worker *w = co->home; /* read before anyone may move co */
-    bool unconfined = co->dispatcher->kind == KIN__DISP_UNCONFINED;
+/* A pinned coroutine woken on its home's thread: the park word is that
+ * thread's alone, so plain loads and stores (no locked instruction: on
+ * this 2-core EPYC guest one costs ~6 ns, and ping-pong made four a round
+ * trip). */
+static inline void wake_local(kin__worker *w, kin__coro *co) {
+    int s = atomic_load_explicit(&co->park, memory_order_relaxed);
+    if (s == KIN__PARKED) {
+        atomic_store_explicit(&co->park, KIN__RUNNING, memory_order_relaxed);
+        runq_push(w, co);
+    } else if (s == KIN__RUNNING) {
+        atomic_store_explicit(&co->park, KIN__NOTIFIED, memory_order_relaxed);
+    } /* NOTIFIED: woken already */
+}
+
+/* A pinned coroutine woken from another thread: the wake-up is queued in
+ * its home's inbox, which turns it into a local one (take_remote_wake).
+ * One is queued at a time: a waker that finds one queued has nothing to
+ * do, because the home resets remote_wake (an exchange, which acquires
+ * what every earlier waker published) before it wakes the coroutine. The
+ * coroutine may meanwhile run, for another reason, and even finish: the
+ * queued wake-up holds its record (kin__coro_hold) until it is taken. */
+static void wake_remote(kin__coro *co) {
+    if (atomic_exchange_explicit(&co->remote_wake, 1, memory_order_acq_rel))
+        return;
+    kin__coro_hold(co);
+    inbox_push(co->home, inbox_wake_item(co));
+}
+
+static void take_remote_wake(kin__worker *w, kin__coro *co) {
+    atomic_exchange_explicit(&co->remote_wake, 0, memory_order_acq_rel);
+    wake_local(w, co);
+    kin__coro_unhold(co);
+}
+
+void kin__wake(kin__coro *co) {
+    if (KIN__LIKELY(co->dispatcher->kind != KIN__DISP_UNCONFINED)) {
+        kin__worker *w = co->home; /* immutable once started */
+        if (KIN__LIKELY(w == t_self.worker))
+            wake_local(w, co);
+        else
+            wake_remote(co);
+        return;
+    }
+    wake_shared(co);
+}
+
+/* An Unconfined coroutine parks as the protocol in the top comment says. */
+static void park_shared(kin__coro *co, kin__worker *w) {
     int expected = KIN__RUNNING;
-    if (!atomic_compare_exchange_strong(
-            &co->park, &expected, unconfined ? KIN__PARKING : KIN__PARKED)) {
+    if (!atomic_compare_exchange_strong(&co->park, &expected, KIN__PARKING)) {
         KIN__ASSERT(expected == KIN__NOTIFIED);
         atomic_store(&co->park, KIN__RUNNING);
         return;
     }
-    if (unconfined)
-        w->parking = co; /* finish_park, after the switch */
+    w->parking = co; /* finish_park, after the switch */
+    atomic_store_explicit(&co->dbg_sp, (uintptr_t)__builtin_frame_address(0),
+                          memory_order_relaxed);
+    kin__coro *next = pick_next(w, false);
+    if (next != co)
+        transfer(w, co, next);
+}
+
+void kin__park(kin__coro *co) {
+    kin__worker *w = co->home; /* read before anyone may move co */
+    if (KIN__UNLIKELY(co->dispatcher->kind == KIN__DISP_UNCONFINED)) {
+        park_shared(co, w);
+        return;
+    }
+    /* pinned: only this thread writes the park word (see wake_local) */
+    if (atomic_load_explicit(&co->park, memory_order_relaxed) ==
+        KIN__NOTIFIED) {
+        atomic_store_explicit(&co->park, KIN__RUNNING, memory_order_relaxed);
+        return;
+    }
+    atomic_store_explicit(&co->park, KIN__PARKED, memory_order_relaxed);
     atomic_store_explicit(&co->dbg_sp, (uintptr_t)__builtin_frame_address(0),
                           memory_order_relaxed);
     kin__coro *next = pick_next(w, false);
