@@ -70,16 +70,20 @@ status=$?
 results="$BENCH_BUILD_DIR/results"
 
 # ---- instructions and mallocs per op (kin) --------------------------------------
-declare -A INSTR MALLOCS
+declare -A INSTR ATOMICS MALLOCS
+# the binary's disassembly, for the atomic instructions per op (scripts/atomics.awk)
+dis="$BENCH_BUILD_DIR/kin-bench-callgrind.dis"
+[ -x "$kin_cg" ] && command -v objdump >/dev/null 2>&1 && objdump -d --no-show-raw-insn "$kin_cg" >"$dis" 2>/dev/null
 cg_n() { case "$1" in spawn_cpu) echo 2000 ;; with_context) echo 2000 ;; park|timers) echo 20000 ;; *) echo 100000 ;; esac; }
 for sc in spawn spawn_mt spawn_cpu yield async park timers cancel supervise with_context chan_pingpong chan_buffered chan_mpmc mutex flow_chain; do
     n=$(cg_n "$sc")
     if [ -x "$kin_cg" ] && command -v valgrind >/dev/null 2>&1 && [ "$sc" != park ] && [ "$sc" != timers ]; then
         out="$BENCH_BUILD_DIR/callgrind.$sc"
-        valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file="$out" \
+        valgrind --tool=callgrind --dump-instr=yes --instr-atstart=no --callgrind-out-file="$out" \
             "$kin_cg" "$sc" "$n" 1 >/dev/null 2>"$out.log"
         ir=$(awk '/^totals:/ { print $2 }' "$out")
         INSTR[$sc]=$(awk -v ir="${ir:-0}" -v n="$n" 'BEGIN { if (ir > 0) printf "%.0f", ir / n; else print "n/a" }')
+        [ -s "$dis" ] && ATOMICS[$sc]=$(awk -v obj="$kin_cg" -v n="$n" -f "$repo/scripts/atomics.awk" "$dis" "$out")
     else
         INSTR[$sc]="n/a" # park/timers wait in real time: the count is the same as spawn's plus a timer
     fi
@@ -103,8 +107,8 @@ echo
 hdr="| scenario | N | kin ns/op |"
 rule="|---|---:|---:|"
 for p in $peers; do [ "$p" = kin ] || { hdr="$hdr $p ns/op | kin vs $p |"; rule="$rule---:|---:|"; }; done
-hdr="$hdr kin instr/op | kin mallocs/op | kin faults/op (first, best rep) |"
-rule="$rule---:|---:|---:|"
+hdr="$hdr kin instr/op | kin atomics/op | kin mallocs/op | kin faults/op (first, best rep) |"
+rule="$rule---:|---:|---:|---:|"
 for p in $peers; do hdr="$hdr $p RSS MiB |"; rule="$rule---:|"; done
 echo "$hdr"
 echo "$rule"
@@ -132,7 +136,7 @@ tail -n +3 "$table" | while IFS= read -r line; do
             if (best == "" || ms < bestms) { bestms = ms; best = f }
         }
         END { if (first != "") printf "%s, %s", first, best; else print "n/a" }' "$results/$tag.out" 2>/dev/null)
-    row="$row ${INSTR[$sc]:-n/a} | ${MALLOCS[$sc]:-n/a} | ${faults:-n/a} |"
+    row="$row ${INSTR[$sc]:-n/a} | ${ATOMICS[$sc]:-n/a} | ${MALLOCS[$sc]:-n/a} | ${faults:-n/a} |"
     for p in $peers; do row="$row ${RSS[$p]} |"; done
     echo "$row"
 done
