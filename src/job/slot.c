@@ -365,12 +365,6 @@ void kin__coro_retire(kin__coro *sco) {
         job_destroy(j);
 }
 
-/* sched/coro.h: a wake-up queued in another thread's inbox holds the
- * record until that thread has taken it. */
-void kin__coro_hold(kin__coro *sco) { kin__job_ref(kin__job_of(sco)); }
-
-void kin__coro_unhold(kin__coro *sco) { kin__job_unref(kin__job_of(sco)); }
-
 kin__job *kin__job_acquire(kin_job h, int *err) {
     uint32_t idx = (uint32_t)h.id;
     uint32_t gen = (uint32_t)(h.id >> 32);

@@ -1,5 +1,5 @@
 /*
- * coro.h — a coroutine as the scheduler sees it, and the seven functions the
+ * coro.h — a coroutine as the scheduler sees it, and the five functions the
  * scheduler needs from the layer above.
  *
  * The scheduler runs, suspends, wakes and moves coroutines; it does not know
@@ -24,9 +24,6 @@
  *                        pool: drop the references the scheduler held.
  *   kin__coro_name       its display name, for overflow reports
  *                        (async-signal-safe: no allocation, no lock).
- *   kin__coro_hold       keep the record alive (a reference), and
- *   kin__coro_unhold     let it go: around a wake-up queued in another
- *                        thread's inbox, which may outlive the coroutine.
  *
  * WHO OWNS WHAT: fields marked [home] belong to the thread of the
  * coroutine's home worker once it has started; other threads write only
@@ -58,10 +55,12 @@ struct kin__coro {
     /* KIN__RUNNING / PARKED / ... (scheduler.h): a pinned coroutine's is
      * its home thread's alone; an Unconfined one's any waker's (atomics) */
     atomic_int park;
-    /* A wake-up from another thread is queued in the home's inbox (pinned
-     * coroutines; see wake_remote in scheduler.c), linked by wake_next. */
+    /* Pinned coroutines, wakes from other threads (wake_remote in
+     * scheduler.c): REMOTE_QUEUED while a wake-up item is in the home's
+     * inbox, linked by wake_next; REMOTE_SEALED once it has finished. */
     atomic_int remote_wake;
     kin__coro *wake_next;
+    bool retire_on_take; /* [home] finished, its record kept for the item */
     bool started;         /* [home] */
     /* Set (relaxed) by the job layer when the job is cancelled, so the
      * first run asks kin__coro_may_start only then: a hint, since a
@@ -90,8 +89,6 @@ bool kin__coro_may_start(kin__coro *co);
 void kin__coro_no_stack(kin__coro *co);
 void kin__coro_main(kin__coro *co);
 void kin__coro_retire(kin__coro *co);
-void kin__coro_hold(kin__coro *co);
-void kin__coro_unhold(kin__coro *co);
 void kin__coro_name(const kin__coro *co, char *buf, size_t len);
 
 #endif

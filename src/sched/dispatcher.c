@@ -697,7 +697,8 @@ void kin__pool_idle(kin__worker *w, int64_t deadline) {
 bool kin__pool_should_exit(kin__worker *w) {
     kin__pool *p = w->pool;
     bool quiet = w->live == 0 && !w->runq_head && !w->timers.n &&
-                 !atomic_load(&w->inbox) && kin__ring_len(&w->ring) == 0;
+                 w->sealed_pending == 0 && !atomic_load(&w->inbox) &&
+                 kin__ring_len(&w->ring) == 0;
     if (!quiet) {
         t_idle_since = 0;
         return false;

@@ -21,8 +21,10 @@
  *              wakes it, which queues it on its home worker.
  *
  * INVARIANTS
- *   - A coroutine is in at most one run queue or inbox, and only while its
- *     park word is RUNNING or NOTIFIED (woken, or yielding).
+ *   - A coroutine is in at most one run queue or inbox as one to run (its
+ *     run_next), and only while its park word is RUNNING or NOTIFIED
+ *     (woken, or yielding); a wake-up item for it (its wake_next) may sit
+ *     in its home's inbox meanwhile.
  *   - Only the home worker's thread runs a started coroutine, switches to or
  *     from it, or touches its [home] fields, the park word of a pinned one
  *     included; other threads only kin__wake it (for a pinned coroutine a
@@ -42,11 +44,12 @@
  *   plain stores (a locked instruction is ~6 ns on the 2-core EPYC guest,
  *   and a channel ping-pong parked and woke twice a round trip). A waker on
  *   another thread queues a wake-up item in the home's inbox instead
- *   (wake_remote: one at a time per coroutine, holding its record); the
- *   home takes it when it next drains its inbox (at a pick, or after a
- *   sleep) and does the local wake then. A coroutine between
- *   publishing its wait and parking cannot miss it: the item is taken only
- *   by its own thread, after the park.
+ *   (wake_remote: one at a time per coroutine; a finished one is sealed
+ *   against late wakers, and keeps its record and its worker until an
+ *   item already on its way is taken); the home takes it when it next
+ *   drains its inbox (at a pick, or after a sleep) and does the local wake
+ *   then. A coroutine between publishing its wait and parking cannot miss
+ *   it: the item is taken only by its own thread, after the park.
  *   An Unconfined coroutine may be queued by a waker on another thread
  *   (it moves to the waker's thread), so every transition of its park word
  *   is an atomic read-modify-write: it publishes PARKING, switches out,
@@ -77,6 +80,7 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -97,12 +101,16 @@ static pthread_key_t g_thread_key;
 static pthread_once_t g_thread_once = PTHREAD_ONCE_INIT;
 
 void kin__worker_free(kin__worker *w);
+static void await_sealed_items(kin__worker *w);
+static void seal_remote_wakes(kin__worker *w, kin__coro *co);
 
 static void thread_exit(void *unused) {
     (void)unused;
     kin_error_release(t_self.error);
     t_self.error = NULL;
     kin__worker *w = t_self.worker;
+    if (w)
+        await_sealed_items(w);
     /* A worker with queued or sleeping coroutines cannot be torn down: they
      * would never run. Leave it (documented in kin.h). */
     if (w && !w->runq_head && !w->timers.n && !kin__poll_pending(w->poller) &&
@@ -110,6 +118,20 @@ static void thread_exit(void *unused) {
         t_self.worker = NULL;
         kin__worker_free(w);
         kin__stack_thread_fini();
+    }
+}
+
+/* A wake-up item for a coroutine of w that has finished is on its way
+ * (sealed_pending): its waker is between two instructions, so wait for
+ * it to land and take it, which lets the coroutine's record go. */
+static void drain_inbox(kin__worker *w);
+
+static void await_sealed_items(kin__worker *w) {
+    while (w->sealed_pending > 0) {
+        if (atomic_load_explicit(&w->inbox, memory_order_acquire))
+            drain_inbox(w);
+        else
+            sched_yield();
     }
 }
 
@@ -275,6 +297,10 @@ static inline kin__coro *runq_pop(kin__worker *w) {
  * wake_remote). A coroutine may be queued here both ways at once. */
 #define INBOX_WAKE ((uintptr_t)1)
 
+/* kin__coro.remote_wake (see wake_remote) */
+#define REMOTE_QUEUED 1
+#define REMOTE_SEALED 2
+
 static inline kin__coro *inbox_wake_item(kin__coro *co) {
     return (kin__coro *)((uintptr_t)co | INBOX_WAKE);
 }
@@ -370,7 +396,12 @@ static void release_zombie(kin__worker *w) {
     __tsan_destroy_fiber(z->tsan_fiber);
     z->tsan_fiber = NULL;
 #endif
-    kin__coro_retire(z);
+    if (KIN__UNLIKELY(atomic_load_explicit(&z->remote_wake,
+                                           memory_order_relaxed) &
+                      REMOTE_QUEUED))
+        z->retire_on_take = true; /* take_remote_wake retires it */
+    else
+        kin__coro_retire(z);
 }
 
 /* First thing after every switch lands on a stack (and at a coroutine's
@@ -566,6 +597,8 @@ static void coro_entry(void *arg) {
     after_switch(w, co);
     kin__coro_main(co);
     w = co->home;
+    if (co->dispatcher->kind != KIN__DISP_UNCONFINED)
+        seal_remote_wakes(w, co);
     w->zombie = co;
     transfer(w, co, pick_next(w, false));
     kin__fatal("internal error: a finished coroutine was resumed");
@@ -651,22 +684,49 @@ static inline void wake_local(kin__worker *w, kin__coro *co) {
 
 /* A pinned coroutine woken from another thread: the wake-up is queued in
  * its home's inbox, which turns it into a local one (take_remote_wake).
- * One is queued at a time: a waker that finds one queued has nothing to
- * do, because the home resets remote_wake (an exchange, which acquires
- * what every earlier waker published) before it wakes the coroutine. The
- * coroutine may meanwhile run, for another reason, and even finish: the
- * queued wake-up holds its record (kin__coro_hold) until it is taken. */
+ * One is queued at a time: a waker that finds one queued only rewrites
+ * QUEUED (a read-modify-write, so the home's take, which comes after it,
+ * acquires what this waker published before waking). A finished coroutine
+ * is SEALED (seal_remote_wakes) and wakers leave it alone: a waker may
+ * hold a finished coroutine's record (a spurious resumption saw the
+ * condition it was about to wake for), but its home thread may be gone. */
 static void wake_remote(kin__coro *co) {
-    if (atomic_exchange_explicit(&co->remote_wake, 1, memory_order_acq_rel))
-        return;
-    kin__coro_hold(co);
-    inbox_push(co->home, inbox_wake_item(co));
+    int s = atomic_load_explicit(&co->remote_wake, memory_order_relaxed);
+    do {
+        if (s & REMOTE_SEALED)
+            return;
+    } while (!atomic_compare_exchange_weak_explicit(
+        &co->remote_wake, &s, REMOTE_QUEUED, memory_order_acq_rel,
+        memory_order_relaxed));
+    if (s == 0)
+        inbox_push(co->home, inbox_wake_item(co));
 }
 
 static void take_remote_wake(kin__worker *w, kin__coro *co) {
-    atomic_exchange_explicit(&co->remote_wake, 0, memory_order_acq_rel);
-    wake_local(w, co);
-    kin__coro_unhold(co);
+    int s = atomic_fetch_and_explicit(&co->remote_wake, ~REMOTE_QUEUED,
+                                      memory_order_acq_rel);
+    if (!(s & REMOTE_SEALED)) {
+        wake_local(w, co);
+        return;
+    }
+    w->sealed_pending--;
+    if (co->retire_on_take) { /* its last switch is done: see release_zombie */
+        co->retire_on_take = false;
+        kin__coro_retire(co);
+    }
+}
+
+/* A pinned coroutine has finished (on its home thread, before its last
+ * switch): from now on wakers leave it alone. One whose wake-up item is
+ * still to be taken keeps its record (release_zombie) and its worker
+ * (sealed_pending) until it is: the item names both. One atomic per
+ * coroutine; without it a late waker could push into the inbox of a
+ * worker that has gone. */
+static void seal_remote_wakes(kin__worker *w, kin__coro *co) {
+    if (atomic_fetch_or_explicit(&co->remote_wake, REMOTE_SEALED,
+                                 memory_order_acq_rel) &
+        REMOTE_QUEUED)
+        w->sealed_pending++;
 }
 
 void kin__wake(kin__coro *co) {

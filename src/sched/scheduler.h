@@ -70,6 +70,10 @@ struct kin__worker {
     atomic_bool spinning;     /* counted in pool->nspinning */
     unsigned tick;            /* owner: fairness between queues */
     uint32_t rng;             /* owner: victim choice when stealing */
+    int sealed_pending;       /* owner: finished coroutines whose wake-up
+                                 item is still on its way to the inbox
+                                 (scheduler.c, seal_remote_wakes); the
+                                 worker may not go before it lands */
     long live;                /* IO workers: coroutines started here, not
                                  finished (owner). Exact because Unconfined
                                  coroutines never move to or from IO. */
