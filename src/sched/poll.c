@@ -23,10 +23,12 @@
  * NOT STARVING FDS. While a worker is busy it polls without blocking when
  * its run queue drains and every POLL_EVERY picks (Go's scheduler polls the
  * network in findrunnable and from sysmon). Only workers with pending fd
- * waits poll, and such a worker, once idle, blocks in epoll_wait at once:
- * it does not spin first as other idle workers do (see IDLE_SPIN_NS in
- * scheduler.c: the readiness it waits for is made by other threads, which
- * a spinner keeps from a CPU). It never busy-polls.
+ * waits poll. Such a worker, once idle, first polls without blocking for
+ * a budget that adapts to whether that pays (spin_polling in scheduler.c,
+ * see IDLE_SPIN_NS: readiness made by a thread on another CPU is caught
+ * within microseconds, without the kernel waking a sleeping thread; a
+ * spinner that keeps that thread from a CPU soon stops spinning), then
+ * blocks in epoll_wait. It never busy-polls while idle.
  *
  * THE FD RECORD. A table indexed by fd number holds, per fd: a spinlock,
  * a generation, and at most one waiter per direction (a second one gets
