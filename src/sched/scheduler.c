@@ -643,19 +643,22 @@ void kin__loop_stop(kin__worker *w) {
  * sleeping thread (a halted vCPU in a VM: tens of microseconds); when
  * they must share the spinner's CPU (more runnable threads than CPUs),
  * the spin only delays them, and every spin times out. Measured (issue
- * 10, echo_1 with the client and the server on two workers, 2-core KVM
- * guest shared with other jobs; req/s medians, runs interleaved):
- *   blocking at once (the former policy)  25,000-35,000  p99  83-104 us
- *   a fixed 20 us spin with epoll polls   13,000-15,000  p99 130-180 us
- *     under load (the peer had no CPU: spins timed out, p50 3x the spin);
- *     45,000-57,000 on a quiet machine
- *   this adaptive budget                  37,000-49,000  p99  65-83 us
- *     (up to 78,000 in quiet moments; Go 39,000-49,000 alongside)
+ * 10: kin-bench echo_1 with BENCH_ECHO_PLACE=split, the client and the
+ * server coroutine on two workers; 2-core KVM guest shared with other
+ * jobs; req/s, medians of 10-16 runs interleaved with Go's):
+ *   blocking at once (the former policy)  27,500, p99 84 us, quiet;
+ *                                         25,000-35,000 under load
+ *   a fixed 20 us spin polling the epoll  45,000-57,000 quiet, but
+ *     8,000-15,000 (p50 three times the spin) under load, when the peer
+ *     had no CPU of its own
+ *   this adaptive budget                  53,000, p99 62 us, quiet (Go
+ *     49,500, p99 64 us); 37,000-41,000, p99 75-83 us, under load
+ * (both on one worker, the worker never sleeps: ~49,000 either way).
  * A spin that hits (its average wait: 4 us) doubles the budget, one that
  * times out halves it, so under CPU contention it falls to 0 in a few
  * sleeps and costs one POLL_SPIN_PROBE_NS probe every
- * POLL_SPIN_PROBE_EVERY sleeps (an earlier fixed spin was measured at
- * 7,000 round trips/s and p99 2.7 ms, the contended case above). An
+ * POLL_SPIN_PROBE_EVERY sleeps (an earlier spin here was measured at
+ * 7,000 round trips/s and p99 2.7 ms: by all signs that contended case). An
  * idle process still uses no CPU: the spin follows a wake-up and is
  * bounded, then the worker blocks (3 s idle with fd waits pending: 0.3 ms
  * of CPU, as before). */
