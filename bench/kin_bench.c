@@ -785,10 +785,38 @@ static long read_full(int fd, char *buf, long n) {
 static atomic_long g_parked;
 static atomic_long g_served_eof;
 
+/* echo_1's placement: the client and the server coroutine run on one
+ * Default worker or on two, as work stealing decides, and the two cost
+ * differently (a cross-thread wake-up per message when split). The
+ * scenario reports which one it got; BENCH_ECHO_PLACE=same or =split
+ * makes echo_1 retry (after one round trip) until it gets that one. */
+static _Atomic(pthread_t *) g_server_thread;
+static pthread_t g_server_thread_id;
+static int g_echo_place;         /* 0: as it comes; 1: same; 2: split */
+static atomic_bool g_echo_retry; /* the placement was not the one wanted */
+static const char *g_echo_placed = "";
+static long g_echo_conns; /* g_echo.conns, for the server side */
+static atomic_bool g_accept_started;
+
+/* BENCH_ECHO_PLACE=split: keeps this worker busy (no suspension) until
+ * the server has started, which then can only be on the other worker
+ * (it steals it); the client, launched after, starts here. Bounded: if
+ * nobody steals, the first round trip finds them together and echo_1
+ * tries again. */
+static void hold_worker_for_server(void) {
+    double until = now_ms() + 200;
+    while (!atomic_load(&g_accept_started) && now_ms() < until) {
+    }
+}
+
 static int echo_conn(void *arg) {
     int fd = (int)(intptr_t)arg;
     char buf[MSG];
     nodelay(fd);
+    if (g_echo_conns == 1) {
+        g_server_thread_id = pthread_self();
+        atomic_store(&g_server_thread, &g_server_thread_id);
+    }
     for (;;) {
         atomic_fetch_add_explicit(&g_parked, 1, memory_order_relaxed);
         long n = read_full(fd, buf, MSG);
@@ -811,6 +839,7 @@ typedef struct accept_arg {
  * around the server). */
 static int accept_n(void *arg) {
     accept_arg *aa = arg;
+    atomic_store(&g_accept_started, true);
     for (long i = 0; i < aa->conns; i++) {
         int fd = kin_accept(aa->lfd, NULL, NULL);
         if (fd < 0)
@@ -833,6 +862,18 @@ typedef struct echo_cfg {
 static echo_cfg g_echo;
 static atomic_long g_echo_ok;
 
+/* After the first round trip of echo_1 (the server has started): notes
+ * the placement; false if BENCH_ECHO_PLACE wants the other one. */
+static bool placed_as_wanted(void) {
+    pthread_t *srv = atomic_load(&g_server_thread);
+    bool same = srv && pthread_equal(*srv, pthread_self());
+    g_echo_placed = same ? " place=same" : " place=split";
+    if (g_echo_place == 0 || g_echo_place == (same ? 1 : 2))
+        return true;
+    atomic_store(&g_echo_retry, true);
+    return false;
+}
+
 static int echo_client(void *arg) {
     long idx = (long)(intptr_t)arg;
     long per = g_n / g_echo.conns, extra = g_n % g_echo.conns;
@@ -851,6 +892,8 @@ static int echo_client(void *arg) {
         if (kin_send(fd, out, MSG, 0) != MSG || read_full(fd, in, MSG) != MSG)
             break;
         clock_gettime(CLOCK_MONOTONIC, &t1);
+        if (i == 0 && g_echo.conns == 1 && !placed_as_wanted())
+            break;
         g_lat[off + i] = (double)(t1.tv_sec - t0.tv_sec) * 1e6 +
                          (double)(t1.tv_nsec - t0.tv_nsec) / 1e3;
         ok += memcmp(in, out, MSG) == 0;
@@ -872,6 +915,8 @@ static int echo_on_default(void *arg) {
     accept_arg aa = {lfd, g_echo.conns};
     kin_job server;
     KIN_TRY(kin_launch(&server, NULL, server_scope, &aa));
+    if (g_echo_place == 2 && g_echo.conns == 1)
+        hold_worker_for_server();
     int rc = kin_coroutine_scope(echo_clients, NULL);
     if (rc < 0)
         kin_cancel(server, NULL);
@@ -879,10 +924,28 @@ static int echo_on_default(void *arg) {
     return rc < 0 ? rc : src;
 }
 
+static int echo_run_once(long conns, long *check);
+
 static int echo_run(long conns, long *check) {
+    for (int attempt = 0;; attempt++) {
+        int rc = echo_run_once(conns, check);
+        if (rc < 0 || !atomic_exchange(&g_echo_retry, false))
+            return rc;
+        if (attempt == 1000) {
+            fprintf(stderr, "kin-bench: echo: never got the placement "
+                            "BENCH_ECHO_PLACE asks for\n");
+            return KIN_EINVAL;
+        }
+    }
+}
+
+static int echo_run_once(long conns, long *check) {
     if (conns > g_n)
         conns = g_n;
-    g_echo.conns = conns;
+    g_echo.conns = g_echo_conns = conns;
+    g_echo_placed = "";
+    atomic_store(&g_server_thread, NULL);
+    atomic_store(&g_accept_started, false);
     atomic_store(&g_echo_ok, 0);
     atomic_store(&g_served_eof, 0);
     int lfd = listen_any(&g_echo.addr);
@@ -895,11 +958,15 @@ static int echo_run(long conns, long *check) {
     kin_close(lfd);
     KIN_TRY(rc);
     *check = atomic_load(&g_echo_ok);
+    if (atomic_load(&g_echo_retry))
+        return 0;
+    if (g_echo_place)
+        g_sc_ms = ms; /* the attempts with the other placement are not in */
     qsort(g_lat, (size_t)g_n, sizeof *g_lat, cmp_double);
     snprintf(g_extra, sizeof g_extra,
-             "echo conns=%ld req/s=%.0f p50_us=%.1f p99_us=%.1f", conns,
+             "echo conns=%ld req/s=%.0f p50_us=%.1f p99_us=%.1f%s", conns,
              (double)g_n / (ms / 1e3), g_lat[g_n / 2],
-             g_lat[(long)((double)g_n * 0.99)]);
+             g_lat[(long)((double)g_n * 0.99)], g_echo_placed);
     return 0;
 }
 
@@ -1160,7 +1227,9 @@ static void usage(const char *msg) {
     for (size_t i = 0; i < N_SCENARIOS; i++)
         fprintf(stderr, " %s", SCENARIOS[i].name);
     fprintf(stderr, "\n  N > 0, REPS > 0 (default 1); BENCH_THREADS=1 (or "
-                    "KIN_DEFAULT_THREADS=1) runs Default on one worker\n");
+                    "KIN_DEFAULT_THREADS=1) runs Default on one worker;\n"
+                    "  BENCH_ECHO_PLACE=same|split: echo_1's client and "
+                    "server on one worker or two\n");
     exit(2);
 }
 
@@ -1210,6 +1279,12 @@ int main(int argc, char **argv) {
     if (strcmp(sc->name, "idle_10k") == 0 || strcmp(sc->name, "echo_1000") == 0)
         raise_nofile(2 * g_n + 64);
     signal(SIGPIPE, SIG_IGN);
+    const char *place = getenv("BENCH_ECHO_PLACE");
+    if (place && *place) {
+        if (strcmp(place, "same") != 0 && strcmp(place, "split") != 0)
+            usage("BENCH_ECHO_PLACE must be same or split");
+        g_echo_place = strcmp(place, "same") == 0 ? 1 : 2;
+    }
     if (strcmp(sc->name, "mutex") == 0 && kin_mutex_new(&g_mtx, NULL) < 0) {
         fprintf(stderr, "kin-bench: out of memory\n");
         return 1;

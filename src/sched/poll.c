@@ -23,10 +23,12 @@
  * NOT STARVING FDS. While a worker is busy it polls without blocking when
  * its run queue drains and every POLL_EVERY picks (Go's scheduler polls the
  * network in findrunnable and from sysmon). Only workers with pending fd
- * waits poll, and such a worker, once idle, blocks in epoll_wait at once:
- * it does not spin first as other idle workers do (see IDLE_SPIN_NS in
- * scheduler.c: the readiness it waits for is made by other threads, which
- * a spinner keeps from a CPU). It never busy-polls.
+ * waits poll. Such a worker, once idle, first polls without blocking for
+ * a budget that adapts to whether that pays (spin_polling in scheduler.c,
+ * see IDLE_SPIN_NS: readiness made by a thread on another CPU is caught
+ * within microseconds, without the kernel waking a sleeping thread; a
+ * spinner that keeps that thread from a CPU soon stops spinning), then
+ * blocks in epoll_wait. It never busy-polls while idle.
  *
  * THE FD RECORD. A table indexed by fd number holds, per fd: a spinlock,
  * a generation, and at most one waiter per direction (a second one gets
@@ -92,11 +94,22 @@
  *
  * Rejected: one global epoll and a poller thread (a cross-thread hand-off
  * per readiness, and a pinned coroutine must still be woken on its home);
- * edge-triggered permanent registrations as Go does (fewer epoll_ctl calls,
- * but every waiter of an fd would then be in every worker's epoll that ever
- * saw it; a later optimisation); data.ptr = the waiter (cannot express two
- * waiters of one fd on one worker, and a stale event would be a dangling
- * pointer).
+ * data.ptr = the waiter (cannot express two waiters of one fd on one
+ * worker, and a stale event would be a dangling pointer).
+ *
+ * Not yet: edge-triggered permanent registrations as Go does (EPOLLET,
+ * added once per fd and worker, readiness that finds no waiter kept in
+ * the record for the next wait, as Go's pollDesc does). A prototype (issue
+ * 10) saved the two epoll_ctl of a round trip: echo_1 on one worker
+ * 49,000 -> 58,000 req/s, echo_1000 57,000 -> 67,000 (Go 59,000), medians
+ * of 5-6 interleaved runs. But it trusts that a registration outlives
+ * the wait, and kin.h allows close(2) of an fd nobody waits on: the kernel
+ * then drops the entry, the number is reused (socket, pipe, accept), and
+ * the record, which saw nothing, still says "registered": the new file's
+ * waits never see readiness. Go owns its fds; kin would need either that
+ * rule in its contract (fds kin waited on are closed with kin_close) or a
+ * check of waits that outlast an interval (EPOLL_CTL_MOD, ADD on ENOENT)
+ * before the worker blocks and every few POLL_EVERY passes.
  */
 #include <errno.h>
 #include <sched.h>

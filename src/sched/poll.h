@@ -29,6 +29,9 @@ typedef struct kin__poller {
     int evfd;         /* eventfd: kin__worker_unpark writes it */
     int pending;      /* fd waits begun on this worker and not ended */
     unsigned picks;   /* picks since the last poll while busy */
+    int32_t spin_ns;  /* how long an idle worker polls before it blocks:
+                         adapted by scheduler.c's spin_polling */
+    unsigned spin_skips; /* idle sleeps without spinning (spin_ns 0) */
     struct kin__uring_poller *uring; /* ring and requests (io_uring kind) */
 } kin__poller;
 
