@@ -972,11 +972,6 @@ static void finalize_from(kin__job *j, bool locked, bool own_stack) {
             }
             kin__lock_release(&j->lock);
         }
-        while (late) {
-            kin__node *next = late->next; /* late may vanish once fired */
-            late->fire(late, j);
-            late = next;
-        }
         while (owned) {
             kin__job *next = owned->own_next;
             owned->own_prev = owned->own_next = NULL;
@@ -991,6 +986,18 @@ static void finalize_from(kin__job *j, bool locked, bool own_stack) {
             if (claim_finalize_locked(p))
                 up = p;
             kin__lock_release(&p->lock);
+        }
+        /* The scope's caller resumes only now that j has left its parent,
+         * as in kotlinx (the parent's child handle is notified before the
+         * scope coroutine's afterCompletion resumes the caller): else the
+         * caller could run on, finish its own body while j is still its
+         * child, and leave its completion, and its completion handlers, to
+         * this thread (a kin_with_context(IO) block then completed a Main
+         * scope on the IO thread: docs/snippets/main_host.c hung). */
+        while (late) {
+            kin__node *next = late->next; /* late may vanish once fired */
+            late->fire(late, j);
+            late = next;
         }
         if (never_ran)
             kin__job_unref(j); /* the coroutine reference: it never ran */
