@@ -673,6 +673,7 @@ static void wake_shared(kin__coro *co) {
  * this 2-core EPYC guest one costs ~6 ns, and ping-pong made four a round
  * trip). */
 static inline void wake_local(kin__worker *w, kin__coro *co) {
+    KIN__ASSERT(w == t_self.worker && w == co->home);
     int s = atomic_load_explicit(&co->park, memory_order_relaxed);
     if (s == KIN__PARKED) {
         atomic_store_explicit(&co->park, KIN__RUNNING, memory_order_relaxed);
@@ -741,6 +742,17 @@ void kin__wake(kin__coro *co) {
     wake_shared(co);
 }
 
+/* The end of a park: co has published its park word; run the next
+ * runnable coroutine (or go back to the loop) until co is woken. sp: the
+ * parking frame, for kin_dump. */
+static inline __attribute__((always_inline)) void
+switch_out(kin__worker *w, kin__coro *co, uintptr_t sp) {
+    atomic_store_explicit(&co->dbg_sp, sp, memory_order_relaxed);
+    kin__coro *next = pick_next(w, false);
+    if (next != co)
+        transfer(w, co, next);
+}
+
 /* An Unconfined coroutine parks as the protocol in the top comment says. */
 static void park_shared(kin__coro *co, kin__worker *w) {
     int expected = KIN__RUNNING;
@@ -750,11 +762,7 @@ static void park_shared(kin__coro *co, kin__worker *w) {
         return;
     }
     w->parking = co; /* finish_park, after the switch */
-    atomic_store_explicit(&co->dbg_sp, (uintptr_t)__builtin_frame_address(0),
-                          memory_order_relaxed);
-    kin__coro *next = pick_next(w, false);
-    if (next != co)
-        transfer(w, co, next);
+    switch_out(w, co, (uintptr_t)__builtin_frame_address(0));
 }
 
 void kin__park(kin__coro *co) {
@@ -764,17 +772,14 @@ void kin__park(kin__coro *co) {
         return;
     }
     /* pinned: only this thread writes the park word (see wake_local) */
+    KIN__ASSERT(w == t_self.worker);
     if (atomic_load_explicit(&co->park, memory_order_relaxed) ==
         KIN__NOTIFIED) {
         atomic_store_explicit(&co->park, KIN__RUNNING, memory_order_relaxed);
         return;
     }
     atomic_store_explicit(&co->park, KIN__PARKED, memory_order_relaxed);
-    atomic_store_explicit(&co->dbg_sp, (uintptr_t)__builtin_frame_address(0),
-                          memory_order_relaxed);
-    kin__coro *next = pick_next(w, false);
-    if (next != co)
-        transfer(w, co, next);
+    switch_out(w, co, (uintptr_t)__builtin_frame_address(0));
 }
 
 void kin__yield_to_others(kin__coro *co) {
