@@ -112,11 +112,12 @@ static int churn_on_default(void *arg) {
 
 /* ---- A big tree, streamed --------------------------------------------- */
 
-static long lines;
+static long lines, bytes;
 static ssize_t count_write(void *c, const char *buf, size_t n) {
     (void)c;
     for (size_t i = 0; i < n; i++)
         lines += buf[i] == '\n';
+    bytes += (long)n;
     return (ssize_t)n;
 }
 
@@ -136,8 +137,11 @@ static int big_scope(void *arg) {
     getrusage(RUSAGE_SELF, &after);
     CHECK(printed >= n);
     CHECK(lines >= n);
-    if (test_measures_memory()) /* streamed: no copy of the text in memory */
-        CHECK(after.ru_maxrss - before.ru_maxrss < 16 * 1024);
+    /* Streamed: the peak RSS (parked coroutines at their peak already) grows
+     * by far less than the text, which a dump that built it in memory
+     * first would add (ru_maxrss is in KiB). */
+    if (test_measures_memory())
+        CHECK(after.ru_maxrss - before.ru_maxrss < bytes / 1024 / 4);
     kin_cancel(kin_current_job(), NULL);
     return 0;
 }
@@ -164,7 +168,9 @@ int main(void) {
     atomic_store(&stop_dumping, 1);
     pthread_join(t, NULL);
 
-    long n = test_scale_parked(1000000);
+    /* 100,000 lines (about 20 MB of text): a million took 45 s here, nearly
+     * all of it the first touch of a million stacks (test_million has that) */
+    long n = test_scale_parked(100000);
     CHECK_EQ(kin_run_test(big, &n), 0);
 
     /* On a signal: the dump arrives on the pipe. */
