@@ -15,6 +15,7 @@
 #define KIN_LOCK_H
 
 #include <sched.h>
+#include <stdbool.h>
 #include <stdatomic.h>
 
 #include "base/kin_assert.h"
@@ -40,6 +41,13 @@ static inline void kin__lock_acquire(kin__lock *l) {
     if (!atomic_exchange_explicit(&l->held, 1, memory_order_acquire))
         return;
     kin__lock_slow(l);
+}
+
+/* One exchange, no spinning: true if the lock is now held. For fast paths
+ * that hand contention to an out-of-line function, so they keep no values
+ * across a call (no callee-saved registers to save). */
+static inline bool kin__lock_try(kin__lock *l) {
+    return !atomic_exchange_explicit(&l->held, 1, memory_order_acquire);
 }
 
 static inline void kin__lock_release(kin__lock *l) {

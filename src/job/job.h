@@ -483,14 +483,18 @@ void kin__job_wait(kin__job *co, atomic_bool *fired, bool cancellable);
  * once the flag is visible, a waiter on another thread may return, finish
  * and have its record reclaimed before kin__wake runs. A waiter that lives
  * on the waker's own thread cannot run in between (the thread is busy
- * here); any other is held with a reference. kin__job_hold_for_wake says
+ * here: kin__job_wakes_here); any other is held with a reference.
+ * kin__job_hold_for_wake says
  * whether it took one (call it where registering the waiter happened
  * before: under the lock it registered under); kin__job_wake_waiter does
  * the whole hand-over for a flag. */
-static inline bool kin__job_hold_for_wake(kin__job *co) {
+static inline bool kin__job_wakes_here(kin__job *co) {
     /* inline: every channel hand-off asks (ping-pong is two per round) */
-    if (co->sched.home == kin__worker_peek() &&
-        co->sched.dispatcher->kind != KIN__DISP_UNCONFINED)
+    return co->sched.home == kin__worker_peek() &&
+           co->sched.dispatcher->kind != KIN__DISP_UNCONFINED;
+}
+static inline bool kin__job_hold_for_wake(kin__job *co) {
+    if (kin__job_wakes_here(co))
         return false;
     kin__job_ref(co);
     return true;

@@ -715,7 +715,9 @@ static __attribute__((noinline)) int send_dropping(kin_channel ch,
     return rc;
 }
 
-int kin_channel_send(kin_channel ch, const void *elem, size_t size) {
+/* kin_channel_send the long way: a contended lock, misuse, DROP_OLDEST. */
+static __attribute__((noinline)) int send_slow(kin_channel ch,
+                                               const void *elem, size_t size) {
     kin__job *co = kin__running_job();
     if (KIN__UNLIKELY(!co))
         return outside_coroutine("kin_channel_send");
@@ -729,6 +731,64 @@ int kin_channel_send(kin_channel ch, const void *elem, size_t size) {
         kin__chan_unlock(c); /* again, with a buffer for the victim */
         return send_dropping(ch, elem, size, co);
     }
+    return send_on(c, elem, co, NULL);
+}
+
+/* The fast paths' hand-off: the 8-byte element goes to (send) or comes
+ * from (receive) the head waiter of q, if it is a plain waiter on this
+ * thread, which needs no reference held for the wake (complete()). True
+ * if done (c unlocked); false with nothing changed. */
+static inline bool hand_over_here(kin__chan *c, kin__wq *q, void *elem,
+                                  bool sending) {
+    kin__chan_waiter *w = q->head;
+    kin__job *co = w->co;
+    if (KIN__UNLIKELY(w->sel || !kin__job_wakes_here(co)))
+        return false;
+    wq_pop_head(q);
+    if (sending)
+        memcpy(w->elem, elem, 8);
+    else
+        memcpy(elem, w->elem, 8);
+    atomic_store_explicit(&w->state, KIN__W_DONE, memory_order_release);
+    kin__chan_unlock(c);
+    kin__wake(&co->sched);
+    return true;
+}
+
+/* The two commonest sends of 8-byte elements (c locked, open): to a
+ * receiver waiting on this thread, or into a free slot of the buffer when
+ * no receiver waits. True if done (c unlocked); false with nothing
+ * changed. */
+static inline bool send_fast(kin__chan *c, const void *elem) {
+    if (KIN__UNLIKELY(c->esize != 8 || c->closed))
+        return false;
+    if (c->recvq.head)
+        return hand_over_here(c, &c->recvq, (void *)elem, true);
+    if (c->count < c->cap && c->count < c->bcap) {
+        memcpy(ring_at(c, c->count), elem, 8);
+        c->count++;
+        kin__chan_unlock(c);
+        return true;
+    }
+    return false;
+}
+
+/* The common send: the lock at the first try, then send_fast. Everything
+ * else leaves by a tail call, so this path calls nothing but the wake and
+ * saves no registers (a ping-pong's sends are all hand-offs to a waiting
+ * receiver). */
+int kin_channel_send(kin_channel ch, const void *elem, size_t size) {
+    kin__job *co = kin__running_job();
+    kin__chan *c = co ? kin__chan_try_lock(ch) : NULL;
+    if (KIN__UNLIKELY(!c))
+        return send_slow(ch, elem, size);
+    if (KIN__UNLIKELY(!size_ok(c, elem, size) ||
+                      c->overflow == KIN_OVERFLOW_DROP_OLDEST)) {
+        kin__chan_unlock(c);
+        return send_slow(ch, elem, size);
+    }
+    if (KIN__LIKELY(send_fast(c, elem)))
+        return 0;
     return send_on(c, elem, co, NULL);
 }
 
@@ -835,18 +895,10 @@ static inline int recv_suspend(kin__chan *c, void *elem, kin__job *co,
     return recv_unusual(c, &w, elem, co, catching, fn, uarg);
 }
 
-static inline __attribute__((always_inline)) int
-receive(kin_channel ch, void *elem, size_t size, const char *who,
-        bool catching) {
-    kin__job *co = kin__running_job();
-    if (KIN__UNLIKELY(!co))
-        return outside_coroutine(who);
-    int rc;
-    kin__chan *c = kin__chan_lock(ch, who, &rc);
-    if (KIN__UNLIKELY(!c))
-        return rc;
-    if (KIN__UNLIKELY(!size_ok(c, elem, size)))
-        return bad_size(c, who, elem, size);
+/* The rest of a receive (c locked and checked; unlocks it): out of line,
+ * so that the common paths before it save no registers. */
+static __attribute__((noinline)) int
+receive_on(kin__chan *c, void *elem, kin__job *co, bool catching) {
     kin__job *wake = NULL;
     int r = recv_locked(c, elem, &wake);
     if (KIN__LIKELY(r == KIN__W_DONE)) {
@@ -858,6 +910,60 @@ receive(kin_channel ch, void *elem, size_t size, const char *who,
     if (KIN__UNLIKELY(r == KIN__W_CLOSED))
         return recv_closed(c, catching);
     return recv_suspend(c, elem, co, catching);
+}
+
+/* A receive the long way: a contended lock, misuse. */
+static __attribute__((noinline)) int receive_slow(kin_channel ch, void *elem,
+                                                  size_t size, const char *who,
+                                                  bool catching) {
+    kin__job *co = kin__running_job();
+    if (KIN__UNLIKELY(!co))
+        return outside_coroutine(who);
+    int rc;
+    kin__chan *c = kin__chan_lock(ch, who, &rc);
+    if (KIN__UNLIKELY(!c))
+        return rc;
+    if (KIN__UNLIKELY(!size_ok(c, elem, size)))
+        return bad_size(c, who, elem, size);
+    return receive_on(c, elem, co, catching);
+}
+
+/* The two commonest receives of 8-byte elements (c locked): the oldest
+ * buffered element when no sender waits for the freed place, or the
+ * element of a sender waiting on this thread. True if done (c unlocked);
+ * false with nothing changed. */
+static inline bool recv_fast(kin__chan *c, void *elem) {
+    if (KIN__UNLIKELY(c->esize != 8))
+        return false;
+    if (c->count) {
+        if (c->sendq.head)
+            return false;
+        memcpy(elem, c->buf + c->head * 8, 8);
+        if (++c->head == c->bcap)
+            c->head = 0;
+        c->count--;
+        kin__chan_unlock(c);
+        return true;
+    }
+    return c->sendq.head && hand_over_here(c, &c->sendq, elem, false);
+}
+
+/* The common receive: the lock at the first try, then recv_fast, which
+ * calls nothing but the wake; the rest (the suspension) is receive_on. */
+static inline __attribute__((always_inline)) int
+receive(kin_channel ch, void *elem, size_t size, const char *who,
+        bool catching) {
+    kin__job *co = kin__running_job();
+    kin__chan *c = co ? kin__chan_try_lock(ch) : NULL;
+    if (KIN__UNLIKELY(!c))
+        return receive_slow(ch, elem, size, who, catching);
+    if (KIN__UNLIKELY(!size_ok(c, elem, size))) {
+        kin__chan_unlock(c);
+        return receive_slow(ch, elem, size, who, catching);
+    }
+    if (KIN__LIKELY(recv_fast(c, elem)))
+        return 0;
+    return receive_on(c, elem, co, catching);
 }
 
 int kin_channel_receive(kin_channel ch, void *elem, size_t size) {

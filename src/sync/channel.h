@@ -150,6 +150,20 @@ static inline kin__chan *kin__chan_lock(kin_channel h, const char *who,
     return c;
 }
 
+/* kin__chan_lock's fast half: the record of h, locked, or NULL (nothing
+ * held, no message) when h is foreign or stale or the lock is taken; the
+ * caller then goes the long way, through kin__chan_lock. */
+static inline kin__chan *kin__chan_try_lock(kin_channel h) {
+    kin__chan *c = kin__chan_peek(h);
+    if (KIN__UNLIKELY(!c || !kin__lock_try(&c->lock)))
+        return NULL;
+    if (KIN__UNLIKELY(!kin__chan_handle_ok(c, h))) {
+        kin__lock_release(&c->lock);
+        return NULL;
+    }
+    return c;
+}
+
 static inline void kin__chan_unlock(kin__chan *c) {
     kin__lock_release(&c->lock);
 }
