@@ -155,6 +155,20 @@ for p in $peers; do
     [ -f "$f" ] && awk -v p="$p" '/^cancel-only ms:/ { v = $3 + 0; if (b == "" || v < b) b = v } END { if (b != "") printf "cancel-only (cancel + join of the parent alone), %s: %.1f ms\n", p, b }' "$f"
 done
 
+# The first repetition of the million-coroutine scenarios, on fresh memory:
+# what a program that does it once pays. The table's best repetition reuses
+# what the first one faulted in, and a first touch of a page costs 10x more
+# on some hosts than on others (kin holds a stack page per parked coroutine,
+# Go about a quarter of that).
+for sc in park timers cancel; do
+    line="first repetition (fresh memory), $sc:"
+    for p in $peers; do
+        ms=$(awk '$4 ~ /^ms=/ { printf "%.0f", substr($4, 4); exit }' "$results/$p-$sc.out" 2>/dev/null)
+        line="$line $p ${ms:+$ms ms}${ms:-n/a},"
+    done
+    echo "${line%,}"
+done
+
 # ---- HTTP under wrk ---------------------------------------------------------------
 # examples/http_server against Go's net/http hello server, wrk -t2 at 100 and
 # 1,000 connections (bench/http_vs_go.sh): a real client nobody here wrote.
