@@ -116,6 +116,8 @@ static int run_scope(const char *who, kin_fn fn, void *arg, uint8_t flags,
         kin__dbg_wait(co, KIN__W_CHILDREN, kin__job_handle(j).id, 0);
         kin__job_wait(co, &sw.node.fired, false);
         kin__dbg_wait(co, KIN__W_NONE, 0, 0);
+    } else {
+        kin__job_wait_left_parent(j); /* completed by a child elsewhere */
     }
     if (mode != PLAIN) {
         kin__timer_remove(&co->sched.home->timers, &timer);
@@ -207,6 +209,8 @@ int kin_with_context(kin_dispatcher *d, kin_fn fn, void *arg) {
         kin__dbg_wait(co, KIN__W_CONTEXT, kin__job_handle(b).id, 0);
         kin__job_wait(co, &sw.node.fired, false);
         kin__dbg_wait(co, KIN__W_NONE, 0, 0);
+    } else {
+        kin__job_wait_left_parent(b); /* it completed on d meanwhile */
     }
     if (!kin__job_final_cause(b) && kin__job_is_cancelling(co->cur)) {
         /* Prompt cancellation on the way back (rule 16), as kotlinx

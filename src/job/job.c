@@ -15,6 +15,7 @@
  * coroutines (kin__wake) and never includes api/; the scheduler reaches
  * this layer only through the functions sched/coro.h declares.
  */
+#include <sched.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -602,6 +603,25 @@ bool kin__job_add_node(kin__job *j, kin__node *n) {
     n->linked = true;
     kin__lock_release(&j->lock);
     return true;
+}
+
+void kin__job_wait_left_parent(kin__job *j) {
+    kin__job *p = j->parent;
+    if (!p)
+        return;
+    for (unsigned spins = 0;; spins++) {
+        kin__lock_acquire(&p->lock);
+        bool linked = j->sib_prev || p->child_head == j;
+        kin__lock_release(&p->lock);
+        if (!linked)
+            return;
+        /* the gap is a few hundred instructions: wait it out unless the
+         * thread in it lost its CPU */
+        if (spins < 100)
+            kin__cpu_relax();
+        else
+            sched_yield();
+    }
 }
 
 uint32_t kin__job_add_handler(kin__job *j, kin__node *n, kin_error **cause) {

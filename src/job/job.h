@@ -398,6 +398,14 @@ kin_error *kin__job_cancel_error(kin__job *j);
  * already completed. */
 bool kin__job_add_node(kin__job *j, kin__node *n);
 
+/* For a scope's caller that found j (its block's job) already complete:
+ * returns once j has also left its parent. A completing job publishes its
+ * final state first and unlinks from its parent just after (no user code
+ * in between), perhaps on another thread; a caller that ran on in that gap
+ * could finish its own body while j was still its child, and its own
+ * completion would then run on j's thread. */
+void kin__job_wait_left_parent(kin__job *j);
+
 /* Unlinks n if it is still linked (after a waiter gave up). */
 void kin__job_remove_node(kin__job *j, kin__node *n);
 
