@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Run every scenario on each peer, keep the best repetition (of two processes
-# for the short scenarios), measure peak RSS,
+# Run every scenario on each peer, keep the best repetition (of three
+# processes for the short scenarios), measure peak RSS,
 # check the check values, and print a table.
 #
 # Usage: bench/peers/run-all.sh [--quick] [--reps R] [--peers "kotlin go"] [SCENARIO...]
@@ -116,13 +116,14 @@ for sc in "${scenarios[@]}"; do
     else
         reps=${reps_opt:-$(case $sc in park|timers|echo_*) echo 3 ;; idle_10k) echo 2 ;; *) echo 5 ;; esac)}
     fi
-    # Short single-process scenarios run in two processes, best of both: on
-    # a VM whose virtual CPUs are not equal (one shares its physical core
-    # with other guests: a plain loop runs 0.31 ns/iteration on one and
-    # 0.33-0.54 on the other, minute by minute), one process lands on one of
-    # them and stays there, so a single process can measure the host rather
-    # than the runtime. Every peer gets the same two chances.
-    procs=2
+    # Short scenarios run in three processes, best of all: on a VM whose
+    # virtual CPUs are not equal (here one shares its physical core with
+    # other guests: a plain loop runs 0.31 ns/iteration on one and up to
+    # 0.53 on the other; ping-pong 56 against 86 ns), a process mostly stays
+    # on the CPU it starts on, about half the time the slow one, so a single
+    # process can measure the host rather than the runtime. Every peer gets
+    # the same three chances.
+    procs=3
     case "$sc" in park | timers | cancel | echo_* | idle_10k | with_context | spawn_cpu) procs=1 ;; esac
     [ $quick = 1 ] && procs=1
     variants=("")
