@@ -164,7 +164,8 @@ for sc in park timers cancel; do
     line="first repetition (fresh memory), $sc:"
     for p in $peers; do
         ms=$(awk '$4 ~ /^ms=/ { printf "%.0f", substr($4, 4); exit }' "$results/$p-$sc.out" 2>/dev/null)
-        line="$line $p ${ms:+$ms ms}${ms:-n/a},"
+        [ -n "$ms" ] && ms="$ms ms" || ms=n/a
+        line="$line $p $ms,"
     done
     echo "${line%,}"
 done
