@@ -606,9 +606,12 @@ bool kin__job_add_node(kin__job *j, kin__node *n) {
 }
 
 void kin__job_wait_left_parent(kin__job *j) {
-    kin__job *p = j->parent;
+    KIN__ASSERT(kin__state_final(
+        atomic_load_explicit(&j->state, memory_order_acquire)));
+    kin__job *p = j->parent; /* immutable; alive: it is our caller's job */
     if (!p)
         return;
+    /* j's sibling links are p's (under p->lock): linked while j is a child */
     for (unsigned spins = 0;; spins++) {
         kin__lock_acquire(&p->lock);
         bool linked = j->sib_prev || p->child_head == j;
